@@ -1,0 +1,553 @@
+"""Data contracts for the canonical CRM model (DESIGN.md, "The canonical CRM model").
+
+One pandera ``DataFrameModel`` per canonical table, on pandera's polars backend
+(it validates millions of rows in seconds and reports the row position of every
+failure, which is what routing bad rows to quarantine needs). Each schema is the
+single description of its table: column names, types, nullability, allowed
+values, ranges and a sentence per field. Ingest builds the raw tables from these,
+and the dbt sources document the same columns.
+
+Checks a single column cannot express (an end before its start) are dataframe
+checks named ``<end>_not_before_<start>``. "Not in the future" compares with the
+clock in :func:`validation_clock`, so tests and replays can pin "now".
+
+Keys are strings as the CRM gives them; timestamps are naive and mean UTC.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.extensions import register_check_method
+
+# --- enumerations -------------------------------------------------------------
+
+USER_ROLES = ("sdr", "ae", "csm", "manager", "marketing", "admin")
+ACCOUNT_TYPES = ("prospect", "customer", "former_customer", "partner", "other")
+ACCOUNT_TIERS = ("enterprise", "mid_market", "smb")
+SENIORITIES = ("c_level", "vp", "director", "manager", "individual_contributor", "unknown")
+LIFECYCLE_STAGES = (
+    "subscriber",
+    "lead",
+    "mql",
+    "sql",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+LEAD_STATUSES = ("new", "working", "nurturing", "qualified", "converted", "disqualified")
+OPEN_STAGES = ("prospecting", "qualification", "needs_analysis", "proposal", "negotiation")
+CLOSED_STAGES = ("closed_won", "closed_lost")
+OPPORTUNITY_STAGES = OPEN_STAGES + CLOSED_STAGES
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+ACTIVITY_TYPES = ("call", "email", "meeting", "task", "note", "sms", "demo")
+CAMPAIGN_CHANNELS = (
+    "email",
+    "paid_search",
+    "social",
+    "webinar",
+    "event",
+    "content",
+    "direct_mail",
+    "partner",
+    "telemarketing",
+    "other",
+)
+MEMBER_TYPES = ("lead", "contact")
+MEMBER_STATUSES = (
+    "sent",
+    "opened",
+    "clicked",
+    "responded",
+    "registered",
+    "attended",
+    "unsubscribed",
+)
+SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "expired")
+INVOICE_STATUSES = ("draft", "open", "paid", "overdue", "void", "uncollectible")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+EVENT_TYPES = (
+    "page_view",
+    "pricing_view",
+    "email_open",
+    "email_click",
+    "email_reply",
+    "form_submit",
+    "demo_request",
+    "content_download",
+    "webinar_attend",
+    "login",
+    "feature_use",
+)
+
+# A pragmatic address check: something@domain.tld, no spaces, one @.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
+CURRENCY_PATTERN = r"^[A-Z]{3}$"
+
+# --- the clock behind "not in the future" -------------------------------------
+
+_clock: contextvars.ContextVar[tuple[datetime, timedelta] | None] = contextvars.ContextVar(
+    "crmlens_validation_clock", default=None
+)
+DEFAULT_FUTURE_TOLERANCE = timedelta(hours=24)
+
+
+@contextlib.contextmanager
+def validation_clock(
+    now: datetime | None = None, tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
+) -> Iterator[None]:
+    """Pin the 'now' (naive UTC) and the clock-skew tolerance used by future checks."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    token = _clock.set((now, tolerance))
+    try:
+        yield
+    finally:
+        _clock.reset(token)
+
+
+def latest_allowed_timestamp() -> datetime:
+    """The latest timestamp a contract accepts: now plus the tolerance."""
+    pinned = _clock.get()
+    if pinned is None:
+        return datetime.now(UTC).replace(tzinfo=None) + DEFAULT_FUTURE_TOLERANCE
+    now, tolerance = pinned
+    return now + tolerance
+
+
+def not_in_future(data: pa.PolarsData) -> pl.LazyFrame:
+    """Vectorized check: the value is null or no later than now plus the tolerance."""
+    limit = latest_allowed_timestamp()
+    col = pl.col(data.key)
+    if data.lazyframe.collect_schema()[data.key] == pl.Date:
+        return data.lazyframe.select(col.is_null() | (col <= pl.lit(limit.date())))
+    return data.lazyframe.select(col.is_null() | (col <= pl.lit(limit)))
+
+
+# Registered so that fields can say `not_in_future=()`. Guarded: pandera's registry
+# is process-wide and refuses a second registration (module reloads in notebooks).
+if "not_in_future" not in pa.Check.REGISTERED_CUSTOM_CHECKS:
+    register_check_method(not_in_future)
+
+
+def _ends_after(data: pa.PolarsData, start: str, end: str) -> pl.LazyFrame:
+    s, e = pl.col(start), pl.col(end)
+    return data.lazyframe.select((s.is_null() | e.is_null() | (e >= s)).alias("ok"))
+
+
+def Ts(description: str, *, nullable: bool = True) -> object:
+    """A timestamp field (naive, UTC) that must not lie in the future."""
+    return pa.Field(nullable=nullable, not_in_future=(), description=description)
+
+
+def Email(description: str) -> object:
+    return pa.Field(nullable=True, str_matches=EMAIL_PATTERN, description=description)
+
+
+def Money(description: str) -> object:
+    return pa.Field(nullable=True, ge=0, description=description)
+
+
+def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) -> object:
+    return pa.Field(nullable=nullable, isin=list(values), description=description)
+
+
+def Key(description: str) -> object:
+    return pa.Field(nullable=False, str_length={"min_value": 1}, description=description)
+
+
+def Ref(description: str) -> object:
+    return pa.Field(nullable=True, description=description)
+
+
+class _Contract(pa.DataFrameModel):
+    class Config:
+        # Extra columns are custom attributes: kept, not rejected.
+        strict = False
+        coerce = False
+
+
+# --- the fourteen canonical tables --------------------------------------------
+
+
+class UsersSchema(_Contract):
+    """People who work in the CRM: reps, managers, marketers."""
+
+    user_id: str = Key("CRM identifier of the user.")
+    name: str = pa.Field(nullable=True, description="Full name.")
+    email: str = Email("Work e-mail address.")
+    team_id: str = Ref("Team the user belongs to (teams.team_id).")
+    role: str = Enum(
+        USER_ROLES, "Job role: SDR, account executive, CSM, manager, marketing, admin."
+    )
+    hourly_cost: float = Money("Loaded cost of one hour of the user's time, in the CRM currency.")
+    active: bool = pa.Field(nullable=True, description="Whether the user can still log in.")
+
+    class Config:
+        unique = ["user_id"]
+
+
+class TeamsSchema(_Contract):
+    """Sales, success and marketing teams."""
+
+    team_id: str = Key("CRM identifier of the team.")
+    name: str = pa.Field(nullable=True, description="Team name.")
+    region: str = pa.Field(nullable=True, description="Region the team covers.")
+    manager_user_id: str = Ref("The team's manager (users.user_id).")
+
+    class Config:
+        unique = ["team_id"]
+
+
+class AccountsSchema(_Contract):
+    """Companies: prospects, customers, partners."""
+
+    account_id: str = Key("CRM identifier of the account.")
+    name: str = pa.Field(nullable=False, description="Company name as entered in the CRM.")
+    domain: str = pa.Field(nullable=True, description="Web domain, e.g. acme.com.")
+    industry: str = pa.Field(nullable=True, description="Industry as the CRM labels it.")
+    employee_count: int = pa.Field(nullable=True, ge=0, description="Number of employees.")
+    annual_revenue: float = Money("Annual revenue of the company.")
+    country: str = pa.Field(nullable=True, description="Country (ISO code or name).")
+    region: str = pa.Field(nullable=True, description="Sales region.")
+    parent_account_id: str = Ref("Parent company (accounts.account_id), for hierarchies.")
+    owner_user_id: str = Ref("Account owner (users.user_id).")
+    account_type: str = Enum(ACCOUNT_TYPES, "Relationship: prospect, customer, partner…")
+    tier: str = Enum(ACCOUNT_TIERS, "Segment by size: enterprise, mid-market, SMB.")
+    created_at: datetime = Ts("When the account was created in the CRM.", nullable=False)
+    updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)
+
+    class Config:
+        unique = ["account_id"]
+
+
+class ContactsSchema(_Contract):
+    """People at accounts."""
+
+    contact_id: str = Key("CRM identifier of the contact.")
+    account_id: str = Ref("Company the contact works for (accounts.account_id).")
+    first_name: str = pa.Field(nullable=True, description="Given name.")
+    last_name: str = pa.Field(nullable=True, description="Family name.")
+    email: str = Email("E-mail address.")
+    phone: str = pa.Field(nullable=True, description="Phone number as entered.")
+    title: str = pa.Field(nullable=True, description="Job title.")
+    seniority: str = Enum(SENIORITIES, "Seniority derived from the title.")
+    lifecycle_stage: str = Enum(LIFECYCLE_STAGES, "Marketing lifecycle stage (HubSpot style).")
+    lead_source: str = pa.Field(nullable=True, description="Original source of the contact.")
+    opt_in: bool = pa.Field(nullable=True, description="Consented to marketing e-mail.")
+    do_not_contact: bool = pa.Field(nullable=True, description="Must not be contacted.")
+    created_at: datetime = Ts("When the contact was created.", nullable=False)
+    updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)
+
+    class Config:
+        unique = ["contact_id"]
+
+
+class LeadsSchema(_Contract):
+    """Inbound or outbound leads, before and after qualification."""
+
+    lead_id: str = Key("CRM identifier of the lead.")
+    contact_id: str = Ref("Matching contact, if known (contacts.contact_id).")
+    account_id: str = Ref("Matching account, if known (accounts.account_id).")
+    company: str = pa.Field(nullable=True, description="Company name as the lead gave it.")
+    email: str = Email("E-mail address the lead gave.")
+    source: str = pa.Field(nullable=True, description="Lead source (web, referral, event…).")
+    status: str = Enum(LEAD_STATUSES, "Lead status.", nullable=False)
+    owner_user_id: str = Ref("Rep who owns the lead (users.user_id).")
+    created_at: datetime = Ts("When the lead was created.", nullable=False)
+    converted_at: datetime = Ts("When the lead was converted to an opportunity.")
+    converted_opportunity_id: str = Ref("Opportunity created on conversion.")
+    disqualified_at: datetime = Ts("When the lead was disqualified.")
+    disqualified_reason: str = pa.Field(nullable=True, description="Why it was disqualified.")
+    updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)
+
+    @pa.dataframe_check
+    def converted_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "created_at", "converted_at")
+
+    @pa.dataframe_check
+    def disqualified_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "created_at", "disqualified_at")
+
+    class Config:
+        unique = ["lead_id"]
+
+
+class OpportunitiesSchema(_Contract):
+    """Deals."""
+
+    opportunity_id: str = Key("CRM identifier of the opportunity.")
+    account_id: str = pa.Field(nullable=False, description="Account the deal is with.")
+    owner_user_id: str = Ref("Rep who owns the deal (users.user_id).")
+    name: str = pa.Field(nullable=True, description="Deal name.")
+    stage: str = Enum(OPPORTUNITY_STAGES, "Current sales stage.", nullable=False)
+    amount: float = Money("Deal value in `currency`.")
+    currency: str = pa.Field(
+        nullable=True, str_matches=CURRENCY_PATTERN, description="ISO 4217 code."
+    )
+    expected_close_date: date = pa.Field(
+        nullable=True, description="Close date the rep expects (may lie in the future)."
+    )
+    created_at: datetime = Ts("When the deal was created.", nullable=False)
+    closed_at: datetime = Ts("When the deal was won or lost.")
+    is_won: bool = pa.Field(nullable=True, description="True if won, false if lost, null if open.")
+    lost_reason: str = pa.Field(nullable=True, description="Why the deal was lost.")
+    competitor: str = pa.Field(nullable=True, description="Main competitor in the deal.")
+    product_line: str = pa.Field(nullable=True, description="Product line sold.")
+    forecast_category: str = Enum(FORECAST_CATEGORIES, "Rep's forecast category.")
+    updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)
+
+    @pa.dataframe_check
+    def closed_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "created_at", "closed_at")
+
+    class Config:
+        unique = ["opportunity_id"]
+
+
+class OpportunityStageHistorySchema(_Contract):
+    """Every stage change of every deal."""
+
+    opportunity_id: str = Key("The deal (opportunities.opportunity_id).")
+    changed_at: datetime = Ts("When the stage changed.", nullable=False)
+    from_stage: str = Enum(OPPORTUNITY_STAGES, "Stage before the change (null on creation).")
+    to_stage: str = Enum(OPPORTUNITY_STAGES, "Stage after the change.", nullable=False)
+    amount: float = Money("Deal amount after the change.")
+    expected_close_date: date = pa.Field(
+        nullable=True, description="Expected close date after the change."
+    )
+
+    class Config:
+        unique = ["opportunity_id", "changed_at"]
+
+
+class ActivitiesSchema(_Contract):
+    """Calls, e-mails, meetings, tasks, notes, SMS and demos logged by reps."""
+
+    activity_id: str = Key("CRM identifier of the activity.")
+    activity_type: str = Enum(ACTIVITY_TYPES, "Kind of activity.", nullable=False)
+    account_id: str = Ref("Related account.")
+    contact_id: str = Ref("Related contact.")
+    lead_id: str = Ref("Related lead.")
+    opportunity_id: str = Ref("Related opportunity.")
+    user_id: str = Ref("Rep who did it (users.user_id).")
+    occurred_at: datetime = Ts("When it happened (or was logged).", nullable=False)
+    duration_minutes: float = pa.Field(nullable=True, ge=0, description="Length in minutes.")
+    outcome: str = pa.Field(nullable=True, description="Outcome as logged (connected, no answer…).")
+    due_at: datetime = pa.Field(nullable=True, description="Due date of a task (may be future).")
+    completed_at: datetime = Ts("When a task was completed.")
+
+    class Config:
+        unique = ["activity_id"]
+
+
+class CampaignsSchema(_Contract):
+    """Marketing campaigns."""
+
+    campaign_id: str = Key("CRM identifier of the campaign.")
+    name: str = pa.Field(nullable=True, description="Campaign name.")
+    channel: str = Enum(CAMPAIGN_CHANNELS, "Marketing channel.")
+    started_at: datetime = Ts("When the campaign started.")
+    ended_at: datetime = pa.Field(nullable=True, description="When it ended (may be planned).")
+    cost: float = Money("Total cost of the campaign.")
+
+    @pa.dataframe_check
+    def ended_at_not_before_started_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "started_at", "ended_at")
+
+    class Config:
+        unique = ["campaign_id"]
+
+
+class CampaignMembersSchema(_Contract):
+    """Leads and contacts enrolled in campaigns."""
+
+    campaign_id: str = Key("The campaign (campaigns.campaign_id).")
+    member_id: str = Key("The lead_id or contact_id of the member.")
+    member_type: str = Enum(
+        MEMBER_TYPES, "Whether member_id is a lead or a contact.", nullable=False
+    )
+    enrolled_at: datetime = Ts("When the member joined the campaign.")
+    status: str = Enum(MEMBER_STATUSES, "Furthest response of the member.")
+
+    class Config:
+        unique = ["campaign_id", "member_id"]
+
+
+class SubscriptionsSchema(_Contract):
+    """Recurring contracts of customer accounts."""
+
+    subscription_id: str = Key("CRM or billing identifier of the subscription.")
+    account_id: str = pa.Field(nullable=False, description="Customer account.")
+    plan: str = pa.Field(nullable=True, description="Plan or contract type.")
+    seats: int = pa.Field(nullable=True, ge=0, description="Licensed seats.")
+    mrr: float = Money("Monthly recurring revenue.")
+    started_at: datetime = Ts("Start of the subscription.", nullable=False)
+    renewal_date: date = pa.Field(nullable=True, description="Next renewal date.")
+    ended_at: datetime = Ts("When it ended, if it did.")
+    status: str = Enum(SUBSCRIPTION_STATUSES, "Subscription status.")
+    cancel_reason: str = pa.Field(nullable=True, description="Why it was cancelled.")
+
+    @pa.dataframe_check
+    def ended_at_not_before_started_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "started_at", "ended_at")
+
+    class Config:
+        unique = ["subscription_id"]
+
+
+class InvoicesSchema(_Contract):
+    """Invoices issued to accounts."""
+
+    invoice_id: str = Key("Billing identifier of the invoice.")
+    account_id: str = pa.Field(nullable=False, description="Invoiced account.")
+    subscription_id: str = Ref("Subscription invoiced, if any.")
+    amount: float = Money("Invoiced amount.")
+    issued_at: datetime = Ts("When the invoice was issued.", nullable=False)
+    due_at: datetime = pa.Field(nullable=True, description="When payment is due.")
+    paid_at: datetime = Ts("When it was paid, if it was.")
+    status: str = Enum(INVOICE_STATUSES, "Invoice status.")
+
+    @pa.dataframe_check
+    def paid_at_not_before_issued_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "issued_at", "paid_at")
+
+    class Config:
+        unique = ["invoice_id"]
+
+
+class TicketsSchema(_Contract):
+    """Support tickets."""
+
+    ticket_id: str = Key("Helpdesk identifier of the ticket.")
+    account_id: str = Ref("Account that raised it.")
+    contact_id: str = Ref("Contact who raised it.")
+    priority: str = Enum(TICKET_PRIORITIES, "Priority.")
+    created_at: datetime = Ts("When it was opened.", nullable=False)
+    resolved_at: datetime = Ts("When it was resolved.")
+    csat: int = pa.Field(
+        nullable=True, in_range={"min_value": 1, "max_value": 5}, description="Satisfaction 1-5."
+    )
+
+    @pa.dataframe_check
+    def resolved_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return _ends_after(data, "created_at", "resolved_at")
+
+    class Config:
+        unique = ["ticket_id"]
+
+
+class EventsSchema(_Contract):
+    """Behavioural events: web visits, e-mail engagement, product usage."""
+
+    event_id: str = Key("Unique identifier of the event.")
+    occurred_at: datetime = Ts("When the event happened.", nullable=False)
+    event_type: str = Enum(EVENT_TYPES, "Kind of event.", nullable=False)
+    contact_id: str = Ref("Identified contact, if known.")
+    lead_id: str = Ref("Identified lead, if known.")
+    account_id: str = Ref("Account, if known (product usage, reverse-IP).")
+    anonymous_id: str = Ref("Cookie or device id before identification.")
+    session_id: str = Ref("Web or product session.")
+    campaign_id: str = Ref("Campaign that drove the event (UTM).")
+    properties: str = pa.Field(nullable=True, description="Event details as a JSON object.")
+
+    class Config:
+        unique = ["event_id"]
+
+
+# --- the registry ingest works from -------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """What ingest needs to know about a canonical table beyond its schema."""
+
+    name: str
+    schema: type[_Contract]
+    key: tuple[str, ...]
+    updated_at: str | None = None
+    # Columns whose values must exist in another raw table (column -> (table, column)).
+    # Checked against what is loaded or quarantined there: an event for a contact
+    # the CRM never had is a defect; one for a contact with a typo in its e-mail is not.
+    references: dict[str, tuple[str, str]] = field(default_factory=dict)
+    json_columns: tuple[str, ...] = ()
+    # The column whose day names the partition of partitioned tables.
+    partition_column: str | None = None
+
+    @property
+    def columns(self) -> dict[str, pl.DataType]:
+        """Canonical column -> polars dtype, in contract order."""
+        return {name: col.dtype.type for name, col in self.schema.to_schema().columns.items()}
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(
+            name for name, col in self.schema.to_schema().columns.items() if not col.nullable
+        )
+
+    @property
+    def descriptions(self) -> dict[str, str]:
+        return {
+            name: col.description or "" for name, col in self.schema.to_schema().columns.items()
+        }
+
+
+CONTRACTS: dict[str, TableContract] = {
+    c.name: c
+    for c in (
+        TableContract("teams", TeamsSchema, ("team_id",)),
+        TableContract("users", UsersSchema, ("user_id",)),
+        TableContract("accounts", AccountsSchema, ("account_id",), "updated_at"),
+        TableContract(
+            "contacts",
+            ContactsSchema,
+            ("contact_id",),
+            "updated_at",
+        ),
+        TableContract("leads", LeadsSchema, ("lead_id",), "updated_at"),
+        TableContract("opportunities", OpportunitiesSchema, ("opportunity_id",), "updated_at"),
+        TableContract(
+            "opportunity_stage_history",
+            OpportunityStageHistorySchema,
+            ("opportunity_id", "changed_at"),
+            references={"opportunity_id": ("opportunities", "opportunity_id")},
+        ),
+        TableContract("activities", ActivitiesSchema, ("activity_id",)),
+        TableContract("campaigns", CampaignsSchema, ("campaign_id",)),
+        TableContract(
+            "campaign_members",
+            CampaignMembersSchema,
+            ("campaign_id", "member_id"),
+            references={"campaign_id": ("campaigns", "campaign_id")},
+        ),
+        TableContract("subscriptions", SubscriptionsSchema, ("subscription_id",)),
+        TableContract("invoices", InvoicesSchema, ("invoice_id",)),
+        TableContract("tickets", TicketsSchema, ("ticket_id",)),
+        TableContract(
+            "events",
+            EventsSchema,
+            ("event_id",),
+            references={"contact_id": ("contacts", "contact_id")},
+            json_columns=("properties",),
+            partition_column="occurred_at",
+        ),
+    )
+}
+
+TABLES: tuple[str, ...] = tuple(CONTRACTS)
+
+
+def contract(table: str) -> TableContract:
+    """The contract of a canonical table, with a clear error for an unknown name."""
+    try:
+        return CONTRACTS[table]
+    except KeyError:
+        raise KeyError(
+            f"unknown canonical table {table!r}; the canonical tables are: {', '.join(TABLES)}"
+        ) from None

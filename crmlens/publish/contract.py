@@ -1,0 +1,91 @@
+"""The score contract: what the CRM reads (documented in docs/score-contract.md).
+
+One table per score family. The key names the entity; ``content`` columns are what
+a change is judged on; ``stamp`` columns say when and by what run a row was
+produced, and do not on their own make a row "changed" (a daily run that finds
+the same score does not rewrite it in the CRM).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAMP = (
+    "model_name",
+    "model_version",
+    "scoring_path",
+    "as_of",
+    "scored_at",
+    "valid_until",
+    "run_id",
+)
+
+
+@dataclass(frozen=True)
+class ScoreTable:
+    name: str
+    source: str  # ml.<table> the pipeline scored into
+    key: tuple[str, ...]
+    content: tuple[str, ...]
+    stamp: tuple[str, ...] = STAMP
+    description: str = ""
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.key, *self.content, *self.stamp)
+
+
+_SCORE = ("score", "probability", "grade", "band", "reasons", "next_action")
+_FORECAST = ("horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason")
+_FORECAST_DETAIL = ("backtest_mase", "backtest_coverage80", "backtest_coverage95")
+_SCENARIOS = ("commit", "most_likely", "best_case")  # the quarter rows only
+# fmt: off
+_FORECAST = (
+    "horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason",
+    "backtest_mase", "backtest_coverage80", "backtest_coverage95",
+    "commit", "most_likely", "best_case",
+)
+# fmt: on
+
+SCORE_TABLES: dict[str, ScoreTable] = {
+    t.name: t
+    for t in (
+        ScoreTable(
+            "lead_scores",
+            "ml.lead_scores",
+            ("lead_id",),
+            _SCORE,
+            description="Probability that an open lead converts to an opportunity within 90 days.",
+        ),
+        ScoreTable(
+            "opportunity_scores",
+            "ml.opportunity_scores",
+            ("opportunity_id",),
+            (*_SCORE, "risk_flags"),
+            description="Probability that an open deal is won; risk flags.",
+        ),
+        ScoreTable(
+            "churn_scores",
+            "ml.churn_scores",
+            ("account_id",),
+            _SCORE,
+            description="Probability that a customer cancels or does not renew within 90 days.",
+        ),
+        ScoreTable(
+            "revenue_forecast",
+            "ml.revenue_forecast",
+            ("metric", "grain", "segment_type", "segment", "period"),
+            (*_FORECAST, *_FORECAST_DETAIL, *_SCENARIOS),
+            ("forecast_origin", "scored_at", "valid_until", "run_id", "mlflow_run_id"),
+            description="Bookings, MRR and new pipeline forecast by period and segment: "
+            "point, 80/95 % intervals, method; quarter rows carry the scenarios.",
+        ),
+    )
+}
+
+
+def score_table(name: str) -> ScoreTable:
+    try:
+        return SCORE_TABLES[name]
+    except KeyError:
+        raise KeyError(f"unknown score table {name!r}; known: {', '.join(SCORE_TABLES)}") from None

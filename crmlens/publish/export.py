@@ -1,0 +1,86 @@
+"""Target 2: an export folder of Parquet (and CSV on request) per table, with a manifest.
+
+Layout: ``<export_dir>/<table>.parquet`` (``.csv``) and ``<table>.manifest.json``
+(row count, schema, byte size and SHA-256 of every file, run id). Every file is
+written under a temporary name in the same folder and renamed into place, so a
+reader never sees a partial file; the manifest is renamed last, and its checksums
+let a reader confirm that the files it read are the ones the manifest describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from crmlens.warehouse import fetch_one
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def export_table(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    folder: Path,
+    run_id: str,
+    csv: bool = False,
+) -> dict:
+    """Write publish.<table> to ``folder``; returns the manifest."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    formats = {"parquet": "(format parquet, compression zstd)"} | (
+        {"csv": "(format csv, header true)"} if csv else {}
+    )
+    files = []
+    staged: list[tuple[Path, Path]] = []
+    for fmt, options in formats.items():
+        final = folder / f"{table}.{fmt}"
+        tmp = folder / f".{table}.{uuid.uuid4().hex}.{fmt}.tmp"
+        con.execute(f"copy (select * from publish.{table}) to '{tmp}' {options}")
+        files.append(
+            {"name": final.name, "format": fmt, "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}
+        )
+        staged.append((tmp, final))
+    schema = [
+        {"name": name, "type": dtype}
+        for name, dtype in con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = 'publish' and table_name = ? order by ordinal_position",
+            [table],
+        ).fetchall()
+    ]
+    manifest = {
+        "table": table,
+        "run_id": run_id,
+        "rows": fetch_one(con, f"select count(*) from publish.{table}")[0],
+        "schema": schema,
+        "files": files,
+        "published_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+    }
+    for tmp, final in staged:
+        os.replace(tmp, final)
+    manifest_tmp = folder / f".{table}.{uuid.uuid4().hex}.manifest.tmp"
+    manifest_tmp.write_text(json.dumps(manifest, indent=2))
+    os.replace(manifest_tmp, folder / f"{table}.manifest.json")
+    return manifest
+
+
+def verify(folder: Path, table: str) -> dict:
+    """Read a manifest and check its files against it; raises ValueError on a mismatch."""
+    manifest = json.loads((Path(folder) / f"{table}.manifest.json").read_text())
+    for entry in manifest["files"]:
+        path = Path(folder) / entry["name"]
+        if path.stat().st_size != entry["bytes"] or _sha256(path) != entry["sha256"]:
+            raise ValueError(f"{path} does not match its manifest (run {manifest['run_id']})")
+    return manifest

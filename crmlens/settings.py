@@ -1,0 +1,128 @@
+"""The one settings object of crmlens.
+
+Every path and switch comes from here: environment variables named ``CRMLENS_*``
+(for example ``CRMLENS_HOME``, ``CRMLENS_WAREHOUSE_PATH``), with defaults under
+``./.crmlens/``. Building a ``Settings`` reads the environment and nothing else:
+it creates no folder and opens no file. Call :meth:`Settings.ensure_dirs` where a
+command is about to write.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Paths and switches, read from ``CRMLENS_*`` environment variables."""
+
+    model_config = SettingsConfigDict(env_prefix="CRMLENS_", extra="ignore")
+
+    home: Path = Field(
+        default=Path(".crmlens"),
+        description="Root for every default path below (warehouse, MLflow, exports).",
+    )
+    warehouse_path: Path | None = Field(
+        default=None, description="The DuckDB warehouse file the pipeline writes."
+    )
+    serving_path: Path | None = Field(
+        default=None,
+        description="The read-only snapshot that dashboards and notebooks open.",
+    )
+    data_dir: Path | None = Field(
+        default=None, description="Where `crmlens generate` writes the synthetic CRM by default."
+    )
+    source_spec: Path | None = Field(
+        default=None,
+        description="The source spec (YAML) that ingest reads; defaults to the synthetic CRM's.",
+    )
+    source_root: Path | None = Field(
+        default=None,
+        description="Folder the spec's file paths are relative to; defaults to the spec's folder.",
+    )
+    source_postgres_dsn: str | None = Field(
+        default=None,
+        description="DSN of an operational CRM in PostgreSQL, for specs of kind `postgres`.",
+    )
+    real_data_dir: Path = Field(
+        default=_REPO_ROOT.parent / "shared" / "data" / "real",
+        description="The public datasets used to measure the models against published results.",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        default=None, description="MLflow tracking and registry URI; default a SQLite file."
+    )
+    export_dir: Path | None = Field(
+        default=None, description="Folder of Parquet/CSV score exports with manifests."
+    )
+    publish_postgres_dsn: str | None = Field(
+        default=None, description="PostgreSQL DSN the scores are published to, if any."
+    )
+    publish_postgres_schema: str = Field(
+        default="crmlens", description="Schema of the contract tables in that database."
+    )
+    publish_mapping: Path | None = Field(
+        default=None,
+        description="A publish mapping (YAML) onto the CRM's own tables, in the same database.",
+    )
+    export_csv: bool = Field(default=False, description="Export CSV beside the Parquet files.")
+    events_start_date: str = Field(
+        default="2024-11-01",
+        description="First day of the daily event partitions (YYYY-MM-DD).",
+    )
+    future_tolerance_hours: float = Field(
+        default=24.0,
+        description="How far past 'now' a timestamp may lie before it is quarantined (clock skew).",
+    )
+    ingest_chunk_rows: int = Field(
+        default=750_000,
+        description="Rows per chunk (whole days) of a partitioned load; bounds ingest memory.",
+    )
+    dbt_project_dir: Path = Field(
+        default=_REPO_ROOT / "dbt_project", description="The dbt project."
+    )
+    dbt_target_dir: Path | None = Field(
+        default=None, description="Where dbt writes its artifacts; default under `home`."
+    )
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> Settings:
+        home = self.home
+        self.warehouse_path = self.warehouse_path or home / "warehouse.duckdb"
+        self.serving_path = self.serving_path or home / "serving" / "current.duckdb"
+        self.data_dir = self.data_dir or home / "data" / "synthetic"
+        self.source_spec = self.source_spec or self.data_dir / "source_spec.yml"
+        self.mlflow_tracking_uri = self.mlflow_tracking_uri or (
+            f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
+        )
+        self.export_dir = self.export_dir or home / "exports"
+        self.dbt_target_dir = self.dbt_target_dir or home / "dbt_target"
+        return self
+
+    @property
+    def future_tolerance(self) -> timedelta:
+        return timedelta(hours=self.future_tolerance_hours)
+
+    @property
+    def mlflow_artifacts_dir(self) -> Path:
+        return self.home / "mlflow" / "artifacts"
+
+    def ensure_dirs(self) -> None:
+        """Create the folders the pipeline writes to. Called by commands, never on import."""
+        for path in (
+            self.home,
+            self.warehouse_path.parent,
+            self.serving_path.parent,
+            self.export_dir,
+            self.mlflow_artifacts_dir,
+        ):
+            Path(path).mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment now, with explicit overrides on top."""
+    return Settings(**overrides)

@@ -1,0 +1,228 @@
+"""An operational CRM in PostgreSQL, as a source and as a demo target.
+
+Reading (:func:`read_postgres_table`): a spec of kind ``postgres`` gives, per
+canonical table, a PostgreSQL ``select`` and optionally a ``watermark`` column
+(``updated_at``). Each load reads only rows whose watermark is at or after the
+highest value seen by the last successful load (``>=`` rather than ``>``: rows
+sharing the boundary timestamp are read again and found unchanged, so none is
+missed). The new watermark is written in the load's own transaction, so a failed
+load reads the same rows again next time. DuckDB's postgres extension cannot be
+installed offline, so rows travel through psycopg's ``COPY ... TO STDOUT``.
+
+Writing (:func:`load_operational_crm`): ``crmlens generate --postgres DSN`` puts
+the synthetic CRM's objects into schema ``crm`` of a PostgreSQL database, typed as
+an operational database would type them. Rows that such a database could not
+hold (lines the CSV parser rejects, values that do not fit the column type) are
+left out; the other seeded defects (bad e-mails, unknown stages, negative
+amounts, future timestamps) stay, for ingest to catch.
+
+DSNs are never logged or put in errors with their password: :func:`describe_dsn`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+
+from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
+from crmlens.sources.spec import ReadBatch, SourceSpec, SpecError, check_columns
+from crmlens.warehouse import duck_type, fetch_one, quote_ident
+
+WATERMARKS_DDL = """
+create table if not exists ops.watermarks (
+    source varchar, table_name varchar, column_name varchar, value timestamp,
+    updated_at timestamp, primary key (source, table_name)
+)
+"""
+
+_PG_TYPES = {
+    "VARCHAR": "text",
+    "DOUBLE": "double precision",
+    "BIGINT": "bigint",
+    "INTEGER": "integer",
+    "BOOLEAN": "boolean",
+    "TIMESTAMP": "timestamp",
+    "DATE": "date",
+    "JSON": "jsonb",
+}
+
+
+def describe_dsn(dsn: str) -> str:
+    """``postgresql://user@host:port/db`` — everything but the password."""
+    try:
+        parts = conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError:
+        return "postgresql://<unparseable dsn>"
+    user = f"{parts['user']}@" if parts.get("user") else ""
+    host = parts.get("host", "localhost")
+    port = parts.get("port", "5432")
+    return f"postgresql://{user}{host}:{port}/{parts.get('dbname', '')}"
+
+
+def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """Connect, turning a failure into a message without the password."""
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "connection failed"
+        raise ConnectionError(f"cannot connect to {describe_dsn(dsn)}: {reason}") from None
+
+
+# --- reading ---------------------------------------------------------------------
+
+
+def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str) -> ReadBatch:
+    """Read the rows of ``table`` changed since the last load, into a DuckDB view.
+
+    Runs inside ingest's transaction on ``con``; the new watermark is written there
+    too, so it only moves when the load commits.
+    """
+    if not spec.dsn:
+        raise SpecError(
+            f"{spec.where(table)}: a postgres spec needs `dsn` (e.g. ${{CRMLENS_SOURCE_POSTGRES_DSN}})"
+        )
+    source = spec.tables[table]
+    con.execute(WATERMARKS_DDL)
+    since = None
+    if source.watermark:
+        row = fetch_one(
+            con,
+            "select value from ops.watermarks where source = ? and table_name = ?",
+            [spec.name, table],
+        )
+        since = row[0] if row else None
+    query = sql.SQL("select * from ({}) as q").format(sql.SQL(source.select))
+    params: list[object] = []
+    if source.watermark and since is not None:
+        query = sql.SQL("{} where q.{} >= %s").format(query, sql.Identifier(source.watermark))
+        params.append(since)
+    if source.watermark:
+        query = sql.SQL("{} order by q.{}").format(query, sql.Identifier(source.watermark))
+
+    with tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
+        path = Path(tmp) / f"{table}.csv"
+        with connect(spec.dsn) as pg, pg.cursor() as cur:
+            try:
+                copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
+                with path.open("wb") as out, cur.copy(copy_sql, params or None) as copy:
+                    for block in copy:
+                        out.write(block)
+            except psycopg.Error as exc:
+                raise SpecError(
+                    f"{spec.where(table)}: the PostgreSQL select failed on "
+                    f"{describe_dsn(spec.dsn)}: {str(exc).strip().splitlines()[0]}"
+                ) from None
+        data = con.sql(f"select * from read_csv('{path}', all_varchar = true, header = true)").pl()
+    origin = f"{describe_dsn(spec.dsn)}#{table}"
+    data = data.with_columns(
+        _source_file=pl.lit(origin),
+        _source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+    )
+    view = f"_pg_{table}"
+    con.register(f"{view}__arrow", data.to_arrow())
+    con.execute(f"create or replace temp view {view} as select * from {view}__arrow")
+    check_columns(spec, table, [c for c in data.columns if not c.startswith("_source")])
+    if source.watermark and data.height:
+        if source.watermark not in data.columns:
+            raise SpecError(
+                f"{spec.where(table)}: watermark column {source.watermark!r} not returned"
+            )
+        # A typo'd future timestamp (2926 for 2026) must not become the watermark, or
+        # every later change would be skipped; such rows are quarantined and re-read.
+        wm = f"try_cast({quote_ident(source.watermark)} as timestamp)"
+        newest = fetch_one(
+            con, f"select max({wm}) from {view} where {wm} <= ?", [latest_allowed_timestamp()]
+        )[0]
+        if newest is not None and (since is None or newest > since):
+            con.execute(
+                "insert or replace into ops.watermarks values (?, ?, ?, ?, ?)",
+                [spec.name, table, source.watermark, newest, datetime.now()],
+            )
+    return ReadBatch(relation=con.sql(f"select * from {view}"), files=[], views=[view])
+
+
+def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
+    con.execute(WATERMARKS_DDL)
+    row = fetch_one(
+        con, "select value from ops.watermarks where source = ? and table_name = ?", [source, table]
+    )
+    return row[0] if row else None
+
+
+# --- writing the synthetic CRM into PostgreSQL --------------------------------------
+
+
+def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[str, int]:
+    """Load the synthetic CRM's objects (not events) into ``schema`` of a PostgreSQL database.
+
+    Replaces the schema's tables. Returns rows loaded per table.
+    """
+    from crmlens.sources.spec import load_spec, read_table
+
+    spec = load_spec(Path(data_dir) / "source_spec.yml")
+    counts: dict[str, int] = {}
+    duck = duckdb.connect()
+    duck.execute("set TimeZone = 'UTC'")
+    with connect(dsn) as pg, tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
+        pg.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
+        for table in TABLES:
+            if table == "events" or not spec.provides(table):
+                continue
+            batch = read_table(duck, spec, table)
+            columns = [c for c in batch.relation.columns if not c.startswith("_")]
+            declared = {k: v.upper() for k, v in spec.custom_attributes.get(table, {}).items()}
+            contract = CONTRACTS[table]
+            types = {
+                c: duck_type(contract.columns[c])
+                if c in contract.columns
+                else declared.get(c, "VARCHAR")
+                for c in columns
+            }
+            casts = ", ".join(
+                f"try_cast({quote_ident(c)} as {t}) as {quote_ident(c)}" for c, t in types.items()
+            )
+            fits = " and ".join(
+                f"({quote_ident(c)} is null or try_cast({quote_ident(c)} as {t}) is not null)"
+                for c, t in types.items()
+            )
+            path = Path(tmp) / f"{table}.csv"
+            # One row per key, as the database's primary key demands.
+            keys = ", ".join(quote_ident(k) for k in contract.key)
+            batch.relation.query(
+                "src",
+                f"select {casts} from src where {fits} "
+                f"qualify row_number() over (partition by {keys} order by _source_row) = 1",
+            ).write_csv(str(path), header=True)
+            ident = sql.Identifier(schema, table)
+            pg.execute(sql.SQL("drop table if exists {}").format(ident))
+            pg.execute(
+                sql.SQL("create table {} ({}, primary key ({}))").format(
+                    ident,
+                    sql.SQL(", ").join(
+                        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_PG_TYPES[t]))
+                        for c, t in types.items()
+                    ),
+                    sql.SQL(", ").join(sql.Identifier(k) for k in contract.key),
+                )
+            )
+            with (
+                pg.cursor() as cur,
+                path.open("rb") as src,
+                cur.copy(
+                    sql.SQL("copy {} from stdin with (format csv, header)").format(ident)
+                ) as copy,
+            ):
+                while block := src.read(1 << 20):
+                    copy.write(block)
+            counts[table] = pg.execute(sql.SQL("select count(*) from {}").format(ident)).fetchone()[
+                0
+            ]
+    duck.close()
+    return counts

@@ -1,0 +1,123 @@
+"""Access to the DuckDB warehouse.
+
+One file, written only by the pipeline (DESIGN.md, "Storage"). Every connection
+runs in UTC so that casts of offset-carrying strings land on the naive-UTC
+convention of the canonical model.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+SCHEMAS = ("raw", "quarantine", "features", "ml", "publish", "ops")
+
+_DUCK_TYPES: dict[type[pl.DataType], str] = {
+    pl.String: "VARCHAR",
+    pl.Float64: "DOUBLE",
+    pl.Float32: "FLOAT",
+    pl.Int64: "BIGINT",
+    pl.Int32: "INTEGER",
+    pl.Boolean: "BOOLEAN",
+    pl.Datetime: "TIMESTAMP",
+    pl.Date: "DATE",
+}
+
+
+def duck_type(dtype: pl.DataType) -> str:
+    """The DuckDB type that stores a polars dtype of the contracts."""
+    for base, name in _DUCK_TYPES.items():
+        if isinstance(dtype, base) or dtype == base:
+            return name
+    raise TypeError(f"no DuckDB type for polars dtype {dtype!r}")
+
+
+def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open a DuckDB connection in UTC. The caller closes it (or uses :func:`session`)."""
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+@contextlib.contextmanager
+def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection that is closed on exit, so the file lock is released promptly."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
+    """The first row of a query. Fetches everything: in DuckDB 2 a half-read result
+    blocks the connection for the next statement."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0] if rows else None
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    row = fetch_one(
+        con,
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    )
+    return bool(row and row[0])
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type name, in table order; empty if the table is absent."""
+    rows = con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ? order by ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return dict(rows)
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def replace_table(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    frame: pl.DataFrame,
+    comment: str | None = None,
+) -> None:
+    """Replace a table with a frame's rows in one transaction: readers see the old or the new."""
+    con.execute(f"create schema if not exists {schema}")
+    con.register("_replacement", frame)
+    con.execute("begin transaction")
+    try:
+        con.execute(f"create or replace table {schema}.{table} as select * from _replacement")
+        if comment is not None:
+            literal = "'" + comment.replace("'", "''") + "'"  # COMMENT takes no parameters
+            con.execute(f"comment on table {schema}.{table} is {literal}")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.unregister("_replacement")
+
+
+def table_comment(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
+    row = fetch_one(
+        con,
+        "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
+        [schema, table],
+    )
+    return row[0] if row else None

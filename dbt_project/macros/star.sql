@@ -1,0 +1,20 @@
+{#- The columns of a relation except some, comma-separated and quoted: a portable
+    `select * exclude (...)`. Used by staging to pass custom attributes through. -#}
+{% macro star_except(relation, except=[], prefix='') -%}
+    {%- if not execute -%}{{ return('*') }}{%- endif -%}
+    {%- set skip = except | map('lower') | list -%}
+    {%- set cols = [] -%}
+    {%- for col in adapter.get_columns_in_relation(relation) -%}
+        {%- if col.name | lower not in skip -%}
+            {%- do cols.append(prefix ~ adapter.quote(col.name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(cols | join(', ')) }}
+{%- endmacro %}
+
+{#- The custom attributes of a raw table: its columns beyond the canonical ones
+    and the lineage columns, with a leading comma (or nothing). -#}
+{% macro custom_attributes(relation, canonical, prefix='') -%}
+    {%- set extra = star_except(relation, canonical + ['_source_file', '_source_row', '_partition'], prefix) -%}
+    {%- if extra and extra != '*' -%}, {{ extra }}{%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,218 @@
+{#- Per lead, its touches: the activities and events linked to it (by lead_id, or by the
+    contact_id of the lead) before it converted, or all of them while it has not. -#}
+
+with leads as (
+
+    select * from {{ ref('stg_crm__leads') }}
+
+),
+
+activities as (
+
+    select * from {{ ref('stg_crm__activities') }}
+
+),
+
+events as (
+
+    select * from {{ ref('stg_crm__events') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('int_sales_as_of') }}
+
+),
+
+-- Linked by lead_id, or else by the lead's contact (an activity linked both ways once).
+lead_activities as (
+
+    select
+        leads.lead_id,
+        activities.activity_id,
+        activities.activity_type,
+        activities.user_id,
+        activities.occurred_at,
+        activities.due_at,
+        activities.completed_at
+    from leads
+    inner join activities
+        on leads.lead_id = activities.lead_id
+
+    union all
+
+    select
+        leads.lead_id,
+        activities.activity_id,
+        activities.activity_type,
+        activities.user_id,
+        activities.occurred_at,
+        activities.due_at,
+        activities.completed_at
+    from leads
+    inner join activities
+        on leads.contact_id = activities.contact_id
+        and (activities.lead_id is null or activities.lead_id <> leads.lead_id)
+
+),
+
+lead_events as (
+
+    select
+        leads.lead_id,
+        events.event_id,
+        events.event_type,
+        events.occurred_at
+    from leads
+    inner join events
+        on leads.lead_id = events.lead_id
+
+    union all
+
+    select
+        leads.lead_id,
+        events.event_id,
+        events.event_type,
+        events.occurred_at
+    from leads
+    inner join events
+        on leads.contact_id = events.contact_id
+        and (events.lead_id is null or events.lead_id <> leads.lead_id)
+
+),
+
+touches as (
+
+    select
+        lead_activities.lead_id,
+        'activity' as touch_kind,
+        lead_activities.activity_id as touch_id,
+        lead_activities.occurred_at as touch_at,
+        {{ sales_activity_touch_channel('lead_activities.activity_type') }} as touch_channel,
+        0 as is_high_intent
+    from lead_activities
+    inner join leads
+        on lead_activities.lead_id = leads.lead_id
+    where leads.converted_at is null or lead_activities.occurred_at < leads.converted_at
+
+    union all
+
+    select
+        lead_events.lead_id,
+        'event' as touch_kind,
+        lead_events.event_id as touch_id,
+        lead_events.occurred_at as touch_at,
+        {{ sales_event_touch_channel('lead_events.event_type') }} as touch_channel,
+        case
+            when lead_events.event_type in ('form_submit', 'demo_request', 'pricing_view') then 1
+            else 0
+        end as is_high_intent
+    from lead_events
+    inner join leads
+        on lead_events.lead_id = leads.lead_id
+    where leads.converted_at is null or lead_events.occurred_at < leads.converted_at
+
+),
+
+ranked_touches as (
+
+    select
+        lead_id,
+        touch_at,
+        touch_channel,
+        row_number() over (partition by lead_id order by touch_at, touch_kind, touch_id) as rank_from_first,
+        row_number() over (partition by lead_id order by touch_at desc, touch_kind desc, touch_id desc) as rank_from_last
+    from touches
+
+),
+
+touch_counts as (
+
+    select
+        lead_id,
+        min(touch_at) as first_touch_at,
+        max(touch_at) as last_touch_at,
+        cast(sum(case when touch_kind = 'activity' then 1 else 0 end) as {{ dbt.type_bigint() }}) as activities_before_conversion,
+        cast(sum(case when touch_kind = 'event' then 1 else 0 end) as {{ dbt.type_bigint() }}) as events_before_conversion,
+        cast(sum(is_high_intent) as {{ dbt.type_bigint() }}) as high_intent_events_before_conversion
+    from touches
+    group by lead_id
+
+),
+
+first_touches as (
+
+    select lead_id, touch_channel as first_touch_channel
+    from ranked_touches
+    where rank_from_first = 1
+
+),
+
+last_touches as (
+
+    select lead_id, touch_channel as last_touch_channel
+    from ranked_touches
+    where rank_from_last = 1
+
+),
+
+-- A response is outreach that reaches the person (tasks and notes are bookkeeping),
+-- by a rep, from the lead's creation on; it is not limited to before conversion.
+responses as (
+
+    select
+        lead_activities.lead_id,
+        min(lead_activities.occurred_at) as first_response_at
+    from lead_activities
+    inner join leads
+        on lead_activities.lead_id = leads.lead_id
+    where lead_activities.user_id is not null
+        and lead_activities.activity_type in ('call', 'email', 'sms', 'meeting', 'demo')
+        and lead_activities.occurred_at >= leads.created_at
+    group by lead_activities.lead_id
+
+),
+
+overdue_tasks as (
+
+    select
+        lead_activities.lead_id,
+        count(*) as open_overdue_tasks
+    from lead_activities
+    cross join as_of
+    where lead_activities.activity_type = 'task'
+        and lead_activities.completed_at is null
+        and lead_activities.due_at < as_of.as_of_at
+    group by lead_activities.lead_id
+
+),
+
+final as (
+
+    select
+        leads.lead_id,
+        touch_counts.first_touch_at,
+        touch_counts.last_touch_at,
+        first_touches.first_touch_channel,
+        last_touches.last_touch_channel,
+        coalesce(touch_counts.activities_before_conversion, 0) as activities_before_conversion,
+        coalesce(touch_counts.events_before_conversion, 0) as events_before_conversion,
+        coalesce(touch_counts.high_intent_events_before_conversion, 0) as high_intent_events_before_conversion,
+        responses.first_response_at,
+        coalesce(overdue_tasks.open_overdue_tasks, 0) as open_overdue_tasks
+    from leads
+    left join touch_counts
+        on leads.lead_id = touch_counts.lead_id
+    left join first_touches
+        on leads.lead_id = first_touches.lead_id
+    left join last_touches
+        on leads.lead_id = last_touches.lead_id
+    left join responses
+        on leads.lead_id = responses.lead_id
+    left join overdue_tasks
+        on leads.lead_id = overdue_tasks.lead_id
+
+)
+
+select * from final

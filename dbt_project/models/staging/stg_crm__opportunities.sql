@@ -1,0 +1,34 @@
+{#- Canonical opportunities, one row per opportunity_id. Ingest already typed and validated the rows;
+    staging trims and lower-cases identifiers people type and passes the CRM's custom attributes through. -#}
+
+with source as (
+
+    select * from {{ source('crm', 'opportunities') }}
+
+),
+
+renamed as (
+
+    select
+        opportunity_id,
+        account_id,
+        owner_user_id,
+        name,
+        stage,
+        amount,
+        currency,
+        expected_close_date,
+        created_at,
+        closed_at,
+        is_won,
+        lost_reason,
+        competitor,
+        product_line,
+        forecast_category,
+        updated_at
+        {{ custom_attributes(source('crm', 'opportunities'), ['opportunity_id', 'account_id', 'owner_user_id', 'name', 'stage', 'amount', 'currency', 'expected_close_date', 'created_at', 'closed_at', 'is_won', 'lost_reason', 'competitor', 'product_line', 'forecast_category', 'updated_at']) }}
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,122 @@
+"""Shared pieces of the point-in-time feature builders.
+
+Every builder takes *snapshots* — (entity id, ``as_of``) pairs — and returns one
+row of features per snapshot, computed only from rows whose own timestamp lies
+strictly before that snapshot's ``as_of``. Training sets stack many snapshots;
+scoring uses one, at the data's today. Builders read the dbt staging views
+(typed, validated, custom attributes kept), in DuckDB SQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import polars as pl
+
+from crmlens.contracts import CONTRACTS, EVENT_TYPES
+from crmlens.warehouse import quote_ident, table_columns
+
+LINEAGE = ("_source_file", "_source_row", "_partition")
+
+
+@dataclass(frozen=True)
+class FeatureSet:
+    """Features of some snapshots, and how each column is to be treated by a model."""
+
+    frame: pl.DataFrame
+    id_column: str
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+
+    @property
+    def feature_columns(self) -> list[str]:
+        return [*self.numeric, *self.categorical]
+
+
+def custom_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Custom attributes of a canonical table usable as features -> DuckDB type.
+
+    The raw columns beyond the contract, except live fields (a source spec's
+    ``live_fields``: values the CRM overwrites over time, like a "latest NPS"; an old
+    snapshot would see a later value, so they are never point-in-time features).
+    """
+    canonical = set(CONTRACTS[table].columns) | set(LINEAGE)
+    live = {
+        row[0]
+        for row in con.execute(
+            "select column_name from duckdb_columns() where schema_name = 'raw' "
+            "and table_name = ? and comment like 'live:%'",
+            [table],
+        ).fetchall()
+    }
+    return {
+        c: t
+        for c, t in table_columns(con, "raw", table).items()
+        if c not in canonical and c not in live
+    }
+
+
+def split_custom(types: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Numeric (numbers and booleans) and categorical (text) custom attributes."""
+    numeric, categorical = [], []
+    for column, dtype in types.items():
+        if dtype.upper() in ("VARCHAR", "TEXT"):
+            categorical.append(column)
+        elif dtype.upper().startswith(("DATE", "TIMESTAMP")):
+            continue  # a raw date is no feature; a builder derives ages from it when it means one
+        else:
+            numeric.append(column)
+    return numeric, categorical
+
+
+def event_window_sql(
+    windows: tuple[int, ...], recency_types: tuple[str, ...], alias: str = "e"
+) -> tuple[str, list[str]]:
+    """Count-per-type-per-window and days-since-last-of-type aggregates over joined events.
+
+    The events relation must carry ``event_type``, ``occurred_at`` and the
+    snapshot's ``as_of``; every event in it already lies before ``as_of``.
+    """
+    exprs, names = [], []
+    for event_type in EVENT_TYPES:
+        for days in windows:
+            name = f"{event_type}_{days}d"
+            exprs.append(
+                f"count(*) filter (where {alias}.event_type = '{event_type}' and "
+                f"{alias}.occurred_at >= {alias}.as_of - interval {days} day) as {name}"
+            )
+            names.append(name)
+    for event_type in recency_types:
+        name = f"days_since_{event_type}"
+        exprs.append(
+            f"min(date_diff('second', {alias}.occurred_at, {alias}.as_of)) "
+            f"filter (where {alias}.event_type = '{event_type}') / 86400.0 as {name}"
+        )
+        names.append(name)
+    exprs.append(
+        f"min(date_diff('second', {alias}.occurred_at, {alias}.as_of)) / 86400.0 as days_since_last_event"
+    )
+    names.append("days_since_last_event")
+    exprs.append("count(*) as events_total")
+    names.append("events_total")
+    return ",\n        ".join(exprs), names
+
+
+def fill_counts(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """A snapshot with no events has zero of each count (not null); recencies stay null."""
+    present = [c for c in columns if c in frame.columns]
+    return frame.with_columns([pl.col(c).fill_null(0) for c in present])
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, snapshots: pl.DataFrame) -> pl.DataFrame:
+    """Run a builder's SQL with the snapshots registered as ``_snapshots``."""
+    con.register("_snapshots", snapshots)
+    try:
+        return con.sql(sql).pl()
+    finally:
+        con.unregister("_snapshots")
+
+
+def qualified(columns: list[str], alias: str) -> str:
+    return "".join(f", {alias}.{quote_ident(c)}" for c in columns)

@@ -1,0 +1,145 @@
+"""Model evaluations kept in the warehouse, for dashboards and notebooks.
+
+MLflow is where a data scientist looks; managers look at dashboards, which read
+only the serving snapshot. So every training run also appends its figures here:
+
+- ``ml.model_evaluations``: per run, model (rule_based, logistic_regression,
+  lightgbm) and split (valid, test), every metric; which model was published;
+- ``ml.model_calibration``: per run and model, the test set's calibration deciles;
+- ``ml.model_promotions``: per promotion decision, versions, metrics and reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import duckdb
+import polars as pl
+
+from models.common.training import Outcome
+
+
+def record_training(
+    con: duckdb.DuckDBPyConnection,
+    outcome: Outcome,
+    *,
+    mlflow_run_id: str | None,
+    version: str | None,
+    trained_at: datetime,
+) -> None:
+    rows = []
+    selected = outcome.model.kind if outcome.trained else None
+    for model, sets in outcome.metrics.items():
+        for split, values in sets.items():
+            rows.append(
+                {
+                    "family": outcome.family,
+                    "trained_at": trained_at,
+                    "mlflow_run_id": mlflow_run_id,
+                    "registered_version": version,
+                    "model": model,
+                    "split": split,
+                    "published": model == selected,
+                    **{k: float(v) for k, v in values.items()},
+                }
+            )
+    if not rows:  # the cold-start path: say so, with the gate's reason
+        rows.append(
+            {
+                "family": outcome.family,
+                "trained_at": trained_at,
+                "mlflow_run_id": mlflow_run_id,
+                "registered_version": None,
+                "model": "rule_based",
+                "split": "none",
+                "published": True,
+            }
+        )
+    frame = pl.DataFrame(rows).with_columns(gate=pl.lit(outcome.gate.reason))
+    _append(con, "model_evaluations", frame)
+    calibration = [
+        {
+            "family": outcome.family,
+            "mlflow_run_id": mlflow_run_id,
+            "trained_at": trained_at,
+            "model": m,
+        }
+        | row
+        for m, table in outcome.calibration.items()
+        for row in table
+    ]
+    if calibration:
+        _append(con, "model_calibration", pl.DataFrame(calibration))
+
+
+def record_promotion(
+    con: duckdb.DuckDBPyConnection, family: str, decision: dict, decided_at: datetime
+) -> None:
+    frame = pl.DataFrame(
+        [{"family": family, "decided_at": decided_at} | {k: str(v) for k, v in decision.items()}]
+    )
+    _append(con, "model_promotions", frame)
+
+
+_METRICS = (
+    "roc_auc",
+    "pr_auc",
+    "brier",
+    "log_loss",
+    "lift_top_decile",
+    "ece",
+    "rows",
+    "positive_rate",
+)
+SCHEMAS = {
+    "model_evaluations": {
+        "family": "varchar",
+        "trained_at": "timestamp",
+        "mlflow_run_id": "varchar",
+        "registered_version": "varchar",
+        "model": "varchar",
+        "split": "varchar",
+        "published": "boolean",
+        **dict.fromkeys(_METRICS, "double"),
+        "gate": "varchar",
+    },
+    "model_calibration": {
+        "family": "varchar",
+        "mlflow_run_id": "varchar",
+        "trained_at": "timestamp",
+        "model": "varchar",
+        "decile": "integer",
+        "rows": "integer",
+        "mean_predicted": "double",
+        "observed_rate": "double",
+    },
+    "model_promotions": {
+        "family": "varchar",
+        "decided_at": "timestamp",
+        "promote": "varchar",
+        "reason": "varchar",
+        "challenger_version": "varchar",
+        "champion_version": "varchar",
+        "challenger_auc": "varchar",
+        "champion_auc": "varchar",
+        "challenger_ece": "varchar",
+        "champion_ece": "varchar",
+        "auc_margin_required": "varchar",
+        "ece_tolerance": "varchar",
+        "ece_acceptable": "varchar",
+        "holdout_rows": "varchar",
+    },
+}
+
+
+def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append by column name to a table of a fixed schema (a cold-start row lacks metrics)."""
+    con.execute("create schema if not exists ml")
+    columns = ", ".join(f"{c} {t}" for c, t in SCHEMAS[table].items())
+    con.execute(f"create table if not exists ml.{table} ({columns})")
+    known = [c for c in frame.columns if c in SCHEMAS[table]]
+    con.register("_rows", frame.select(known))
+    try:
+        con.execute(f"insert into ml.{table} by name select * from _rows")
+    finally:
+        con.unregister("_rows")

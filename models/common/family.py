@@ -1,0 +1,108 @@
+"""What makes a model family: its entity, label horizon, gate, baseline, reasons, actions.
+
+A :class:`Family` is data plus a few functions; the shared training, scoring and
+explanation code takes one and never branches on the family's name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+
+
+@dataclass(frozen=True)
+class GateResult:
+    passed: bool
+    entities: int
+    positive_entities: int
+    negative_entities: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Gate:
+    """The minimum history to train on (Salesforce asks 1,000 leads with 120 conversions,
+    200 won and 200 lost deals). Counted in distinct entities, not snapshots."""
+
+    min_entities: int
+    min_positive_entities: int
+    min_negative_entities: int
+
+    def check(self, ids: np.ndarray, labels: np.ndarray) -> GateResult:
+        frame = pl.DataFrame({"id": ids, "y": labels})
+        per_entity = frame.group_by("id").agg(pl.col("y").max())
+        entities = per_entity.height
+        positives = int(per_entity["y"].sum())
+        negatives = entities - positives
+        short = []
+        if entities < self.min_entities:
+            short.append(f"{entities} entities < {self.min_entities}")
+        if positives < self.min_positive_entities:
+            short.append(f"{positives} positive < {self.min_positive_entities}")
+        if negatives < self.min_negative_entities:
+            short.append(f"{negatives} negative < {self.min_negative_entities}")
+        reason = "enough history" if not short else "not enough history: " + ", ".join(short)
+        return GateResult(not short, entities, positives, negatives, reason)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One sentence for a group of features (``pricing_view_7d``, ``_30d``… → "pricing_view").
+
+    ``text`` is a polars expression over the feature columns that yields the
+    sentence for every row at once (null to say nothing): reasons are written for
+    a million rows without a Python loop per row.
+    """
+
+    group: str
+    features: tuple[str, ...]
+    text: pl.Expr
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str  # e.g. "lead_scoring"
+    entity: str  # e.g. "lead"
+    id_column: str  # e.g. "lead_id"
+    registered_model: str  # MLflow registry name
+    horizon_days: int
+    positive_label: str  # e.g. "converted within 90 days"
+    gate: Gate
+    # Whether an entity's snapshots share one outcome (a lead converts once, a deal is won
+    # or lost once): then no entity both trains and validates. Not so for churn, where each
+    # monthly snapshot of an account has its own label.
+    one_outcome_per_entity: bool
+    # The rule-based score CRMs ship today: 0-100 points per row of features.
+    rule_points: Callable[[pl.DataFrame], np.ndarray]
+    # The rule score split into parts keyed by reason group (points each part adds):
+    # the cold-start path explains a rule-based score with these.
+    rule_parts: Callable[[pl.DataFrame], dict[str, np.ndarray]] | None = None
+    reasons: tuple[Reason, ...] = ()
+    # Features that never become reasons (plumbing such as the snapshot age).
+    silent_features: tuple[str, ...] = ()
+    # (feature frame + score, probability, grade columns) -> expression of the next best action.
+    next_action: Callable[[], pl.Expr] | None = None
+    # Further output columns of the score table (e.g. deal risk flags), as expressions
+    # over the feature frame plus score/probability.
+    extra_outputs: Callable[[], dict[str, pl.Expr]] | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def lift_grade(probability: pl.Expr, base_rate: float) -> tuple[pl.Expr, pl.Expr]:
+    """Grade by how many times more likely than the average entity: A ≥ 2.5×, B ≥ 1.25×,
+    C ≥ 0.6×, else D; band hot (A), warm (B), cold (C, D)."""
+    lift = probability / base_rate if base_rate > 0 else probability * 0
+    grade = (
+        pl.when(lift >= 2.5)
+        .then(pl.lit("A"))
+        .when(lift >= 1.25)
+        .then(pl.lit("B"))
+        .when(lift >= 0.6)
+        .then(pl.lit("C"))
+        .otherwise(pl.lit("D"))
+    )
+    band = pl.when(lift >= 2.5).then(pl.lit("hot")).when(lift >= 1.25).then(pl.lit("warm"))
+    return grade, band.otherwise(pl.lit("cold"))

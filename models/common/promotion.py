@@ -1,0 +1,108 @@
+"""Champion / challenger: a challenger is promoted only if it beats the champion.
+
+Both are evaluated on the same rows: the challenger's test set, which is the
+latest holdout (snapshots from the challenger's ``test_start`` on). The
+challenger must raise ROC AUC by at least ``AUC_MARGIN`` and must not be worse
+calibrated: its ECE at most ``ECE_TOLERANCE`` above the champion's, or under
+``ECE_ACCEPTABLE`` (a base-rate model is perfectly calibrated and useless; it must
+not block a good one on calibration alone). With no champion
+yet, the first challenger is promoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from models.common.metrics import evaluate
+from models.common.model import ScoringModel
+
+AUC_MARGIN = 0.005
+ECE_TOLERANCE = 0.005
+# Calibration this good counts as calibrated whatever the champion's: a useless model that
+# predicts the base rate is perfectly calibrated, and must not block a real one.
+ECE_ACCEPTABLE = 0.03
+
+
+@dataclass(frozen=True)
+class Decision:
+    promote: bool
+    reason: str
+    challenger_version: str | None
+    champion_version: str | None
+    challenger_auc: float | None = None
+    champion_auc: float | None = None
+    challenger_ece: float | None = None
+    champion_ece: float | None = None
+    holdout_rows: int = 0
+
+    def metadata(self) -> dict[str, object]:
+        return {
+            "promote": self.promote,
+            "reason": self.reason,
+            "challenger_version": self.challenger_version,
+            "champion_version": self.champion_version,
+            "challenger_auc": self.challenger_auc,
+            "champion_auc": self.champion_auc,
+            "challenger_ece": self.challenger_ece,
+            "champion_ece": self.champion_ece,
+            "auc_margin_required": AUC_MARGIN,
+            "ece_tolerance": ECE_TOLERANCE,
+            "ece_acceptable": ECE_ACCEPTABLE,
+            "holdout_rows": self.holdout_rows,
+        }
+
+
+def decide(
+    challenger: tuple[ScoringModel, str] | None,
+    champion: tuple[ScoringModel, str] | None,
+    holdout: pl.DataFrame,
+    labels: np.ndarray,
+) -> Decision:
+    """Compare on the same holdout rows; see the module docstring for the rule."""
+    if challenger is None:
+        return Decision(
+            True,
+            "no challenger (rule-based path): nothing to promote",
+            None,
+            champion[1] if champion else None,
+        )
+    challenger_model, challenger_version = challenger
+    if champion is None:
+        return Decision(
+            True, "no champion yet: the first model is promoted", challenger_version, None
+        )
+    champion_model, champion_version = champion
+    if champion_version == challenger_version:
+        return Decision(
+            True, "the challenger already is the champion", challenger_version, champion_version
+        )
+    new = evaluate(labels, challenger_model.predict_proba(holdout))
+    old = evaluate(labels, champion_model.predict_proba(holdout))
+    better_auc = new["roc_auc"] >= old["roc_auc"] + AUC_MARGIN
+    calibrated = new["ece"] <= max(old["ece"] + ECE_TOLERANCE, ECE_ACCEPTABLE)
+    if better_auc and calibrated:
+        reason = (
+            f"AUC {new['roc_auc']:.4f} >= {old['roc_auc']:.4f} + {AUC_MARGIN} and "
+            f"ECE {new['ece']:.4f} <= {old['ece']:.4f} + {ECE_TOLERANCE}"
+        )
+    elif not better_auc:
+        reason = f"AUC {new['roc_auc']:.4f} does not beat {old['roc_auc']:.4f} by {AUC_MARGIN}"
+    else:
+        reason = (
+            f"ECE {new['ece']:.4f} is worse than {old['ece']:.4f} + {ECE_TOLERANCE} "
+            f"and above {ECE_ACCEPTABLE}"
+        )
+    return Decision(
+        better_auc and calibrated,
+        reason,
+        challenger_version,
+        champion_version,
+        new["roc_auc"],
+        old["roc_auc"],
+        new["ece"],
+        old["ece"],
+        len(labels),
+    )

@@ -1,0 +1,122 @@
+"""Score a population with the champion (or the rule, on the cold-start path).
+
+The output is the score contract of DESIGN.md: per entity a score 0-100, the
+probability, a grade and band, reasons (JSON) and a next action, the model name
+and version (or ``rule_based``), scored_at, valid_until and the run id. Every
+row says which path produced it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from features.common import FeatureSet
+from models.common.explain import explain, reasons_from_contributions
+from models.common.family import Family, lift_grade
+from models.common.model import ScoringModel
+
+MODEL_PATH = "model"
+CHUNK_ROWS = 100_000
+RULE_PATH = "rule_based"
+
+
+def score(
+    family: Family,
+    features: FeatureSet,
+    model: ScoringModel | None,
+    *,
+    model_version: str | None,
+    run_id: str,
+    scored_at: datetime,
+    valid_for: timedelta = timedelta(days=1),
+    top_reasons: int = 3,
+) -> pl.DataFrame:
+    """One score-contract row per feature row."""
+    frame = features.frame
+    if frame.is_empty():
+        return empty_scores(family)
+    if model is not None:
+        # In chunks: per-row contributions are rows x features floats, and a million rows
+        # at once would hold gigabytes for no gain.
+        probability, reasons = np.empty(frame.height), []
+        for start in range(0, frame.height, CHUNK_ROWS):
+            part = frame.slice(start, CHUNK_ROWS)
+            probability[start : start + part.height] = model.predict_proba(part)
+            reasons += explain(model, family, part, top=top_reasons)
+        base_rate = model.base_rate
+        path, name, version = MODEL_PATH, family.registered_model, model_version
+    else:
+        points = family.rule_points(frame)
+        probability = np.clip(points / 100.0, 0.0, 1.0)
+        reasons = _rule_reasons(family, frame, top_reasons)
+        base_rate = float(probability.mean()) if len(probability) else 0.0
+        path, name, version = RULE_PATH, f"{family.name}_rule_based", "rules-v1"
+    scored = frame.with_columns(
+        probability=pl.Series(probability, dtype=pl.Float64),
+        score=pl.Series(np.rint(probability * 100), dtype=pl.Int64),
+    )
+    grade, band = lift_grade(pl.col("probability"), base_rate)
+    scored = scored.with_columns(grade=grade, band=band)
+    # Actions and extra outputs may read the score, the grade and the band.
+    outputs = {}
+    if family.next_action is not None:
+        outputs["next_action"] = family.next_action()
+    if family.extra_outputs is not None:
+        outputs |= family.extra_outputs()
+    scored = scored.with_columns(**outputs)
+    if "next_action" not in scored.columns:
+        scored = scored.with_columns(next_action=pl.lit(None, dtype=pl.String))
+    extra = [c for c in (family.extra_outputs() if family.extra_outputs else {})]
+    return scored.select(
+        pl.col(family.id_column),
+        "score",
+        "probability",
+        "grade",
+        "band",
+        pl.Series("reasons", reasons, dtype=pl.String),
+        "next_action",
+        *extra,
+        model_name=pl.lit(name),
+        model_version=pl.lit(version),
+        scoring_path=pl.lit(path),
+        as_of=pl.col("as_of"),
+        scored_at=pl.lit(scored_at),
+        valid_until=pl.lit(scored_at + valid_for),
+        run_id=pl.lit(run_id),
+    )
+
+
+def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
+    """Reasons of a rule-based score: the parts that added most and least against their mean."""
+    if family.rule_parts is None:
+        return ["[]"] * frame.height
+    parts = family.rule_parts(frame)
+    groups = list(parts)
+    points = np.column_stack([parts[g] for g in groups]).astype(float)
+    centred = points - points.mean(axis=0, keepdims=True)
+    return reasons_from_contributions(family, frame, groups, centred, top, min_impact=0.5)
+
+
+def empty_scores(family: Family) -> pl.DataFrame:
+    extra = list(family.extra_outputs()) if family.extra_outputs else []
+    schema = {
+        family.id_column: pl.String,
+        "score": pl.Int64,
+        "probability": pl.Float64,
+        "grade": pl.String,
+        "band": pl.String,
+        "reasons": pl.String,
+        "next_action": pl.String,
+        **dict.fromkeys(extra, pl.String),
+        "model_name": pl.String,
+        "model_version": pl.String,
+        "scoring_path": pl.String,
+        "as_of": pl.Datetime("us"),
+        "scored_at": pl.Datetime("us"),
+        "valid_until": pl.Datetime("us"),
+        "run_id": pl.String,
+    }
+    return pl.DataFrame(schema=schema)

@@ -1,0 +1,342 @@
+"""Deal scoring: the probability that an open opportunity is won, among those that close
+within 180 days.
+
+Baseline (the score CRMs ship today, e.g. Salesforce's stage probability): the
+stage's default probability (prospecting 10, qualification 20, needs analysis 40,
+proposal 60, negotiation 80), +10 points if the amount is over 50,000 (+5 over
+25,000), +5 if the buyer was contacted in the last 7 days. Cold-start gate: 200
+won and 200 lost deals.
+
+Every score carries its strongest reasons up and down (from the published model's
+own per-row contributions, in words; on the cold-start path, from the rule's
+parts), a next best action, and the deal's risk flags
+(:mod:`models.deal_scoring.risk`): no activity in 14 days, in its stage longer
+than 3 in 4 deals, close date pushed twice, a single person engaged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from models.common.family import Family, Gate, Reason
+from models.deal_scoring import risk
+
+STAGE_PROBABILITY = {
+    "prospecting": 10,
+    "qualification": 20,
+    "needs_analysis": 40,
+    "proposal": 60,
+    "negotiation": 80,
+}
+RECENT_CONTACT_DAYS = 7
+TIER_NAMES = {"enterprise": "Enterprise", "mid_market": "Mid-market", "smb": "Small-business"}
+
+
+def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The CRM-style points score in parts keyed by reason group.
+
+    An unknown stage counts as prospecting; an unknown amount, or a buyer never
+    contacted, earns no points.
+    """
+    stage = pl.col("stage").replace_strict(
+        STAGE_PROBABILITY, default=STAGE_PROBABILITY["prospecting"], return_dtype=pl.Float64
+    )
+    amount = pl.col("amount").cast(pl.Float64).fill_null(0.0)
+    size = pl.when(amount > 50_000).then(10.0).when(amount > 25_000).then(5.0).otherwise(0.0)
+    recent = (
+        pl.col("days_since_last_contact").cast(pl.Float64).fill_null(np.inf) <= RECENT_CONTACT_DAYS
+    ).cast(pl.Float64) * 5.0
+    parts = frame.select(stage=stage, amount=size, activity=recent)
+    return {group: parts[group].to_numpy() for group in parts.columns}
+
+
+def rule_points(frame: pl.DataFrame) -> np.ndarray:
+    """The CRM-style points score, 0-100 (see the module docstring)."""
+    return np.clip(sum(rule_parts(frame).values()), 0, 100)
+
+
+def _stage_name(column: str = "stage") -> pl.Expr:
+    return pl.col(column).fill_null("an unknown stage").str.replace_all("_", " ")
+
+
+def _count(n: pl.Expr, singular: str, plural: str) -> pl.Expr:
+    """ "1 meeting", "3 meetings"."""
+    return pl.when(n == 1).then(pl.lit(f"1 {singular}")).otherwise(pl.format(f"{{}} {plural}", n))
+
+
+def _days(column: str) -> pl.Expr:
+    """ "1 day", "23 days" (rounded, absolute)."""
+    return _count(pl.col(column).abs().round(0).cast(pl.Int64), "day", "days")
+
+
+def _times(n: pl.Expr, none: str, once: str, many: str) -> pl.Expr:
+    """``once`` for 1, "twice" for 2, ``many`` (with {} for the count) above, ``none`` for 0."""
+    return (
+        pl.when(n.is_null() | (n == 0))
+        .then(pl.lit(none))
+        .when(n == 1)
+        .then(pl.lit(once))
+        .when(n == 2)
+        .then(pl.lit(many.replace("{} times", "twice")))
+        .otherwise(pl.format(many, n))
+    )
+
+
+def _money(column: str) -> pl.Expr:
+    a = pl.col(column)
+    return (
+        pl.when(a >= 1e6)
+        .then(pl.format("{} million", (a / 1e6).round(1)))
+        .when(a >= 1e3)
+        .then(pl.format("{} thousand", (a / 1e3).round(0).cast(pl.Int64)))
+        .otherwise(a.round(0).cast(pl.Int64).cast(pl.String))
+    )
+
+
+def _last_contact() -> pl.Expr:
+    days = pl.col("days_since_last_contact").round(0).cast(pl.Int64)
+    return (
+        pl.when(days.is_null())
+        .then(pl.lit("no contact with the buyer yet"))
+        .when(days == 0)
+        .then(pl.lit("last contact today"))
+        .when(days == 1)
+        .then(pl.lit("last contact yesterday"))
+        .otherwise(pl.format("last contact {} days ago", days))
+    )
+
+
+TALK_TYPES = ("call", "email", "task", "note", "sms")
+MEETING_TYPES = ("meeting", "demo")
+
+
+def _activity(kinds: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"activity_{t}_{d}d" for t in kinds for d in (14, 30))
+
+
+REASONS = (
+    Reason(
+        "stage",
+        ("stage", "stage_rank", "stage_changes"),
+        pl.format("In the {} stage", _stage_name()),
+    ),
+    Reason(
+        "time_in_stage",
+        ("days_in_stage", "stage_p75_days", "stage_time_ratio"),
+        pl.when(pl.col("days_in_stage") < 0.5)
+        .then(pl.format("Entered {} today", _stage_name()))
+        .when(risk.stage_over_p75())
+        .then(
+            pl.format(
+                "In {} for {} (longer than 3 in 4 deals)", _stage_name(), _days("days_in_stage")
+            )
+        )
+        .otherwise(pl.format("In {} for {}", _stage_name(), _days("days_in_stage"))),
+    ),
+    Reason(
+        "deal_age",
+        ("deal_age_days", "days_per_stage"),
+        pl.when(pl.col("deal_age_days") < 0.5)
+        .then(pl.lit("Opened today"))
+        .otherwise(pl.format("Open for {}", _days("deal_age_days"))),
+    ),
+    Reason(
+        "close_date_pushes",
+        ("close_date_pushes",),
+        _times(
+            pl.col("close_date_pushes"),
+            "Close date never pushed",
+            "Close date pushed once",
+            "Close date pushed {} times",
+        ),
+    ),
+    Reason(
+        "expected_close",
+        ("days_to_expected_close",),
+        pl.when(pl.col("days_to_expected_close").is_null())
+        .then(pl.lit("No expected close date"))
+        .when(pl.col("days_to_expected_close") < 0)
+        .then(pl.format("Expected close date passed {} ago", _days("days_to_expected_close")))
+        .otherwise(pl.format("Expected to close in {}", _days("days_to_expected_close"))),
+    ),
+    Reason(
+        "amount",
+        ("amount",),
+        pl.when(pl.col("amount").is_null())
+        .then(pl.lit("No amount set yet"))
+        .otherwise(pl.format("Deal worth {}", _money("amount"))),
+    ),
+    Reason(
+        "discount",
+        ("amount_change_pct", "amount_changes"),
+        pl.when(pl.col("amount_change_pct") <= -1)
+        .then(
+            pl.format(
+                "Amount cut by {} % since it was opened",
+                (-pl.col("amount_change_pct")).round(0).cast(pl.Int64),
+            )
+        )
+        .when(pl.col("amount_change_pct") >= 1)
+        .then(
+            pl.format(
+                "Amount raised by {} % since it was opened",
+                pl.col("amount_change_pct").round(0).cast(pl.Int64),
+            )
+        )
+        .when(pl.col("amount_change_pct").is_null())
+        .then(pl.lit("No amount to compare yet"))
+        .otherwise(pl.lit("Amount unchanged since it was opened")),
+    ),
+    Reason(
+        "activity",
+        (
+            *_activity(TALK_TYPES),
+            "activities_14d",
+            "activities_30d",
+            "activities_total",
+            "activities_per_week",
+            "days_since_last_activity",
+            "days_since_last_contact",
+        ),
+        pl.when(pl.col("activities_14d").fill_null(0) == 0)
+        .then(pl.lit("No activity in the last 14 days"))
+        .otherwise(
+            pl.format(
+                "{} in the last 14 days, {}",
+                _count(pl.col("activities_14d"), "activity", "activities"),
+                _last_contact(),
+            )
+        ),
+    ),
+    Reason(
+        "meetings",
+        _activity(MEETING_TYPES),
+        pl.when((pl.col("activity_meeting_30d") + pl.col("activity_demo_30d")).fill_null(0) == 0)
+        .then(pl.lit("No meeting or demo in the last 30 days"))
+        .when(pl.col("activity_demo_30d") == 0)
+        .then(
+            pl.format(
+                "{} in the last 30 days",
+                _count(pl.col("activity_meeting_30d"), "meeting", "meetings"),
+            )
+        )
+        .when(pl.col("activity_meeting_30d") == 0)
+        .then(
+            pl.format(
+                "{} in the last 30 days", _count(pl.col("activity_demo_30d"), "demo", "demos")
+            )
+        )
+        .otherwise(
+            pl.format(
+                "{} and {} in the last 30 days",
+                _count(pl.col("activity_meeting_30d"), "meeting", "meetings"),
+                _count(pl.col("activity_demo_30d"), "demo", "demos"),
+            )
+        ),
+    ),
+    Reason(
+        "stakeholders",
+        ("stakeholders",),
+        pl.when(pl.col("stakeholders").fill_null(0) == 0)
+        .then(pl.lit("No one from the buyer engaged yet"))
+        .when(pl.col("stakeholders") == 1)
+        .then(pl.lit("Only 1 person from the buyer engaged"))
+        .otherwise(pl.format("{} people from the buyer engaged", pl.col("stakeholders"))),
+    ),
+    Reason(
+        "competitor",
+        ("competitor",),
+        pl.when(pl.col("competitor").is_null())
+        .then(pl.lit("No competitor known"))
+        .otherwise(pl.format("Competing with {}", pl.col("competitor"))),
+    ),
+    Reason(
+        "owner",
+        ("owner_win_rate", "owner_closed_deals"),
+        pl.when(pl.col("owner_closed_deals").fill_null(0) < 5)
+        .then(pl.lit("Owner has closed few deals so far"))
+        .otherwise(
+            pl.format(
+                "Owner wins {} % of the deals they close",
+                (100 * pl.col("owner_win_rate")).round(0).cast(pl.Int64),
+            )
+        ),
+    ),
+    Reason(
+        "customer",
+        ("already_customer",),
+        pl.when(pl.col("already_customer") == 1)
+        .then(pl.lit("Already a customer"))
+        .otherwise(pl.lit("Not a customer yet")),
+    ),
+    Reason(
+        "company",
+        ("industry", "tier", "employee_count"),
+        pl.when(pl.col("employee_count").is_not_null() & pl.col("industry").is_not_null())
+        .then(
+            pl.format(
+                "{} company of about {} employees",
+                pl.col("industry"),
+                pl.col("employee_count").cast(pl.Int64),
+            )
+        )
+        .when(pl.col("tier").is_not_null())
+        .then(
+            pl.format(
+                "{} account",
+                pl.col("tier").replace_strict(TIER_NAMES, default=pl.col("tier")),
+            )
+        )
+        .otherwise(pl.lit("Company size and industry unknown")),
+    ),
+    Reason(
+        "product",
+        ("product_line",),
+        pl.when(pl.col("product_line").is_null())
+        .then(pl.lit("Product not set"))
+        .otherwise(pl.format("Selling {}", pl.col("product_line"))),
+    ),
+)
+
+
+def next_action() -> pl.Expr:
+    """What the owner should do next, from the risk flags first, then the score."""
+    score = pl.col("score")
+    return (
+        pl.when(risk.stalled() & risk.high_value())
+        .then(pl.lit("Book a meeting with the decision maker this week"))
+        .when(risk.close_date_pushed_twice())
+        .then(pl.lit("Confirm the close date with the buyer"))
+        .when(risk.stalled())
+        .then(pl.lit("Call the buyer to restart the conversation"))
+        .when(risk.single_contact())
+        .then(pl.lit("Bring in a second stakeholder"))
+        .when(score >= 60)
+        .then(pl.lit("Agree the remaining steps and a signature date"))
+        .when(score >= 30)
+        .then(pl.lit("Book the next meeting to move it forward"))
+        .otherwise(pl.lit("Requalify: confirm need, budget and timing"))
+    )
+
+
+def extra_outputs() -> dict[str, pl.Expr]:
+    return {"risk_flags": risk.risk_flags()}
+
+
+FAMILY = Family(
+    name="deal_scoring",
+    entity="opportunity",
+    id_column="opportunity_id",
+    registered_model="crmlens-deal-scoring",
+    horizon_days=180,
+    positive_label="won",
+    one_outcome_per_entity=True,
+    gate=Gate(min_entities=400, min_positive_entities=200, min_negative_entities=200),
+    rule_points=rule_points,
+    rule_parts=rule_parts,
+    reasons=REASONS,
+    next_action=next_action,
+    extra_outputs=extra_outputs,
+    extra={"risk_flags": tuple(risk.FLAGS)},
+)

@@ -1,0 +1,333 @@
+"""Lead scoring: the probability that an open lead converts to an opportunity within 90 days.
+
+Baseline (the points score CRMs ship, e.g. HubSpot's and Pardot's defaults):
+engagement 25 % (e-mail opens up to 30 points, clicks up to 30, replies up to 25,
+calls up to 15), fit/demographics 15 %, qualification answers (budget, timeline,
+decision maker) 20 %, intent signals (demo requests, pricing views) 25 %, manual
+15 % — crmlens has no manual rating, so that part is always 0. Qualified at 70
+points, MQL at 75. Columns a source lacks count as 0 points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from models.common.family import Family, Gate, Reason
+
+QUALIFIED_POINTS = 70
+MQL_POINTS = 75
+
+SENIORITY_POINTS = {
+    "c_level": 40,
+    "vp": 35,
+    "director": 30,
+    "manager": 20,
+    "individual_contributor": 10,
+}
+TIMELINE_POINTS = {"this_quarter": 35, "next_quarter": 20, "this_year": 10}
+
+
+def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
+    if column not in frame.columns:
+        return pl.lit(0.0)
+    return pl.col(column).cast(pl.Float64).fill_null(0.0)
+
+
+def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
+    """The CRM-style points score in parts keyed by reason group (weights applied)."""
+    size = _num(frame, "employee_count")
+    seniority = (
+        pl.col("seniority").replace_strict(SENIORITY_POINTS, default=0, return_dtype=pl.Float64)
+        if "seniority" in frame.columns
+        else pl.lit(0.0)
+    )
+    size_points = (
+        pl.when(size >= 1000)
+        .then(40)
+        .when(size >= 200)
+        .then(30)
+        .when(size >= 50)
+        .then(20)
+        .when(size > 0)
+        .then(10)
+        .otherwise(0)
+    )
+    industry = (
+        pl.col("industry").is_not_null().cast(pl.Float64) * 20
+        if "industry" in frame.columns
+        else pl.lit(0.0)
+    )
+    timeline = (
+        pl.col("timeline").replace_strict(TIMELINE_POINTS, default=0, return_dtype=pl.Float64)
+        if "timeline" in frame.columns
+        else pl.lit(0.0)
+    )
+    # Fit is capped at 100 before weighting: scale its two parts down together.
+    fit_total = seniority + size_points + industry
+    fit_scale = pl.when(fit_total > 100).then(100 / fit_total).otherwise(1.0)
+    intent_demo = (_num(frame, "demo_request_90d") > 0).cast(pl.Float64) * 60
+    intent_pricing = pl.min_horizontal(10 * _num(frame, "pricing_view_30d"), pl.lit(40.0))
+    parts = frame.select(
+        # engagement 25 %
+        email_open=0.25 * pl.min_horizontal(3 * _num(frame, "email_open_30d"), pl.lit(30.0)),
+        email_click=0.25 * pl.min_horizontal(10 * _num(frame, "email_click_30d"), pl.lit(30.0)),
+        email_reply=0.25 * pl.min_horizontal(12.5 * _num(frame, "email_reply_30d"), pl.lit(25.0)),
+        rep_activity=0.25 * pl.min_horizontal(5 * _num(frame, "activity_call_30d"), pl.lit(15.0)),
+        # fit 15 %
+        seniority=0.15 * seniority * fit_scale,
+        company=0.15 * (size_points + industry) * fit_scale,
+        # qualification answers 20 %
+        budget_confirmed=0.20 * _num(frame, "budget_confirmed") * 40,
+        timeline=0.20 * timeline,
+        decision_maker=0.20 * _num(frame, "decision_maker") * 25,
+        # intent 25 % (capped at 100 before weighting; demo 60 + pricing 40 never exceeds it)
+        demo_request=0.25 * intent_demo,
+        pricing_view=0.25 * intent_pricing,
+        # manual 15 %: crmlens has no manual rating, so always 0
+    )
+    return {name: parts[name].to_numpy() for name in parts.columns}
+
+
+def rule_points(frame: pl.DataFrame) -> np.ndarray:
+    """The CRM-style points score, 0-100 (see the module docstring)."""
+    return np.clip(sum(rule_parts(frame).values()), 0, 100)
+
+
+def _count_sentence(column: str, singular: str, plural: str, window: str, none: str) -> pl.Expr:
+    n = pl.col(column)
+    return (
+        pl.when(n.is_null() | (n == 0))
+        .then(pl.lit(none))
+        .when(n == 1)
+        .then(pl.lit(f"{singular} once {window}"))
+        .otherwise(pl.format(f"{plural} {{}} times {window}", n))
+    )
+
+
+def _days_ago(column: str, did: str, never: str) -> pl.Expr:
+    d = pl.col(column)
+    return (
+        pl.when(d.is_null())
+        .then(pl.lit(never))
+        .when(d < 1)
+        .then(pl.lit(f"{did} today"))
+        .otherwise(pl.format(f"{did} {{}} days ago", d.round(0).cast(pl.Int64)))
+    )
+
+
+REP_ACTIVITY_FEATURES = tuple(
+    f"activity_{t}_{d}d"
+    for t in ("call", "email", "meeting", "task", "note", "sms", "demo")
+    for d in (30, 90)
+)
+
+
+def _windows(event: str) -> tuple[str, ...]:
+    return (f"{event}_7d", f"{event}_30d", f"{event}_90d")
+
+
+REASONS = (
+    Reason(
+        "pricing_view",
+        (*_windows("pricing_view"), "days_since_pricing_view"),
+        _count_sentence(
+            "pricing_view_30d",
+            "Viewed the pricing page",
+            "Viewed the pricing page",
+            "in the last 30 days",
+            "Has not looked at pricing in the last 30 days",
+        ),
+    ),
+    Reason(
+        "demo_request",
+        (*_windows("demo_request"), "days_since_demo_request"),
+        _days_ago("days_since_demo_request", "Requested a demo", "Has not requested a demo"),
+    ),
+    Reason(
+        "email_click",
+        (*_windows("email_click"), "days_since_email_click"),
+        _count_sentence(
+            "email_click_30d",
+            "Clicked a marketing e-mail",
+            "Clicked marketing e-mails",
+            "in the last 30 days",
+            "No e-mail clicks in the last 30 days",
+        ),
+    ),
+    Reason(
+        "email_open",
+        _windows("email_open"),
+        _count_sentence(
+            "email_open_30d",
+            "Opened a marketing e-mail",
+            "Opened marketing e-mails",
+            "in the last 30 days",
+            "Has not opened our e-mails in the last 30 days",
+        ),
+    ),
+    Reason(
+        "email_reply",
+        _windows("email_reply"),
+        _count_sentence(
+            "email_reply_90d",
+            "Replied to an e-mail",
+            "Replied to e-mails",
+            "in the last 90 days",
+            "Has not replied to any e-mail",
+        ),
+    ),
+    Reason(
+        "web_visits",
+        (
+            *_windows("page_view"),
+            *_windows("content_download"),
+            "days_since_last_event",
+            "events_total",
+        ),
+        _count_sentence(
+            "page_view_30d",
+            "Visited the website",
+            "Visited the website",
+            "in the last 30 days",
+            "No website visits in the last 30 days",
+        ),
+    ),
+    Reason(
+        "form_submit",
+        (*_windows("form_submit"), "days_since_form_submit"),
+        _days_ago("days_since_form_submit", "Filled in a form", "Has not filled in a form"),
+    ),
+    Reason(
+        "webinar",
+        _windows("webinar_attend"),
+        _count_sentence(
+            "webinar_attend_90d",
+            "Attended a webinar",
+            "Attended webinars",
+            "in the last 90 days",
+            "Has not attended a webinar",
+        ),
+    ),
+    Reason(
+        "rep_activity",
+        (*REP_ACTIVITY_FEATURES, "activities_total", "days_since_last_activity"),
+        _days_ago(
+            "days_since_last_activity",
+            "Last contacted by the team",
+            "Not contacted by the team yet",
+        ),
+    ),
+    Reason(
+        "response_time",
+        ("hours_to_first_response",),
+        pl.when(pl.col("hours_to_first_response").is_null())
+        .then(pl.lit("No one has responded yet"))
+        .otherwise(
+            pl.format(
+                "First response came {} hours after the lead arrived",
+                pl.col("hours_to_first_response").round(0).cast(pl.Int64),
+            )
+        ),
+    ),
+    Reason(
+        "lead_age",
+        ("lead_age_days",),
+        pl.format("Lead is {} days old", pl.col("lead_age_days").round(0).cast(pl.Int64)),
+    ),
+    Reason(
+        "source",
+        ("source", "campaign_channel"),
+        pl.when(pl.col("source").is_null())
+        .then(pl.lit("Source unknown"))
+        .otherwise(pl.format("Came in through {}", pl.col("source").str.replace_all("_", " "))),
+    ),
+    Reason(
+        "company",
+        ("industry", "employee_count", "annual_revenue", "tier", "region"),
+        pl.when(pl.col("employee_count").is_not_null() & pl.col("industry").is_not_null())
+        .then(
+            pl.format(
+                "{} company of about {} employees",
+                pl.col("industry"),
+                pl.col("employee_count").cast(pl.Int64),
+            )
+        )
+        .when(pl.col("industry").is_not_null())
+        .then(pl.format("Works in {}", pl.col("industry")))
+        .otherwise(pl.lit("Company size and industry unknown")),
+    ),
+    Reason(
+        "seniority",
+        ("seniority", "title", "known_contact"),
+        pl.when(pl.col("title").is_not_null())
+        .then(pl.format("Contact's title: {}", pl.col("title")))
+        .when(pl.col("seniority").is_not_null())
+        .then(pl.format("Contact seniority: {}", pl.col("seniority").str.replace_all("_", " ")))
+        .otherwise(pl.lit("Contact's role unknown")),
+    ),
+)
+
+# Custom fields of the synthetic CRM (other CRMs' custom fields get a generic sentence).
+CUSTOM_REASONS = (
+    Reason(
+        "budget_confirmed",
+        ("budget_confirmed",),
+        pl.when(pl.col("budget_confirmed").cast(pl.Boolean))
+        .then(pl.lit("Budget confirmed"))
+        .when(pl.col("budget_confirmed").is_null())
+        .then(pl.lit("Budget not discussed yet"))
+        .otherwise(pl.lit("No budget confirmed")),
+    ),
+    Reason(
+        "timeline",
+        ("timeline",),
+        pl.when(pl.col("timeline").is_null() | (pl.col("timeline") == "unknown"))
+        .then(pl.lit("Buying timeline unknown"))
+        .otherwise(pl.format("Plans to buy {}", pl.col("timeline").str.replace_all("_", " "))),
+    ),
+    Reason(
+        "decision_maker",
+        ("decision_maker",),
+        pl.when(pl.col("decision_maker").cast(pl.Boolean))
+        .then(pl.lit("Is the decision maker"))
+        .otherwise(pl.lit("Is not the decision maker")),
+    ),
+)
+
+
+def next_action() -> pl.Expr:
+    """Rules on score and recency a rep can act on today."""
+    score = pl.col("score")
+    quiet = pl.col("days_since_last_activity").is_null() | (pl.col("days_since_last_activity") >= 7)
+    demo = pl.col("days_since_demo_request").fill_null(999) <= 7
+    return (
+        pl.when(demo & quiet)
+        .then(pl.lit("Book the demo they asked for"))
+        .when(demo)
+        .then(pl.lit("Confirm the demo date"))
+        .when((score >= 50) & quiet)
+        .then(pl.lit("Call today"))
+        .when(score >= 50)
+        .then(pl.lit("Follow up this week"))
+        .when(score >= 20)
+        .then(pl.lit("Add to a nurture sequence"))
+        .otherwise(pl.lit("Leave with marketing"))
+    )
+
+
+FAMILY = Family(
+    name="lead_scoring",
+    entity="lead",
+    id_column="lead_id",
+    registered_model="crmlens-lead-scoring",
+    horizon_days=90,
+    positive_label="converted to an opportunity within 90 days",
+    one_outcome_per_entity=True,
+    gate=Gate(min_entities=1000, min_positive_entities=120, min_negative_entities=120),
+    rule_points=rule_points,
+    rule_parts=rule_parts,
+    reasons=REASONS + CUSTOM_REASONS,
+    silent_features=("snapshot_age_days", "created_month", "created_weekday"),
+    next_action=next_action,
+)

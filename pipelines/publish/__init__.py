@@ -1,0 +1,1 @@
+"""Publish domain: score tables to the CRM's targets, then the serving snapshot."""

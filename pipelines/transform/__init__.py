@@ -1,0 +1,1 @@
+"""Transform domain: the dbt project as Dagster assets (group `transform`)."""

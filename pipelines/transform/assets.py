@@ -1,0 +1,120 @@
+"""The dbt models as Dagster assets.
+
+Keys are ``[schema, model]`` (``staging/stg_crm__leads``, ``marts/fct_opportunities``),
+all in group ``transform``; the ``crm`` sources map onto the ingest assets
+(``raw/<table>``) through their ``meta.dagster.asset_key``, so lineage runs
+raw → staging → intermediate → marts. ``dbt build`` runs each model's tests right
+after it, and dagster-dbt turns every test into an asset check.
+
+Models tagged ``daily`` (the event-driven, incremental ones) are a separate,
+day-partitioned set: a run for some days passes the window to dbt in
+``CRMLENS_DBT_MIN_DAY``/``_MAX_DAY``, so one new day of events is processed (and
+tested) incrementally.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from dagster import AssetExecutionContext, AssetKey, BackfillPolicy
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
+
+from crmlens.settings import Settings
+from pipelines.partitions import events_partitions, single_run_backfills
+from pipelines.resources import CrmlensResource
+from pipelines.transform.project import dbt_env, scoped_env
+
+DAILY_TAG = "daily"
+
+
+class CrmlensTranslator(DagsterDbtTranslator):
+    def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> AssetKey:
+        if dbt_resource_props["resource_type"] == "source":
+            return super().get_asset_key(dbt_resource_props)  # meta.dagster.asset_key
+        return AssetKey([dbt_resource_props["config"]["schema"], dbt_resource_props["name"]])
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        return "transform"
+
+
+# The day window of the daily models travels in the environment, not in --vars: dbt
+# re-parses the whole project when vars change, only the nodes that read an env var when
+# it changes.
+WINDOW_ENV = ("CRMLENS_DBT_MIN_DAY", "CRMLENS_DBT_MAX_DAY")
+
+
+def _dbt_build(
+    dbt: DbtCliResource,
+    context: AssetExecutionContext,
+    settings: Settings,
+    window: tuple[str, str] | None = None,
+):
+    """Start ``dbt build`` with the profile and window in its environment only.
+
+    The subprocess copies ``os.environ`` when it starts (inside ``dbt.cli``), so the
+    variables are set just for that call and the worker's environment is left as it was.
+    """
+    env = dbt_env(settings) | dict(zip(WINDOW_ENV, window or ("", ""), strict=True))
+    with scoped_env(env):
+        return dbt.cli(_build_args(settings, window), context=context)
+
+
+def _build_args(settings: Settings, window: tuple[str, str] | None = None) -> list[str]:
+    args = ["build", "--target-path", str(Path(settings.dbt_target_dir).resolve())]
+    if window:
+        # The daily models only delete and insert (no renames, which need dbt's relation
+        # cache): skip listing the whole warehouse up front.
+        args.append("--no-populate-cache")
+    return args
+
+
+def build_dbt_assets(manifest: Path) -> list:
+    # The ingest asset of a table writes both raw.<table> and quarantine.<table>, so the
+    # `crm` and `quarantine` sources of one table map onto the same asset key.
+    translator = CrmlensTranslator(
+        settings=DagsterDbtTranslatorSettings(enable_duplicate_source_asset_keys=True)
+    )
+
+    @dbt_assets(
+        manifest=manifest,
+        exclude=f"tag:{DAILY_TAG}",
+        dagster_dbt_translator=translator,
+        name="crm_dbt_models",
+    )
+    def crm_dbt_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, crmlens: CrmlensResource
+    ):
+        yield from _dbt_build(dbt, context, crmlens.settings()).stream()
+
+    with single_run_backfills():
+        daily = _daily_models(manifest, translator)
+    return [crm_dbt_models, daily]
+
+
+def _daily_models(manifest: Path, translator: DagsterDbtTranslator):
+    @dbt_assets(
+        manifest=manifest,
+        select=f"tag:{DAILY_TAG}",
+        dagster_dbt_translator=translator,
+        partitions_def=events_partitions(),
+        backfill_policy=BackfillPolicy.single_run(),
+        name="crm_dbt_daily_models",
+    )
+    def crm_dbt_daily_models(
+        context: AssetExecutionContext, dbt: DbtCliResource, crmlens: CrmlensResource
+    ):
+        window = context.partition_time_window
+        days = (
+            window.start.date().isoformat(),
+            (window.end - timedelta(days=1)).date().isoformat(),
+        )
+        yield from _dbt_build(dbt, context, crmlens.settings(), days).stream()
+
+    return crm_dbt_daily_models

@@ -1,0 +1,72 @@
+"""A snapshot of the asset graph: a rename or a lost dependency shows up here in review."""
+
+from __future__ import annotations
+
+from pipelines.definitions import defs
+
+EXPECTED_INGEST = {
+    "raw/teams": [],
+    "raw/users": [],
+    "raw/accounts": [],
+    "raw/contacts": [],
+    "raw/leads": [],
+    "raw/opportunities": [],
+    "raw/opportunity_stage_history": ["raw/opportunities"],
+    "raw/activities": [],
+    "raw/campaigns": [],
+    "raw/campaign_members": ["raw/campaigns"],
+    "raw/subscriptions": [],
+    "raw/invoices": [],
+    "raw/tickets": [],
+    "raw/events": ["raw/contacts"],
+}
+
+
+def _graph() -> dict[str, dict]:
+    graph = {}
+    for spec in defs.resolve_all_asset_specs():
+        graph[spec.key.to_user_string()] = {
+            "group": spec.group_name,
+            "deps": sorted(d.asset_key.to_user_string() for d in spec.deps),
+            "partitioned": spec.partitions_def is not None,
+        }
+    return graph
+
+
+def test_ingest_assets_keys_groups_and_dependencies():
+    graph = _graph()
+    ingest = {k: v for k, v in graph.items() if v["group"] == "ingest"}
+    assert {k: v["deps"] for k, v in ingest.items()} == EXPECTED_INGEST
+    assert [k for k, v in ingest.items() if v["partitioned"]] == ["raw/events"]
+
+
+def _job_assets(name: str) -> set[str]:
+    job = defs.resolve_job_def(name)
+    return {k.to_user_string() for k in job.asset_layer.selected_asset_keys}
+
+
+def test_jobs_and_what_they_run():
+    assert {job.name for job in defs.resolve_all_job_defs()} >= {
+        "ingest",
+        "daily",
+        "train",
+        "score",
+        "forecast",
+    }
+    daily, score, forecast = _job_assets("daily"), _job_assets("score"), _job_assets("forecast")
+    assert {"raw/events", "marts/fct_opportunities", "ml/lead_scores", "serving/snapshot"} <= daily
+    assert "publish/revenue_forecast" not in daily | score  # the monthly job publishes it
+    assert not any(k.startswith("ml/") and k.endswith("_champion") for k in daily | score)
+    assert {"ml/revenue_forecast", "ml/forecast_accuracy", "publish/revenue_forecast"} <= forecast
+    assert "serving/snapshot" in forecast
+
+
+def test_schedules_are_stopped_until_a_deployment_turns_them_on():
+    from dagster import DefaultScheduleStatus
+
+    schedules = {s.name: s for s in defs.schedules}
+    assert set(schedules) == {"daily_ingest_transform_score", "weekly_retrain", "monthly_forecast"}
+    assert schedules["monthly_forecast"].cron_schedule == "0 6 2 * *"
+    assert schedules["weekly_retrain"].job_name == "train"
+    for schedule in schedules.values():
+        assert schedule.default_status == DefaultScheduleStatus.STOPPED
