@@ -326,6 +326,11 @@ def _generated_with(truth: Path, scale: str, seed: int) -> bool:
     return meta.get("scale") == scale and meta.get("seed") == seed
 
 
+# Blocking checks whose failure is an outcome, not an error: a challenger not promoted, or
+# scores held back by drift (the CRM keeps the previous ones; ops.alerts says why).
+HELD_STEPS = ("_promotion", "_drift")
+
+
 def _run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] | None) -> None:
     """Run jobs in order; a promotion the check held back is an outcome, not a failure."""
     from pipelines.run import materialization_metadata, run_job
@@ -333,6 +338,7 @@ def _run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] 
     window = (days[0], days[-1]) if days else None
     meta: dict = {}
     decisions: dict[str, tuple[bool, str]] = {}
+    monitoring: dict[str, str] = {}
     started = time.perf_counter()
     for job_name in jobs:
         log_file = Path(settings.home) / "logs" / f"{job_name}.log"
@@ -348,10 +354,16 @@ def _run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] 
                     check.passed,
                     str(reason.value) if reason else "",
                 )
+            elif check.check_name.endswith("_drift"):
+                status, reasons = check.metadata.get("status"), check.metadata.get("reasons")
+                monitoring[check.check_name.removesuffix("_drift")] = (
+                    f"{status.value if status else '?'}"
+                    + (f": {reasons.value}" if reasons and reasons.value != "stable" else "")
+                )
         failed = [
             e.step_key
             for e in result.all_events
-            if e.event_type_value == "STEP_FAILURE" and not e.step_key.endswith("_promotion")
+            if e.event_type_value == "STEP_FAILURE" and not e.step_key.endswith(HELD_STEPS)
         ]
         if failed:
             raise click.ClickException(
@@ -361,6 +373,13 @@ def _run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] 
     seconds = time.perf_counter() - started
     _print_ingest(meta, f"{' → '.join(jobs)}: {seconds:.0f} s")
     _print_models(meta, decisions)
+    for family, verdict in sorted(monitoring.items()):
+        held = (
+            " — scores held back, the CRM keeps the previous ones"
+            if verdict.startswith("block")
+            else ""
+        )
+        console.print(f"drift check {family}: {verdict}{held}")
     _print_forecast(meta)
     _print_headlines(settings)
 

@@ -82,6 +82,21 @@ class Settings(BaseSettings):
         default=750_000,
         description="Rows per chunk (whole days) of a partitioned load; bounds ingest memory.",
     )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="URL new alerts are POSTed to as JSON (e.g. a Slack or Teams relay), if any.",
+    )
+    freshness_warn_hours: float = Field(
+        default=48.0,
+        description="A source table whose newest change is older than this gets a warning.",
+    )
+    drift_warn_psi: float = Field(
+        default=0.10, description="Population stability index above which drift is a warning."
+    )
+    drift_block_psi: float = Field(
+        default=0.25,
+        description="PSI (score, or importance-weighted features) above which publishing stops.",
+    )
     dbt_project_dir: Path = Field(
         default=_REPO_ROOT / "dbt_project", description="The dbt project."
     )

@@ -10,6 +10,8 @@ from pipelines.ingest import build_ingest_assets
 from pipelines.ingest.sensors import landing_files_sensor
 from pipelines.jobs import build_jobs, build_schedules
 from pipelines.ml.assets import build_ml_definitions
+from pipelines.monitoring.assets import ops_alerts
+from pipelines.monitoring.checks import build_monitoring_checks
 from pipelines.progress import progress_logger
 from pipelines.publish.assets import build_publish_assets
 from pipelines.resources import CrmlensResource
@@ -31,8 +33,9 @@ def build_definitions(crmlens: CrmlensResource | None = None) -> Definitions:
             *ml_assets,
             *build_forecast_assets(),
             *build_publish_assets(),
+            ops_alerts,
         ],
-        asset_checks=ml_checks,
+        asset_checks=[*ml_checks, *build_monitoring_checks()],
         jobs=jobs,
         schedules=build_schedules(jobs),
         sensors=[landing_files_sensor],

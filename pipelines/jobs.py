@@ -1,7 +1,8 @@
 """Jobs and schedules that tie the domains together.
 
 - ``ingest``: every ingest asset (raw.* and quarantine.*).
-- ``daily``: ingest → transform (dbt) → scores → publish → serving snapshot.
+- ``daily``: ingest → transform (dbt) → scores (drift checks) → alerts → publish →
+  serving snapshot.
   Partitioned by day like the events: a run for day D reloads D's events, the CRM
   tables, the dbt models (the daily event models incrementally, for D only), and
   scores with the current champions. Scheduled every morning for yesterday.
@@ -22,6 +23,8 @@ from dagster import (
     define_asset_job,
 )
 
+from pipelines.monitoring.assets import alert_on_failure
+
 INGEST = AssetSelection.groups("ingest")
 TRANSFORM = AssetSelection.groups("transform")
 ML = AssetSelection.groups("ml")
@@ -31,29 +34,37 @@ SCORES = AssetSelection.assets(
 TRAINING = ML - SCORES
 PUBLISH = AssetSelection.groups("publish")
 FORECAST = AssetSelection.groups("forecast")
+MONITORING = AssetSelection.groups("monitoring")
 SNAPSHOT = AssetSelection.assets(["serving", "snapshot"])
 PUBLISH_FORECAST = AssetSelection.assets(["publish", "revenue_forecast"])
 
 
 def build_jobs() -> list:
+    # Every job turns a failed step into a `pipeline_failure` alert (ops.alerts, webhook).
+    hooks = {alert_on_failure}
     return [
-        define_asset_job("ingest", selection=INGEST, description="Load every source table."),
+        define_asset_job(
+            "ingest", selection=INGEST, description="Load every source table.", hooks=hooks
+        ),
         define_asset_job(
             "daily",
-            selection=INGEST | TRANSFORM | SCORES | (PUBLISH - PUBLISH_FORECAST),
+            selection=INGEST | TRANSFORM | SCORES | MONITORING | (PUBLISH - PUBLISH_FORECAST),
             description="Ingest, rebuild the marts (event models for the run's days only), "
             "score with the current champions, publish, refresh the serving snapshot.",
+            hooks=hooks,
         ),
         define_asset_job(
             "train",
             selection=TRAINING,
             description="Build the training sets, train challengers, check them against the "
             "champions, promote the better ones (a held promotion fails its check).",
+            hooks=hooks,
         ),
         define_asset_job(
             "score",
-            selection=SCORES | (PUBLISH - PUBLISH_FORECAST),
+            selection=SCORES | MONITORING | (PUBLISH - PUBLISH_FORECAST),
             description="Score with the current champions and publish (after a promotion).",
+            hooks=hooks,
         ),
         define_asset_job(
             "forecast",
@@ -61,6 +72,7 @@ def build_jobs() -> list:
             description="Publish the revenue forecast (statistical, pipeline, blend, scenarios), "
             "log it to MLflow, score earlier publications against the actuals, refresh the "
             "serving snapshot.",
+            hooks=hooks,
         ),
     ]
 

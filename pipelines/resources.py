@@ -20,6 +20,7 @@ class CrmlensResource(ConfigurableResource):
     source_spec: str | None = None
     source_root: str | None = None
     source_postgres_dsn: str | None = None
+    alert_webhook_url: str | None = None
 
     def settings(self) -> Settings:
         overrides = {k: v for k, v in self.model_dump().items() if v is not None}

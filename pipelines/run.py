@@ -73,6 +73,7 @@ def run_job(
         source_spec=str(settings.source_spec),
         source_root=str(settings.source_root) if settings.source_root else None,
         source_postgres_dsn=settings.source_postgres_dsn,
+        alert_webhook_url=settings.alert_webhook_url,
     )
     job = build_definitions(resource).resolve_job_def(job_name)
     if instance is None:

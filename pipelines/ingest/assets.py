@@ -27,6 +27,7 @@ from crmlens.sources import load_source
 from crmlens.warehouse import duck_type, session
 from pipelines.partitions import events_partitions, single_run_backfills
 from pipelines.resources import CrmlensResource
+from pipelines.retries import TRANSIENT
 
 
 def raw_key(table: str) -> AssetKey:
@@ -78,6 +79,7 @@ def _build(contract: TableContract) -> AssetsDefinition:
         backfill_policy=BackfillPolicy.single_run() if partitioned else None,
         kinds={"duckdb"},
         metadata={"dagster/column_schema": _column_schema(contract)},
+        retry_policy=TRANSIENT,
     )
     def _asset(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
         settings = crmlens.settings()

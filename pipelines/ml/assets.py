@@ -34,7 +34,7 @@ from dagster import (
 )
 
 from crmlens.clock import data_today
-from crmlens.warehouse import replace_table, session, table_comment
+from crmlens.warehouse import fetch_one, replace_table, session, table_comment, table_exists
 from features.common import FeatureSet
 from models.common import registry
 from models.common.evaluations import record_promotion, record_training
@@ -60,6 +60,39 @@ def champion_key(spec: FamilySpec) -> AssetKey:
 
 def scores_key(spec: FamilySpec) -> AssetKey:
     return AssetKey(["ml", spec.scores_table])
+
+
+def scoring_features_table(spec: FamilySpec) -> str:
+    """features.<entity>_scoring: the feature rows of today's scoring run (drift reads it)."""
+    return f"{spec.family.entity}_scoring"
+
+
+def reference_table(spec: FamilySpec) -> str:
+    """features.<entity>_scoring_reference: the first scoring run of the current model."""
+    return f"{spec.family.entity}_scoring_reference"
+
+
+def keep_reference(con, spec: FamilySpec, frame: pl.DataFrame, scores: pl.DataFrame,
+                   version: str, run_id: str) -> bool:  # fmt: skip
+    """Keep today's features and probabilities as the drift reference when the model changed.
+
+    The reference is the model's population on its first day in production, not its
+    training set: training snapshots sample each lead at fixed ages, while the open
+    population piles up old, quiet leads — on the demo CRM the two differ by a score PSI
+    of 0.80 with no drift at all. Returns whether the reference was (re)set.
+    """
+    name = reference_table(spec)
+    if table_exists(con, "features", name):
+        kept = fetch_one(con, f"select any_value(model_version) from features.{name}")[0]
+        if kept == version:
+            return False
+    reference = frame.with_columns(
+        probability=scores["probability"],
+        model_version=pl.lit(version),
+        reference_run_id=pl.lit(run_id),
+    )
+    replace_table(con, "features", name, reference, f"drift reference of {version}")
+    return True
 
 
 def read_training_set(con, spec: FamilySpec) -> FeatureSet:
@@ -224,6 +257,10 @@ def _build(spec: FamilySpec) -> list:
                 valid_for=timedelta(days=1),
             )
             replace_table(con, "ml", spec.scores_table, table)
+            replace_table(con, "features", scoring_features_table(spec), features.frame)
+            new_reference = keep_reference(
+                con, spec, features.frame, table, version or "rules-v1", context.run_id
+            )
         grades = table.group_by("grade").len().sort("grade")
         return MaterializeResult(
             metadata={
@@ -235,6 +272,7 @@ def _build(spec: FamilySpec) -> list:
                 "grades": MetadataValue.json(
                     dict(zip(grades["grade"], grades["len"], strict=True))
                 ),
+                "drift_reference": "set today" if new_reference else "kept",
                 "seconds": round(time.perf_counter() - started, 2),
             }
         )

@@ -13,6 +13,7 @@ from crmlens.publish.contract import SCORE_TABLES, ScoreTable
 from crmlens.publish.run import publish
 from crmlens.serving import refresh_snapshot
 from pipelines.resources import CrmlensResource
+from pipelines.retries import TRANSIENT
 
 
 def publish_key(table: ScoreTable) -> AssetKey:
@@ -28,6 +29,7 @@ def _build(table: ScoreTable):
         group_name="publish",
         deps=[AssetKey(table.source.split("."))],
         kinds={"duckdb", "parquet", "postgres"},
+        retry_policy=TRANSIENT,
         description=f"{table.description} Published to publish.{table.name} (+ _history), the "
         "export folder, and PostgreSQL (changed rows only) when configured.",
     )

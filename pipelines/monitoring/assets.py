@@ -1,0 +1,101 @@
+"""The alerts asset (``ops/alerts``) and the jobs' failure hook.
+
+``ops/alerts`` runs after the scores: it evaluates the business alert rules of
+:mod:`crmlens.alerts` at the data's today, upserts them into ``ops.alerts`` and POSTs the
+undelivered ones to the webhook of the settings, if any. A webhook that does not answer
+is reported in the metadata and retried on the next run; it never fails the scoring.
+
+:data:`alert_on_failure` is attached to every job: a failed step becomes a
+``pipeline_failure`` alert, delivered the same way.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
+from datetime import UTC, datetime
+
+import polars as pl
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    HookContext,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    failure_hook,
+)
+
+from crmlens import alerts
+from crmlens.clock import data_today
+from crmlens.warehouse import session
+from models.families import families
+from pipelines.ml.assets import scores_key
+from pipelines.resources import CrmlensResource
+
+ALERTS_KEY = AssetKey(["ops", "alerts"])
+
+
+@asset(
+    key=ALERTS_KEY,
+    group_name="monitoring",
+    deps=[
+        *(scores_key(spec) for spec in families()),
+        AssetKey(["marts", "fct_leads"]),
+        AssetKey(["marts", "fct_opportunities"]),
+        AssetKey(["marts", "dim_accounts"]),
+        AssetKey(["marts", "dim_users"]),
+    ],
+    kinds={"duckdb"},
+    description="What someone should act on today: hot leads nobody answered, deals at risk, "
+    "customers whose health fell, reps without activity, failed pipeline steps. Upserted "
+    "into ops.alerts (one per kind, entity and day) and sent to the webhook, if set.",
+)
+def ops_alerts(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
+    settings = crmlens.settings()
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with session(settings.warehouse_path) as con:
+        today = data_today(con)
+        found, skipped = alerts.evaluate(con, today)
+        new = alerts.record(con, found, day=str(today.date()), run_id=context.run_id, now=now)
+        delivery = alerts.deliver(con, settings.alert_webhook_url, now=now)
+    by_kind = found.group_by("kind").len().sort("kind") if found.height else None
+    return MaterializeResult(
+        metadata={
+            "alerts": found.height,
+            "new": new,
+            "by_kind": MetadataValue.json(
+                dict(zip(by_kind["kind"], by_kind["len"], strict=True))
+                if by_kind is not None
+                else {}
+            ),
+            "rules_skipped": ", ".join(skipped) or "none",
+            "webhook": "not configured"
+            if not settings.alert_webhook_url
+            else (delivery.error or f"delivered {delivery.sent}"),
+            "as_of": str(today),
+        }
+    )
+
+
+@failure_hook(required_resource_keys={"crmlens"})
+def alert_on_failure(context: HookContext) -> None:
+    """A failed step becomes a ``pipeline_failure`` alert (best effort: never raises)."""
+    try:
+        settings = context.resources.crmlens.settings()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        error = context.op_exception
+        frame = pl.DataFrame(
+            {
+                "kind": ["pipeline_failure"],
+                "severity": ["high"],
+                "entity_type": ["step"],
+                "entity_id": [context.step_key],
+                "owner_user_id": [None],
+                "title": [f"Pipeline step failed: {context.step_key} (job {context.job_name})"],
+                "detail": [f"{type(error).__name__}: {error}"[:1000] if error else "failed"],
+            },
+            schema=dict.fromkeys(alerts.COLUMNS, pl.String),
+        )
+        with session(settings.warehouse_path) as con:
+            alerts.record(con, frame, day=str(now.date()), run_id=context.run_id, now=now)
+            alerts.deliver(con, settings.alert_webhook_url, now=now)
+    except Exception as exc:  # the run has failed already; the hook must not mask why
+        context.log.warning(f"could not record the failure alert: {exc}")
