@@ -372,6 +372,7 @@ def _run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] 
             )
     seconds = time.perf_counter() - started
     _print_ingest(meta, f"{' → '.join(jobs)}: {seconds:.0f} s")
+    _print_built(meta)
     _print_models(meta, decisions)
     for family, verdict in sorted(monitoring.items()):
         held = (
@@ -402,6 +403,33 @@ def _print_ingest(meta: dict, title: str) -> None:
             ", ".join(f"{k} {v:,}" for k, v in reasons[:3]),
         )
     console.print(table)
+
+
+def _print_built(meta: dict) -> None:
+    layers = {
+        layer: sum(1 for k in meta if k.startswith(f"{layer}/"))
+        for layer in ("staging", "intermediate", "marts")
+    }
+    if any(layers.values()):
+        console.print(
+            "dbt built "
+            + ", ".join(f"{n} {layer}" for layer, n in layers.items() if n)
+            + " models (tests included; `make dev` → Assets shows each)"
+        )
+    published = {
+        k.split("/", 1)[1]: m.get("rows", 0) for k, m in meta.items() if k.startswith("publish/")
+    }
+    if published:
+        console.print(
+            "published to the CRM contract (publish.*, exports): "
+            + ", ".join(f"{name} {rows:,} rows" for name, rows in sorted(published.items()))
+        )
+    alerts = meta.get("ops/alerts")
+    if alerts:
+        console.print(
+            f"alerts: {alerts.get('alerts', 0):,} open today ({alerts.get('new', 0):,} new) in "
+            f"ops.alerts; webhook: {alerts.get('webhook', '')}"
+        )
 
 
 def _print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:

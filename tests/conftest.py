@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import textwrap
@@ -162,10 +163,15 @@ def tiny_home(tiny_crm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("tiny_home")
     settings = get_settings(home=home, source_spec=tiny_crm / "source_spec.yml")
     instance = DagsterInstance.ephemeral()
+    materialized: set[str] = set()
     for job in DEMO_SEQUENCE:  # the tiny CRM is below every gate: nothing is held back
         log = home / "logs" / f"{job}.log"
         result = run_job(settings, job, instance=instance, raise_on_error=False, log_file=log)
         assert result.success, log.read_text()[-5000:]
+        materialized |= {
+            e.asset_key.to_user_string() for e in result.get_asset_materialization_events()
+        }
+    (home / "materialized.json").write_text(json.dumps(sorted(materialized)))
     return home
 
 
