@@ -104,6 +104,22 @@ def _pinned(path: Path) -> tuple[Path, int]:
     raise RuntimeError(f"the serving snapshot {path} keeps changing; try again")
 
 
+def _open_pinned(path: Path) -> tuple[duckdb.DuckDBPyConnection, Path, int]:
+    """Pin the current version and open it read-only.
+
+    A publish may swap the snapshot and remove the superseded version's links between
+    the pin and the open: then the link is gone and the open fails; pin again.
+    """
+    for _ in range(5):
+        link, inode = _pinned(path)
+        try:
+            return connect(link, read_only=True), link, inode
+        except duckdb.Error:
+            if link.exists():
+                raise
+    raise RuntimeError(f"the serving snapshot {path} keeps changing; try again")
+
+
 def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the current snapshot (raises if there is none yet)."""
     target = Path(settings.serving_path)
@@ -111,8 +127,8 @@ def open_snapshot(settings: Settings) -> duckdb.DuckDBPyConnection:
         raise FileNotFoundError(
             f"no serving snapshot at {target} yet: run the pipeline (`make demo`) first"
         )
-    link, _ = _pinned(target)
-    return connect(link, read_only=True)
+    con, _, _ = _open_pinned(target)
+    return con
 
 
 class SnapshotReader:
@@ -136,8 +152,7 @@ class SnapshotReader:
         with self._lock:
             if self._con is None or self.path.stat().st_ino != self._inode:
                 previous = self._link
-                self._link, self._inode = _pinned(self.path)
-                self._con = connect(self._link, read_only=True)
+                self._con, self._link, self._inode = _open_pinned(self.path)
                 if previous is not None and previous != self._link:
                     previous.unlink(missing_ok=True)  # open cursors keep the file alive
             return self._con.cursor()

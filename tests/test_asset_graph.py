@@ -74,9 +74,12 @@ def test_schedules_are_stopped_until_a_deployment_turns_them_on():
 
 def test_the_whole_graph_materializes_on_the_tiny_crm(tiny_home):
     """The demo's jobs, in order, on the tiny CRM (the session fixture runs them) leave
-    no asset of the graph unmaterialized."""
+    no asset of the graph unmaterialized (external ones, such as ops.ingest_log as a dbt
+    source, are written by other assets and have nothing to materialize)."""
     import json
 
-    every = {spec.key.to_user_string() for spec in defs.resolve_all_asset_specs()}
+    graph = defs.resolve_asset_graph()
+    every = {key.to_user_string() for key in graph.materializable_asset_keys}
+    assert len(every) > 60
     materialized = set(json.loads((tiny_home / "materialized.json").read_text()))
     assert every - materialized == set()

@@ -297,6 +297,30 @@ REASONS = (
         .then(pl.lit("Product not set"))
         .otherwise(pl.format("Selling {}", pl.col("product_line"))),
     ),
+    Reason(
+        "pace",
+        ("worked_pace_per_week",),
+        pl.when(pl.col("worked_pace_per_week").is_null())
+        .then(pl.lit("Too new to have a working pace"))
+        .otherwise(
+            pl.format(
+                "Worked {} times a week since it was opened",
+                pl.col("worked_pace_per_week").round(1),
+            )
+        ),
+    ),
+    Reason(
+        "stage_speed",
+        ("days_per_past_stage",),
+        pl.when(pl.col("days_per_past_stage").is_null())
+        .then(pl.lit("Still in its first stage"))
+        .otherwise(
+            pl.format(
+                "Spent {} days per stage so far",
+                pl.col("days_per_past_stage").round(0).cast(pl.Int64),
+            )
+        ),
+    ),
 )
 
 
