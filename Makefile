@@ -21,6 +21,7 @@ help:
 	@echo "make demo       generate the small synthetic CRM and run the whole pipeline on it"
 	@echo "make test       run the test suite (needs PostgreSQL at 127.0.0.1:5432)"
 	@echo "make dev        open the Dagster UI on the demo warehouse"
+	@echo "make dashboard  the managers' dashboards on the demo data (http://localhost:8501)"
 	@echo "make lint       ruff and sqlfluff"
 	@echo "make bench      benchmarks (prints figures; SCALE=medium by default)"
 	@echo "make clean      remove .crmlens/ (the demo's warehouse, MLflow, exports)"
@@ -51,6 +52,12 @@ format: setup
 
 dev: setup
 	DAGSTER_HOME=$(CURDIR)/.crmlens/dagster $(BIN)/dagster dev -m pipelines.definitions
+
+# Reads only the serving snapshot (CRMLENS_SERVING_PATH, default .crmlens/serving/current.duckdb).
+DASHBOARD_PORT ?= 8501
+dashboard: setup
+	$(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT) \
+		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
 
 SCALE ?= medium
 bench: setup

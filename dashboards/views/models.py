@@ -1,0 +1,217 @@
+"""Models: are the scores any good, are they honest, are they drifting, and which model
+publishes them."""
+
+import polars as pl
+import streamlit as st
+
+from dashboards import charts, filters, processing, queries, ui
+
+MODEL_NAMES = {
+    "rule_based": "Rule-based (baseline)",
+    "logistic_regression": "Logistic regression (baseline)",
+    "lightgbm": "LightGBM",
+}
+
+
+def render() -> None:
+    filters.current()
+    filters.page_heading()
+    family = st.sidebar.radio(
+        "Model", list(queries.FAMILIES), format_func=queries.FAMILIES.get, key="models_family"
+    )
+    ui.page_header(
+        "Models",
+        "How each scoring model does on leads, deals or customers it never saw in training, "
+        "against the simple baselines it must beat; whether its probabilities are honest; "
+        "whether its scores drift; and which model publishes them. The sidebar's period, "
+        "team, owner and segment do not apply here.",
+    )
+
+    with ui.section(None):
+        publishing = queries.publishing_model(family)
+        evaluations = queries.evaluations(family)
+        _headline(publishing, evaluations)
+
+    left, right = st.columns(2)
+    with (
+        left,
+        ui.section(
+            "Against the baselines",
+            help="Test-set metrics of the latest training: ROC AUC and PR AUC (higher ranks "
+            "better), lift in the top 10 % (how many times the average rate the best-scored tenth "
+            "achieves), Brier score (lower is better).",
+        ),
+    ):
+        evaluations = queries.evaluations(family)
+        long = processing.metrics_long(evaluations)
+        if long.is_empty():
+            gate = evaluations["gate"].drop_nulls()
+            st.info(
+                "No model has been trained for this family yet"
+                + (f" ({gate[0]})" if gate.len() else "")
+                + ": the rule-based score is published until there is enough history."
+            )
+        else:
+            charts.show(charts.metric_bars(long.with_columns(pl.col("model").replace(MODEL_NAMES))))
+            ui.table(
+                evaluations.filter(pl.col("split") == "test").with_columns(
+                    pl.col("model").replace(MODEL_NAMES)
+                ),
+                name=f"{family}_evaluation",
+                columns={
+                    "model": ui.text_col("Model"),
+                    "published": st.column_config.CheckboxColumn("Published"),
+                    "roc_auc": ui.number_col("ROC AUC", "%.3f"),
+                    "pr_auc": ui.number_col("PR AUC", "%.3f"),
+                    "lift_top_decile": ui.number_col("Lift top 10 %", "%.2f"),
+                    "brier": ui.number_col("Brier", "%.4f"),
+                    "ece": ui.number_col("Calibration error", "%.3f"),
+                    "rows": ui.number_col("Test rows", "localized"),
+                    "positive_rate": ui.pct_col("Positive rate"),
+                },
+            )
+    with (
+        right,
+        ui.section(
+            "Calibration",
+            help="Test set in ten groups by predicted probability: a model whose dots sit on the "
+            "diagonal means what it says (30 % predicted, 30 % happened).",
+        ),
+    ):
+        deciles = queries.calibration(family)
+        if deciles.is_empty():
+            st.info("No calibration figures: no model has been trained for this family yet.")
+        else:
+            charts.show(
+                charts.calibration(deciles.with_columns(pl.col("model").replace(MODEL_NAMES)))
+            )
+
+    with ui.section(
+        "Score drift",
+        help="How the published scores are spread at each publication. A shift (PSI over "
+        "0.25) means the population or the model changed: worth a look before trusting trends.",
+    ):
+        grades, psi = processing.drift(queries.score_drift(family))
+        if grades.is_empty():
+            st.info("No scores have been published for this family yet.")
+        else:
+            last = psi.row(-1, named=True)
+            a, b = st.columns([1, 3])
+            a.metric("Publications", f"{psi.height:,}", border=True)
+            a.metric(
+                "Shift since the first (PSI)",
+                f"{last['psi']:.3f}",
+                delta=processing.psi_verdict(last["psi"]),
+                delta_color="off",
+                border=True,
+            )
+            with b:
+                charts.show(charts.drift(grades))
+
+    with ui.section(
+        "Drift and calibration checks over time",
+        help="The pipeline's checks after every scoring run, for every model (not only the one "
+        "chosen in the sidebar). Drift: the spread of today's scores against the model's first "
+        "day in production (PSI; a warning past the lower dashed line, scores held back past "
+        "the upper one). Calibration: the average gap between predicted and observed rates on "
+        "the newest leads, deals or customers whose outcome is known (ECE; a warning past the "
+        "dashed line).",
+    ):
+        _monitoring(queries.model_monitoring())
+
+    with ui.section(
+        "Champion and challenger",
+        help="Every promotion decision: a newly trained challenger replaces the champion only "
+        "if it beats it on the same holdout.",
+    ):
+        decisions = queries.promotions(family)
+        if not decisions.is_empty() and decisions["challenger_auc"].drop_nulls().len():
+            charts.show(charts.champion_challenger(decisions))
+        ui.table(
+            decisions,
+            name=f"{family}_promotions",
+            columns={
+                "decided_at": ui.datetime_col("Decided"),
+                "promote": ui.text_col("Promoted", "small"),
+                "reason": ui.text_col("Why", "large"),
+                "challenger_version": ui.text_col("Challenger", "small"),
+                "champion_version": ui.text_col("Champion", "small"),
+                "challenger_auc": ui.number_col("Challenger AUC", "%.3f"),
+                "champion_auc": ui.number_col("Champion AUC", "%.3f"),
+                "holdout_rows": ui.text_col("Holdout rows", "small"),
+            },
+            empty="No promotion decision recorded yet.",
+        )
+
+
+def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
+    a, b, c = st.columns(3)
+    if publishing.is_empty():
+        a.metric("Publishing", "nothing yet", border=True)
+    else:
+        row = publishing.sort("rows", descending=True).row(0, named=True)
+        trained = row["scoring_path"] == "model"
+        a.metric(
+            "Scores come from",
+            f"model v{row['model_version']}" if trained else "rules",
+            help=f"{row['model_name']} version {row['model_version']}"
+            + ("" if trained else " (cold start: not enough history to train a model yet)")
+            + f"; {row['rows']:,} scores as of {row['scored_at']:%Y-%m-%d}.",
+            border=True,
+        )
+    test = evaluations.filter(pl.col("split") == "test")
+    chosen = test.filter(pl.col("published"))
+    rule = test.filter(pl.col("model") == "rule_based")
+    if chosen.height and chosen["roc_auc"][0] is not None:
+        auc = chosen["roc_auc"][0]
+        delta = f"{auc - rule['roc_auc'][0]:+.3f} vs rules" if rule.height else None
+        b.metric("Test ROC AUC", f"{auc:.3f}", delta=delta, border=True)
+        c.metric(
+            "Calibration error",
+            f"{chosen['ece'][0]:.3f}",
+            help="Expected calibration error: the average gap between predicted and observed "
+            "rates. Lower is better.",
+            border=True,
+        )
+    else:
+        gate = evaluations["gate"].drop_nulls()
+        b.metric("Test ROC AUC", "–", border=True)
+        c.metric("Training", "not yet", help=gate[0] if gate.len() else None, border=True)
+
+
+def _monitoring(checks: pl.DataFrame) -> None:
+    if checks.is_empty():
+        st.info(
+            "No drift or calibration check has been recorded yet: they run after each scoring "
+            "run, once a model has a reference population or matured outcomes."
+        )
+        return
+    checks = processing.monitoring_labels(checks, queries.FAMILIES)
+    titles = {"drift": "Score PSI", "calibration": "Calibration error (ECE)"}
+    for column, (kind, title) in zip(st.columns(2), titles.items(), strict=True):
+        with column:
+            st.caption(processing.MONITORING_KINDS[kind])
+            series = checks.filter(pl.col("kind") == kind)
+            if series.is_empty():
+                st.info(f"No {kind} check recorded yet.")
+                continue
+            charts.show(
+                charts.monitoring(series, processing.monitoring_limits(checks, kind), y_title=title)
+            )
+    ui.table(
+        processing.monitoring_latest(checks),
+        name="model_monitoring_latest",
+        columns={
+            "family_label": ui.text_col("Model"),
+            "kind_label": ui.text_col("Check"),
+            "status_label": ui.text_col("Status", "small"),
+            "value": ui.number_col("Value", "%.3f"),
+            "why": ui.text_col("Why", "large"),
+            "checked_at": ui.datetime_col("Checked"),
+            "model_version": ui.text_col("Version", "small"),
+            "scoring_path": ui.text_col("Scored by", "small"),
+        },
+    )
+
+
+render()
