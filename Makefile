@@ -22,7 +22,7 @@ help:
 	@echo "make test       run the test suite (needs PostgreSQL at 127.0.0.1:5432)"
 	@echo "make dev        open the Dagster UI on the demo warehouse"
 	@echo "make dashboard  the managers' dashboards on the demo data (http://localhost:8501)"
-	@echo "make lint       ruff and sqlfluff"
+	@echo "make lint       ruff (lint and format check)"
 	@echo "make bench      benchmarks (prints figures; SCALE=medium by default)"
 	@echo "make clean      remove .crmlens/ (the demo's warehouse, MLflow, exports)"
 
