@@ -42,6 +42,21 @@ def _child(fn: Callable[..., Any], args: tuple, queue: mp.Queue) -> None:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     queue.put((seconds, peak, out, error))
+    _stop_idle_workers()
+
+
+def _stop_idle_workers() -> None:
+    """joblib's reusable workers (the forecast's parallel backtests) outlive the work by
+    their 300 s idle timeout and keep the measured process from exiting: stop them."""
+    import sys
+
+    if "joblib" not in sys.modules:
+        return
+    from joblib.externals.loky import reusable_executor
+
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True, kill_workers=True)
 
 
 def measure(name: str, fn: Callable[..., Any], *args: Any) -> Measurement:
