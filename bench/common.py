@@ -7,9 +7,11 @@ it in the same interpreter.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing as mp
 import resource
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -42,21 +44,21 @@ def _child(fn: Callable[..., Any], args: tuple, queue: mp.Queue) -> None:
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     queue.put((seconds, peak, out, error))
-    _stop_idle_workers()
+    release_workers()
 
 
-def _stop_idle_workers() -> None:
-    """joblib's reusable workers (the forecast's parallel backtests) outlive the work by
-    their 300 s idle timeout and keep the measured process from exiting: stop them."""
-    import sys
+def release_workers() -> None:
+    """Stop joblib's reusable loky workers, if this process started any.
 
-    if "joblib" not in sys.modules:
-        return
-    from joblib.externals.loky import reusable_executor
-
-    executor = getattr(reusable_executor, "_executor", None)
+    A spawned child joins its live child processes before it exits, and idle loky
+    workers only leave after their 300 s idle timeout: without this, a measured step
+    whose work used joblib (the forecast's parallel backtests) hangs 5 minutes at exit.
+    """
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(loky, "_executor", None)
     if executor is not None:
-        executor.shutdown(wait=True, kill_workers=True)
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True, kill_workers=True)
 
 
 def measure(name: str, fn: Callable[..., Any], *args: Any) -> Measurement:

@@ -26,19 +26,8 @@ import time
 from pathlib import Path
 
 from bench.common import BENCH_HOME, ensure_synthetic, measure, report, save
+from dashboards.catalog import APP, PAGES
 
-APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
-PAGES = (
-    "overview",
-    "pipeline",
-    "forecast",
-    "leads",
-    "customers",
-    "campaigns",
-    "team",
-    "quality",
-    "models",
-)
 JOBS = ("daily", "train", "score", "forecast")
 
 

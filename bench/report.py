@@ -27,7 +27,6 @@ and ``report.md`` (the table and notes: machine, date, scale, parameters, skippe
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import json
@@ -45,7 +44,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench.common import BENCH_HOME
+from bench.common import BENCH_HOME, release_workers
 
 RESULTS = BENCH_HOME / "results"
 SCALE_ORDER = ("tiny", "small", "medium", "large")
@@ -179,20 +178,6 @@ class Unavailable(Exception):
     """The stage cannot run here (a skip, not a failure)."""
 
 
-def _release_workers() -> None:
-    """Stop joblib's reusable loky workers, if this process started any.
-
-    A spawned child joins its live child processes before it exits, and idle loky
-    workers only leave after their 300 s idle timeout: without this, a stage whose work
-    used joblib (the forecast, the dashboards' forecast job) would hang 5 minutes at exit.
-    """
-    loky = sys.modules.get("joblib.externals.loky.reusable_executor")
-    executor = getattr(loky, "_executor", None)
-    if executor is not None:
-        with contextlib.suppress(Exception):
-            executor.shutdown(wait=True, kill_workers=True)
-
-
 def _child(kind: str, stage: str, scale: str, kwargs: dict, out: mp.Queue) -> None:
     started = time.perf_counter()
     payload, error, skipped = None, None, None
@@ -208,7 +193,7 @@ def _child(kind: str, stage: str, scale: str, kwargs: dict, out: mp.Queue) -> No
         traceback.print_exc()
         error = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - started
-    _release_workers()
+    release_workers()
     self_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     sys.stdout.flush()

@@ -232,6 +232,30 @@ def record(
     return int(new)
 
 
+def raise_alert(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    kind: str,
+    entity_type: str,
+    entity_id: str,
+    title: str,
+    detail: str,
+    run_id: str | None,
+    url: str | None,
+    now: datetime,
+    severity: str = "high",
+) -> None:
+    """Record one alert of the pipeline itself (a failed step, held-back scores), dated
+    by the wall clock, and deliver what is pending."""
+    frame = pl.DataFrame(
+        [[kind, severity, entity_type, entity_id, None, title, detail]],
+        schema=dict.fromkeys(COLUMNS, pl.String),
+        orient="row",
+    )
+    record(con, frame, day=str(now.date()), run_id=run_id, now=now)
+    deliver(con, url, now=now)
+
+
 @dataclass
 class Delivery:
     sent: int = 0

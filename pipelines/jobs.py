@@ -37,6 +37,7 @@ FORECAST = AssetSelection.groups("forecast")
 MONITORING = AssetSelection.groups("monitoring")
 SNAPSHOT = AssetSelection.assets(["serving", "snapshot"])
 PUBLISH_FORECAST = AssetSelection.assets(["publish", "revenue_forecast"])
+PUBLISH_SCORES = PUBLISH - PUBLISH_FORECAST  # the daily score tables (the forecast is monthly)
 
 
 def build_jobs() -> list:
@@ -48,7 +49,7 @@ def build_jobs() -> list:
         ),
         define_asset_job(
             "daily",
-            selection=INGEST | TRANSFORM | SCORES | MONITORING | (PUBLISH - PUBLISH_FORECAST),
+            selection=INGEST | TRANSFORM | SCORES | MONITORING | PUBLISH_SCORES,
             description="Ingest, rebuild the marts (event models for the run's days only), "
             "score with the current champions, publish, refresh the serving snapshot.",
             hooks=hooks,
@@ -62,7 +63,7 @@ def build_jobs() -> list:
         ),
         define_asset_job(
             "score",
-            selection=SCORES | MONITORING | (PUBLISH - PUBLISH_FORECAST),
+            selection=SCORES | MONITORING | PUBLISH_SCORES,
             description="Score with the current champions and publish (after a promotion).",
             hooks=hooks,
         ),

@@ -23,20 +23,9 @@ from streamlit.testing.v1 import AppTest
 from crmlens.serving import refresh_snapshot
 from crmlens.settings import get_settings
 from dashboards import processing
+from dashboards.catalog import APP, PAGES
 
-APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
 TIMEOUT = 120  # a safety net for a hung run, not a performance limit
-PAGES = (
-    "overview",
-    "pipeline",
-    "forecast",
-    "leads",
-    "customers",
-    "campaigns",
-    "team",
-    "quality",
-    "models",
-)
 HOSTILE = "x' OR 1=1; DROP TABLE marts.fct_leads; --\"); select * from ml.lead_scores --"
 
 

@@ -22,22 +22,11 @@ from pathlib import Path
 
 import pytest
 
+from dashboards.catalog import APP, PAGES, url_path
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-APP = Path(__file__).resolve().parents[1] / "dashboards" / "app.py"
-# url path of each page (st.navigation derives it from the file name; overview is "/")
-PAGES = {
-    "overview": "",
-    "pipeline": "pipeline",
-    "forecast": "forecast",
-    "leads": "leads",
-    "customers": "customers",
-    "campaigns": "campaigns",
-    "team": "team",
-    "quality": "quality",
-    "models": "models",
-}
 
 
 def _apt(*args: str) -> subprocess.CompletedProcess:
@@ -190,7 +179,7 @@ def _screenshot(page: object, path: Path) -> None:
     page.screenshot(path=str(path), full_page=True)
 
 
-@pytest.mark.parametrize("name", list(PAGES))
+@pytest.mark.parametrize("name", PAGES)
 def test_page_renders_in_chromium(
     name: str, dashboard_url: str, browser: object, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -198,7 +187,7 @@ def test_page_renders_in_chromium(
     shots.mkdir(exist_ok=True)
     page = browser.new_page(viewport={"width": 1440, "height": 1000})
     try:
-        page.goto(f"{dashboard_url}/{PAGES[name]}", wait_until="domcontentloaded")
+        page.goto(f"{dashboard_url}/{url_path(name)}", wait_until="domcontentloaded")
         _wait_rendered(page)
         shot = shots / f"{name}.png"
         _screenshot(page, shot)

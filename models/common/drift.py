@@ -158,6 +158,7 @@ def assess(
         thresholds: Warn and block levels.
     """
     t = thresholds or Thresholds()
+    reference_scores = np.asarray(reference_scores, dtype=float)
     current_scores = np.asarray(current_scores, dtype=float)
     score_psi = psi_numeric(reference_scores, current_scores)
     weights = {f: max((importance or {}).get(f, 0.0 if importance else 1.0), 0.0) for f in features}
@@ -181,13 +182,12 @@ def assess(
         reasons.append(f"importance-weighted feature PSI {weighted:.3f} ≥ {t.block}")
         status = "block"
     too_few = (
-        current_scores.size < t.min_current_rows
-        or np.asarray(reference_scores).size < t.min_reference_rows
+        current_scores.size < t.min_current_rows or reference_scores.size < t.min_reference_rows
     )
     if status == "block" and too_few and not any("collapsed" in r for r in reasons):
         reasons.append(
             f"too few rows to block ({current_scores.size} scored, "
-            f"{np.asarray(reference_scores).size} in the reference)"
+            f"{reference_scores.size} in the reference)"
         )
         status = "warn"
     if status == "ok":
@@ -207,7 +207,7 @@ def assess(
         score_std=std,
         top_score_share=top_share,
         reasons=reasons,
-        reference_rows=int(np.asarray(reference_scores).size),
+        reference_rows=int(reference_scores.size),
         current_rows=int(current_scores.size),
     )
 

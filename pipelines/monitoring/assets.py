@@ -12,7 +12,6 @@ is reported in the metadata and retried on the next run; it never fails the scor
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 from datetime import UTC, datetime
 
-import polars as pl
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -80,22 +79,18 @@ def alert_on_failure(context: HookContext) -> None:
     """A failed step becomes a ``pipeline_failure`` alert (best effort: never raises)."""
     try:
         settings = context.resources.crmlens.settings()
-        now = datetime.now(UTC).replace(tzinfo=None)
         error = context.op_exception
-        frame = pl.DataFrame(
-            {
-                "kind": ["pipeline_failure"],
-                "severity": ["high"],
-                "entity_type": ["step"],
-                "entity_id": [context.step_key],
-                "owner_user_id": [None],
-                "title": [f"Pipeline step failed: {context.step_key} (job {context.job_name})"],
-                "detail": [f"{type(error).__name__}: {error}"[:1000] if error else "failed"],
-            },
-            schema=dict.fromkeys(alerts.COLUMNS, pl.String),
-        )
         with session(settings.warehouse_path) as con:
-            alerts.record(con, frame, day=str(now.date()), run_id=context.run_id, now=now)
-            alerts.deliver(con, settings.alert_webhook_url, now=now)
+            alerts.raise_alert(
+                con,
+                kind="pipeline_failure",
+                entity_type="step",
+                entity_id=context.step_key,
+                title=f"Pipeline step failed: {context.step_key} (job {context.job_name})",
+                detail=f"{type(error).__name__}: {error}"[:1000] if error else "failed",
+                run_id=context.run_id,
+                url=settings.alert_webhook_url,
+                now=datetime.now(UTC).replace(tzinfo=None),
+            )
     except Exception as exc:  # the run has failed already; the hook must not mask why
         context.log.warning(f"could not record the failure alert: {exc}")

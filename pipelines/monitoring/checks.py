@@ -140,21 +140,17 @@ def _drift_check(spec: FamilySpec):
                 report.score_psi, meta,
             )  # fmt: skip
             if report.blocked:
-                now = datetime.now(UTC).replace(tzinfo=None)
-                frame = pl.DataFrame(
-                    {
-                        "kind": ["scores_blocked"],
-                        "severity": ["high"],
-                        "entity_type": ["model"],
-                        "entity_id": [spec.name],
-                        "owner_user_id": [None],
-                        "title": [f"{spec.name} scores not published: drift"],
-                        "detail": [meta["reasons"]],
-                    },
-                    schema=dict.fromkeys(alerts.COLUMNS, pl.String),
+                alerts.raise_alert(
+                    con,
+                    kind="scores_blocked",
+                    entity_type="model",
+                    entity_id=spec.name,
+                    title=f"{spec.name} scores not published: drift",
+                    detail=meta["reasons"],
+                    run_id=context.run.run_id,
+                    url=settings.alert_webhook_url,
+                    now=datetime.now(UTC).replace(tzinfo=None),
                 )
-                alerts.record(con, frame, day=str(now.date()), run_id=context.run.run_id, now=now)
-                alerts.deliver(con, settings.alert_webhook_url, now=now)
         return AssetCheckResult(
             passed=report.status == "ok",
             severity=AssetCheckSeverity.ERROR if report.blocked else AssetCheckSeverity.WARN,
