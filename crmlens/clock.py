@@ -4,12 +4,11 @@ A warehouse holds the CRM as of its last export, which may lie days or years
 behind the wall clock (the synthetic CRM ends on 2026-10-31; the bank data in
 2010). Scoring, aging and risk flags are judged as of the data's own "today": the
 start of the day after the newest event or activity, but never later than the
-wall clock. ``CRMLENS_AS_OF`` (YYYY-MM-DD) pins it.
+wall clock. The setting ``as_of`` (``CRMLENS_AS_OF``, YYYY-MM-DD) pins it.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import duckdb
@@ -26,11 +25,18 @@ _CANDIDATES = (
 )
 
 
-def data_today(con: duckdb.DuckDBPyConnection) -> datetime:
-    """Midnight (UTC, naive) after the newest activity in the warehouse, capped at now."""
-    pinned = os.environ.get("CRMLENS_AS_OF")
-    if pinned:
-        return datetime.fromisoformat(pinned)
+def data_today(con: duckdb.DuckDBPyConnection, pinned: datetime | None = None) -> datetime:
+    """The data's "today".
+
+    Args:
+        con: a connection to the warehouse or a snapshot of it.
+        pinned: the settings' ``as_of``; when set, it is the answer.
+
+    Returns:
+        Midnight (UTC, naive) after the newest activity in the warehouse, capped at now.
+    """
+    if pinned is not None:
+        return pinned
     now = datetime.now(UTC).replace(tzinfo=None)
     newest = None
     for schema, table, column in _CANDIDATES:

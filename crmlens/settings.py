@@ -9,7 +9,7 @@ command is about to write.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field, model_validator
@@ -96,6 +96,43 @@ class Settings(BaseSettings):
     drift_block_psi: float = Field(
         default=0.25,
         description="PSI (score, or importance-weighted features) above which publishing stops.",
+    )
+    drift_min_current_rows: int = Field(
+        default=200,
+        description="Below this many scored rows drift only warns: PSI over ten bins reads about "
+        "9/n too high from sampling alone.",
+    )
+    drift_min_reference_rows: int = Field(
+        default=500, description="Below this many reference rows drift only warns (as above)."
+    )
+    calibration_warn_ece: float = Field(
+        default=0.05,
+        description="Expected calibration error of a champion above which its calibration check "
+        "warns.",
+    )
+    volume_warn_ratio: float = Field(
+        default=0.5,
+        description="A day of the last week with fewer events than this share of the median day "
+        "of the four weeks before it gets a warning.",
+    )
+    hot_lead_days: int = Field(
+        default=14,
+        description="A hot lead created within this many days and never contacted raises an alert.",
+    )
+    health_fell_points: float = Field(
+        default=15.0,
+        description="A churn score that rose this many points since the previous publication "
+        "raises a 'customer health fell' alert.",
+    )
+    activity_gap_days: int = Field(
+        default=7,
+        description="An active rep with open deals and no activity for this many days raises an "
+        "alert.",
+    )
+    as_of: datetime | None = Field(
+        default=None,
+        description="Pins the data's 'today' (YYYY-MM-DD); default: the day after the newest "
+        "activity in the warehouse, capped at the wall clock.",
     )
     dbt_project_dir: Path = Field(
         default=_REPO_ROOT / "dbt_project", description="The dbt project."

@@ -158,7 +158,7 @@ class Workbench:
     def training_set(self, family_name: str, today: datetime | None = None) -> TrainingSet:
         """Point-in-time snapshots with labels, built as the pipeline builds them."""
         spec = family(family_name)
-        today = today or data_today(self.con)
+        today = today or data_today(self.con, self.settings.as_of)
         snapshots = spec.features.training_snapshots(self.con, today)
         return TrainingSet(spec, spec.features.build(self.con, snapshots))
 

@@ -104,7 +104,7 @@ def forecast_publication(
     started = time.perf_counter()
     settings = crmlens.settings()
     with session(settings.warehouse_path) as con:
-        today = data_today(con)
+        today = data_today(con, settings.as_of)
         pub = publish.run(
             con,
             today,
@@ -188,7 +188,7 @@ def forecast_accuracy(
 ) -> MaterializeResult:
     settings = crmlens.settings()
     with session(settings.warehouse_path) as con:
-        today = data_today(con)
+        today = data_today(con, settings.as_of)
         scored = accuracy.refresh(con, series.build_series(con, today))
     headline = {}
     if scored.height:

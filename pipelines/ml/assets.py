@@ -120,7 +120,7 @@ def _build(spec: FamilySpec) -> list:
         started = time.perf_counter()
         settings = crmlens.settings()
         with session(settings.warehouse_path) as con:
-            today = data_today(con)
+            today = data_today(con, settings.as_of)
             snapshots = spec.features.training_snapshots(con, today)
             features = spec.features.build(con, snapshots)
             roles = {
@@ -243,7 +243,7 @@ def _build(spec: FamilySpec) -> list:
         settings = crmlens.settings()
         champion_model = registry.load(settings, family, registry.CHAMPION)
         with session(settings.warehouse_path) as con:
-            today = data_today(con)
+            today = data_today(con, settings.as_of)
             population = spec.features.scoring_population(con, today)
             features = spec.features.build(con, population)
             model, version = champion_model if champion_model else (None, None)
