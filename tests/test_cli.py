@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from crmlens.cli import main
+from cli import main
 
 
 def test_help_lists_the_commands():

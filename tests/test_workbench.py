@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from crmlens.settings import get_settings
-from crmlens.workbench import Workbench
+from workbench import Workbench
 
 
 @pytest.fixture(scope="module")

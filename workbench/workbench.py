@@ -2,7 +2,7 @@
 
 Open it in a notebook::
 
-    from crmlens.workbench import Workbench
+    from workbench import Workbench
     wb = Workbench()                        # the serving snapshot of ./.crmlens (read-only)
     wb.marts()                              # what there is: schema, table, rows, columns
     leads = wb.read("fct_leads")            # a mart or score table, as polars (pandas=True)

@@ -1,0 +1,310 @@
+"""The ``crmlens`` command line.
+
+Every command reads its paths from the settings (``CRMLENS_*`` environment
+variables, defaults under ``./.crmlens/``); options override them. Errors a user
+can fix (a bad spec, a missing file, an unreachable database) print one clear
+line and exit with status 1, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from cli import summary
+from cli.console import console, progress
+from cli.errors import friendly_errors
+from cli.jobs import run_and_report
+from crmlens.settings import Settings, get_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Log what each step does.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """crmlens: CRM data in, clean marts, explained scores out.
+
+    Paths come from CRMLENS_* environment variables (default: ./.crmlens/).
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    ctx.obj = get_settings()
+
+
+@main.command()
+@click.option(
+    "--scale",
+    type=click.Choice(["tiny", "small", "medium", "large"]),
+    default="small",
+    show_default=True,
+    help="tiny: tests; small: the demo (~1M events); medium: benchmarks (~10M); large: ~100M.",
+)
+@click.option("--seed", type=int, default=42, show_default=True, help="Same seed, same bytes.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder [default: CRMLENS_DATA_DIR or .crmlens/data/synthetic].",
+)
+@click.option(
+    "--dirty-rate",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Share of rows per table given one seeded defect (recorded in ground_truth.json).",
+)
+@click.option(
+    "--end-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default="2026-10-31",
+    show_default=True,
+    help="Last day of the generated history.",
+)
+@click.option(
+    "--events-format",
+    type=click.Choice(["parquet", "jsonl"]),
+    default="parquet",
+    show_default=True,
+    help="File format of the daily event files.",
+)
+@click.option(
+    "--postgres",
+    "postgres_dsn",
+    default=None,
+    metavar="DSN",
+    help="Also load the CRM objects into this PostgreSQL database (schema crm).",
+)
+@click.pass_obj
+@friendly_errors
+def generate(
+    settings: Settings,
+    scale: str,
+    seed: int,
+    out: Path | None,
+    dirty_rate: float,
+    end_date: Any,
+    events_format: str,
+    postgres_dsn: str | None,
+) -> None:
+    """Write a synthetic CRM export: CSVs, daily event files, its source spec, ground truth."""
+    from crmlens.sources import write_synthetic_spec
+    from crmlens.synthetic import generate as run_generate
+
+    out = out or settings.data_dir
+    started = time.perf_counter()
+    with progress() as bar:
+        tasks: dict[str, Any] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        result = run_generate(
+            out,
+            scale=scale,
+            seed=seed,
+            end_date=end_date.date(),
+            dirty_rate=dirty_rate,
+            events_format=events_format,
+            progress=report,
+        )
+    spec_path = write_synthetic_spec(out, events_format)
+    table = Table(title=f"synthetic CRM ({scale}, seed {seed}) in {out}")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, count in result.counts.items():
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    console.print(f"source spec: {spec_path}\nground truth: {result.ground_truth_path}")
+    if postgres_dsn:
+        from crmlens.sources.postgres import describe_dsn, load_operational_crm
+
+        counts = load_operational_crm(out, postgres_dsn)
+        console.print(
+            f"loaded {sum(counts.values()):,} rows into {describe_dsn(postgres_dsn)} (schema crm)"
+        )
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+@main.command()
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Source spec [default: CRMLENS_SOURCE_SPEC, else the synthetic CRM's].",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the spec's paths are relative to [default: the spec's folder].",
+)
+@click.option(
+    "--table",
+    "tables",
+    multiple=True,
+    help="Only these canonical tables (repeatable) [default: every table the spec provides].",
+)
+@click.option(
+    "--days",
+    default=None,
+    metavar="FROM:TO",
+    help="Day-partitioned tables (events): reload only these days, e.g. 2026-10-01:2026-10-31.",
+)
+@click.pass_obj
+@friendly_errors
+def ingest(
+    settings: Settings,
+    spec_path: Path | None,
+    root: Path | None,
+    tables: tuple[str, ...],
+    days: str | None,
+) -> None:
+    """Validate source rows and load them into raw.* (bad rows into quarantine.*)."""
+    from crmlens.contracts import TABLES, contract
+    from crmlens.ingest import ingest_table
+    from crmlens.sources import load_source
+    from crmlens.warehouse import session
+
+    if spec_path:
+        settings = settings.model_copy(update={"source_spec": spec_path, "source_root": root})
+    elif root:
+        settings = settings.model_copy(update={"source_root": root})
+    day_list = _parse_days(days)  # options first: a typo fails before anything is read
+    for name in tables:
+        contract(name)
+    spec = load_source(settings)
+    chosen = [t for t in TABLES if (not tables or t in tables)]
+    settings.ensure_dirs()
+    results = []
+    with session(settings.warehouse_path) as con:
+        for name in chosen:
+            results.append(
+                ingest_table(
+                    con,
+                    spec,
+                    name,
+                    days=day_list if contract(name).partition_column else None,
+                    tolerance=settings.future_tolerance,
+                    chunk_rows=settings.ingest_chunk_rows,
+                )
+            )
+    summary.print_ingest_results(results, f"ingest of {spec.name} into {settings.warehouse_path}")
+
+
+@main.command()
+@click.pass_obj
+@friendly_errors
+def status(settings: Settings) -> None:
+    """What is loaded and quarantined, per table, and the top quarantine reasons."""
+    from crmlens.contracts import TABLES
+    from crmlens.warehouse import session, table_exists
+
+    if not Path(settings.warehouse_path).exists():
+        raise FileNotFoundError(
+            f"no warehouse at {settings.warehouse_path}: run `crmlens ingest` (or `make demo`) first"
+        )
+    table = Table(title=f"warehouse {settings.warehouse_path}")
+    for col, justify in [
+        ("table", "left"),
+        ("raw rows", "right"),
+        ("quarantined", "right"),
+        ("top reasons", "left"),
+        ("last load", "left"),
+    ]:
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    with session(settings.warehouse_path, read_only=True) as con:
+        has_log = table_exists(con, "ops", "ingest_log")
+        for name in TABLES:
+            if not table_exists(con, "raw", name):
+                table.add_row(name, "-", "-", "not loaded", "")
+                continue
+            raw = con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
+            reasons = con.execute(
+                f"select reason_code, count(*) n from quarantine.{name} group by 1 order by n desc"
+            ).fetchall()
+            last = ""
+            if has_log:
+                rows = con.execute(
+                    "select max(started_at) from ops.ingest_log where table_name = ?", [name]
+                ).fetchall()
+                last = f"{rows[0][0]:%Y-%m-%d %H:%M}" if rows and rows[0][0] else ""
+            top = ", ".join(f"{r} {n:,}" for r, n in reasons[:3])
+            table.add_row(name, f"{raw:,}", f"{sum(n for _, n in reasons):,}", top, last)
+    console.print(table)
+
+
+@main.command()
+@click.option(
+    "--job",
+    "jobs",
+    multiple=True,
+    default=("daily",),
+    show_default=True,
+    help="Dagster job(s) to run, in order: ingest, daily, train, score.",
+)
+@click.option(
+    "--days", default=None, metavar="FROM:TO", help="Event days [default: all with files]."
+)
+@click.pass_obj
+@friendly_errors
+def run(settings: Settings, jobs: tuple[str, ...], days: str | None) -> None:
+    """Run jobs of the asset graph in process (recorded in .crmlens/dagster for `make dev`)."""
+    run_and_report(settings, jobs, _parse_days(days))
+
+
+@main.command()
+@click.option("--scale", default="small", show_default=True, help="Synthetic CRM size.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.pass_context
+@friendly_errors
+def demo(ctx: click.Context, scale: str, seed: int) -> None:
+    """Generate the synthetic CRM (unless already there) and run the whole pipeline on it."""
+    settings: Settings = ctx.obj
+    truth = Path(settings.data_dir) / "ground_truth.json"
+    if _generated_with(truth, scale, seed):
+        console.print(
+            f"using the synthetic CRM already in {settings.data_dir} ({scale}, seed {seed})"
+        )
+    else:
+        ctx.invoke(generate, scale=scale, seed=seed, out=settings.data_dir)
+    from pipelines.jobs import DEMO_SEQUENCE
+
+    run_and_report(settings, DEMO_SEQUENCE, None)
+    summary.print_where_to_look(settings)
+
+
+def _generated_with(truth: Path, scale: str, seed: int) -> bool:
+    import json
+
+    if not truth.exists():
+        return False
+    meta = json.loads(truth.read_text())
+    return meta.get("scale") == scale and meta.get("seed") == seed
+
+
+def _parse_days(days: str | None) -> list[date] | None:
+    if not days:
+        return None
+    from datetime import timedelta
+
+    try:
+        first, _, last = days.partition(":")
+        start = date.fromisoformat(first)
+        end = date.fromisoformat(last) if last else start
+    except ValueError:
+        raise click.BadParameter(
+            f"{days!r} is not FROM:TO in YYYY-MM-DD", param_hint="--days"
+        ) from None
+    return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+
+
+if __name__ == "__main__":
+    main()
