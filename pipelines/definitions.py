@@ -7,11 +7,12 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.forecast.assets import build_forecast_assets
 from pipelines.ingest import build_ingest_assets
+from pipelines.ingest.checks import build_ingest_checks
 from pipelines.ingest.sensors import landing_files_sensor
 from pipelines.jobs import build_jobs, build_schedules
-from pipelines.ml.assets import build_ml_definitions
-from pipelines.monitoring.assets import ops_alerts
-from pipelines.monitoring.checks import build_monitoring_checks
+from pipelines.ml import build_ml_definitions
+from pipelines.monitoring.alerts import ops_alerts
+from pipelines.monitoring.model_checks import build_model_checks
 from pipelines.progress import progress_logger
 from pipelines.publish.assets import build_publish_assets
 from pipelines.resources import CrmlensResource
@@ -35,7 +36,7 @@ def build_definitions(crmlens: CrmlensResource | None = None) -> Definitions:
             *build_publish_assets(),
             ops_alerts,
         ],
-        asset_checks=[*ml_checks, *build_monitoring_checks()],
+        asset_checks=[*ml_checks, *build_ingest_checks(), *build_model_checks()],
         jobs=jobs,
         schedules=build_schedules(jobs),
         sensors=[landing_files_sensor],

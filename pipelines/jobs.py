@@ -23,7 +23,7 @@ from dagster import (
     define_asset_job,
 )
 
-from pipelines.monitoring.assets import alert_on_failure
+from pipelines.monitoring.alerts import alert_on_failure
 
 INGEST = AssetSelection.groups("ingest")
 TRANSFORM = AssetSelection.groups("transform")

@@ -18,7 +18,7 @@ import pytest
 from crmlens.settings import get_settings
 from crmlens.warehouse import connect, session
 from models.common import drift
-from pipelines.monitoring.checks import volume_anomalies
+from pipelines.ingest.checks import volume_anomalies
 
 # --- the statistics ---------------------------------------------------------------------
 
@@ -77,7 +77,8 @@ def test_a_day_with_far_fewer_events_than_usual_is_flagged():
     counts = [1000 + (i % 7) * 30 for i in range(35)]
     counts[2] = 180  # three days ago the feed broke
     counts[0] = 990
-    flagged, detail = volume_anomalies(pl.DataFrame({"day": days, "events": counts}))
+    ratio = get_settings().volume_warn_ratio  # half the median, by default
+    flagged, detail = volume_anomalies(pl.DataFrame({"day": days, "events": counts}), ratio)
     assert flagged == [str(last - timedelta(days=2))]
     assert detail[str(last)]["events"] == 990
 
@@ -182,7 +183,7 @@ def test_an_alert_for_a_seeded_hot_uncontacted_lead_reaches_the_webhook(
 ):
     from dagster import materialize
 
-    from pipelines.monitoring.assets import ops_alerts
+    from pipelines.monitoring.alerts import ops_alerts
     from pipelines.resources import CrmlensResource
 
     url, received = webhook

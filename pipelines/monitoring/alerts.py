@@ -26,7 +26,7 @@ from crmlens import alerts
 from crmlens.clock import data_today
 from crmlens.warehouse import session
 from models.families import families
-from pipelines.ml.assets import scores_key
+from pipelines.ml.keys import scores_key
 from pipelines.resources import CrmlensResource
 
 ALERTS_KEY = AssetKey(["ops", "alerts"])

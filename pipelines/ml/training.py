@@ -1,0 +1,200 @@
+"""Weekly training, per family (group ``ml``):
+
+    features/<entity>_training_set   snapshots × point-in-time features, with labels
+    ml/<family>_challenger           train, evaluate vs baselines, log to MLflow, register
+      └─ check <family>_promotion    blocking: beats the champion on the same latest holdout?
+    ml/<family>_champion             moves the `champion` alias (runs only if the check passed)
+
+Asset bodies are thin: the work is in features/* and models/common/*.
+"""
+
+# No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
+import json
+import time
+from datetime import UTC, datetime
+
+from dagster import (
+    AssetCheckExecutionContext,
+    AssetCheckResult,
+    AssetExecutionContext,
+    AssetKey,
+    AssetsDefinition,
+    MaterializeResult,
+    MetadataValue,
+    asset,
+    asset_check,
+)
+
+from crmlens.clock import data_today
+from crmlens.warehouse import replace_table, session
+from models.common import registry
+from models.common.evaluations import record_promotion, record_training
+from models.common.promotion import decide
+from models.common.training import MODELS, Outcome, train
+from models.families import FamilySpec
+from pipelines.ml.keys import challenger_key, champion_key, training_key
+from pipelines.ml.training_sets import latest_holdout, read_training_set
+from pipelines.resources import CrmlensResource
+
+
+def staging_deps(spec: FamilySpec) -> list[AssetKey]:
+    """The staging models a family's features read."""
+    return [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging]
+
+
+def training_set_asset(spec: FamilySpec) -> AssetsDefinition:
+    """``features/<entity>_training_set``: snapshots with point-in-time features and labels."""
+    family = spec.family
+
+    @asset(
+        key=training_key(spec),
+        group_name="ml",
+        deps=staging_deps(spec),
+        kinds={"duckdb", "polars"},
+        description=f"Training set of {family.name}: snapshots of {family.entity}s with point-in-time "
+        f"features and the label '{family.positive_label}'.",
+    )
+    def training_set(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
+        started = time.perf_counter()
+        settings = crmlens.settings()
+        with session(settings.warehouse_path) as con:
+            today = data_today(con, settings.as_of)
+            snapshots = spec.features.training_snapshots(con, today)
+            features = spec.features.build(con, snapshots)
+            roles = {
+                "numeric": features.numeric,
+                "categorical": features.categorical,
+                "today": str(today),
+            }
+            replace_table(con, "features", spec.training_table, features.frame, json.dumps(roles))
+        frame = features.frame
+        return MaterializeResult(
+            metadata={
+                "rows": frame.height,
+                "entities": frame[family.id_column].n_unique(),
+                "positive_rate": float(frame["label"].mean()) if frame.height else 0.0,
+                "first_as_of": str(frame["as_of"].min()),
+                "last_as_of": str(frame["as_of"].max()),
+                "features": len(features.feature_columns),
+                "data_today": str(today),
+                "seconds": round(time.perf_counter() - started, 2),
+            }
+        )
+
+    return training_set
+
+
+def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
+    """``ml/<family>_challenger``: trains, logs the run to MLflow, registers a challenger."""
+    family = spec.family
+
+    @asset(
+        key=challenger_key(spec),
+        group_name="ml",
+        deps=[training_key(spec)],
+        kinds={"lightgbm", "mlflow"},
+        description=f"Trains {family.name} (rule-based and logistic-regression baselines, calibrated "
+        "LightGBM) on a time split, logs the run to MLflow and registers the model as `challenger`.",
+    )
+    def challenger(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
+        settings = crmlens.settings()
+        with session(settings.warehouse_path) as con:
+            features = read_training_set(con, spec)
+        frame = features.frame
+        outcome = train(family, features, frame["label"].to_numpy(), frame["as_of"].to_numpy())
+        logged = registry.log_training(
+            settings,
+            family,
+            outcome,
+            tags={"dagster_run_id": context.run_id},
+            run_name=context.run_id[:8],
+        )
+        with session(settings.warehouse_path) as con:
+            record_training(
+                con,
+                outcome,
+                mlflow_run_id=logged.run_id,
+                version=logged.version,
+                trained_at=datetime.now(UTC).replace(tzinfo=None),
+            )
+        return MaterializeResult(metadata=_challenger_metadata(outcome, logged))
+
+    return challenger
+
+
+def _challenger_metadata(outcome: Outcome, logged: registry.LoggedRun) -> dict:
+    """What the CLI's model table and the Dagster UI show of a training run."""
+    meta: dict = {
+        "path": "model" if outcome.trained else "rule_based",
+        "gate": outcome.gate.reason,
+        "mlflow_run_id": logged.run_id,
+        "registered_version": logged.version or "none",
+    }
+    if outcome.trained:
+        table = {m: {k: round(v, 4) for k, v in outcome.metrics[m]["test"].items()} for m in MODELS}
+        meta["test_metrics"] = MetadataValue.json(table)
+        for m in MODELS:
+            meta[f"test_roc_auc_{m}"] = round(outcome.test_metric(m, "roc_auc"), 4)
+        meta["test_ece_lightgbm"] = round(outcome.test_metric("lightgbm", "ece"), 4)
+        meta["split"] = MetadataValue.json(outcome.split.describe())
+    return meta
+
+
+def promotion_check(spec: FamilySpec):
+    """``<family>_promotion`` (blocking): the challenger beats the champion on one holdout."""
+    family = spec.family
+
+    @asset_check(
+        asset=challenger_key(spec),
+        name=f"{spec.name}_promotion",
+        blocking=True,
+        description="The challenger beats the champion on the same latest holdout: ROC AUC up by a "
+        "margin and calibration (ECE) not worse. Blocks promotion otherwise.",
+    )
+    def promotion(
+        context: AssetCheckExecutionContext, crmlens: CrmlensResource
+    ) -> AssetCheckResult:
+        settings = crmlens.settings()
+        challenger_model = registry.load(settings, family, registry.CHALLENGER)
+        champion_model = registry.load(settings, family, registry.CHAMPION)
+        holdout, labels = latest_holdout(settings, spec, challenger_model)
+        decision = decide(challenger_model, champion_model, holdout, labels)
+        with session(settings.warehouse_path) as con:
+            record_promotion(
+                con, family.name, decision.metadata(), datetime.now(UTC).replace(tzinfo=None)
+            )
+        return AssetCheckResult(passed=decision.promote, metadata=_clean(decision.metadata()))
+
+    return promotion
+
+
+def champion_asset(spec: FamilySpec) -> AssetsDefinition:
+    """``ml/<family>_champion``: points the alias at a challenger that passed its check."""
+    family = spec.family
+
+    @asset(
+        key=champion_key(spec),
+        group_name="ml",
+        deps=[challenger_key(spec)],
+        kinds={"mlflow"},
+        description=f"Points the `champion` alias of {family.registered_model} at the challenger "
+        "that passed the promotion check. Scoring always loads the champion.",
+    )
+    def champion(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
+        settings = crmlens.settings()
+        new = registry.alias_version(settings, family, registry.CHALLENGER)
+        old = registry.alias_version(settings, family, registry.CHAMPION)
+        if new is not None and new != old:
+            registry.set_alias(settings, family, registry.CHAMPION, new)
+        return MaterializeResult(
+            metadata={"champion_version": new or old or "none", "previous_champion": old or "none"}
+        )
+
+    return champion
+
+
+def _clean(meta: dict) -> dict:
+    return {
+        k: ("none" if v is None else round(v, 4) if isinstance(v, float) else v)
+        for k, v in meta.items()
+    }
