@@ -23,6 +23,7 @@ import time
 import uuid
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import psycopg
 
@@ -67,6 +68,28 @@ def scores(n: int, changed_share: float = 0.0, seed: int = 42) -> pl.DataFrame:
     )
 
 
+def _raw_copy(con: duckdb.DuckDBPyConnection, dsn: str, work: Path) -> float:
+    """The raw baseline: DuckDB -> CSV -> COPY into an equivalent empty table; seconds."""
+    started = time.perf_counter()
+    csv = work / "raw.csv"
+    con.execute(f"copy (select * from publish.lead_scores) to '{csv}' (format csv, header false)")
+    with psycopg.connect(dsn) as pg:
+        pg.execute(
+            "create table raw_copy (lead_id text primary key, score bigint, probability double precision, "
+            "grade text, band text, reasons jsonb, next_action text, model_name text, model_version text, "
+            "scoring_path text, as_of timestamp, scored_at timestamp, valid_until timestamp, run_id text)"
+        )
+        with (
+            pg.cursor() as cur,
+            cur.copy("copy raw_copy from stdin with (format csv)") as copy,
+            csv.open("rb") as f,
+        ):
+            while block := f.read(1 << 20):
+                copy.write(block)
+
+    return time.perf_counter() - started
+
+
 def main(rows: int = 1_000_000) -> dict:
     table = score_table("lead_scores")
     work = Path(tempfile.mkdtemp(prefix="crmlens-bench-publish-"))
@@ -79,26 +102,7 @@ def main(rows: int = 1_000_000) -> dict:
         replace_table(con, "ml", "lead_scores", scores(rows))
         publish_table(con, table)
 
-        # raw: DuckDB -> CSV -> COPY into an equivalent empty table
-        started = time.perf_counter()
-        csv = work / "raw.csv"
-        con.execute(
-            f"copy (select * from publish.lead_scores) to '{csv}' (format csv, header false)"
-        )
-        with psycopg.connect(dsn) as pg:
-            pg.execute(
-                "create table raw_copy (lead_id text primary key, score bigint, probability double precision, "
-                "grade text, band text, reasons jsonb, next_action text, model_name text, model_version text, "
-                "scoring_path text, as_of timestamp, scored_at timestamp, valid_until timestamp, run_id text)"
-            )
-            with (
-                pg.cursor() as cur,
-                cur.copy("copy raw_copy from stdin with (format csv)") as copy,
-                csv.open("rb") as f,
-            ):
-                while block := f.read(1 << 20):
-                    copy.write(block)
-        raw_s = time.perf_counter() - started
+        raw_s = _raw_copy(con, dsn, work)
 
         destination = contract_destination(table, "crmlens")
         full = sync(con, table, destination, dsn, "full")

@@ -96,6 +96,54 @@ def dbt(warehouse: Path, target: Path, *args: str, window: str = "") -> tuple[fl
     return seconds, elapsed
 
 
+def _print(
+    scale: str,
+    total: int,
+    held: int,
+    last_day: object,
+    startup: float,
+    full_run: tuple[float, float],
+    incremental_run: tuple[float, float],
+    daily_run: tuple[float, float],
+) -> None:
+    """The table of (wall, dbt work) seconds of the three builds, and the ratio to the goal."""
+    (full, full_work), (incremental, incremental_work) = full_run, incremental_run
+    daily_job, daily_work = daily_run
+    rows = [
+        (
+            "full dbt build (all models and tests)",
+            f"{full:.1f}",
+            f"{full_work:.1f}",
+            "1.00",
+            "1.00",
+        ),
+        (
+            f"incremental: daily models for {last_day}",
+            f"{incremental:.1f}",
+            f"{incremental_work:.1f}",
+            f"{incremental / full:.3f}",
+            f"{incremental_work / full_work:.3f}",
+        ),
+        (
+            "daily job's dbt step (daily models + the rest rebuilt)",
+            f"{daily_job:.1f}",
+            f"{daily_work:.1f}",
+            f"{daily_job / full:.3f}",
+            f"{daily_work / full_work:.3f}",
+        ),
+    ]
+    report(
+        f"dbt on the {scale} CRM ({total:,} events; the new day holds {held:,})",
+        rows,
+        ("run", "wall s", "dbt work s", "wall share", "work share"),
+    )
+    print(
+        f"\nincremental day / full build: wall {incremental / full:.3f}, dbt work "
+        f"{incremental_work / full_work:.3f} (goal <= 0.10). A dbt process that does nothing "
+        f"costs {startup:.1f} s here (start-up, manifest): both runs pay it once."
+    )
+
+
 def main(scale: str = "medium") -> dict:
     source = ingested(scale)
     work = Path(tempfile.mkdtemp(prefix="crmlens-bench-transform-"))
@@ -131,38 +179,15 @@ def main(scale: str = "medium") -> dict:
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    rows = [
-        (
-            "full dbt build (all models and tests)",
-            f"{full:.1f}",
-            f"{full_work:.1f}",
-            "1.00",
-            "1.00",
-        ),
-        (
-            f"incremental: daily models for {last_day}",
-            f"{incremental:.1f}",
-            f"{incremental_work:.1f}",
-            f"{incremental / full:.3f}",
-            f"{incremental_work / full_work:.3f}",
-        ),
-        (
-            "daily job's dbt step (daily models + the rest rebuilt)",
-            f"{daily_job:.1f}",
-            f"{daily_work:.1f}",
-            f"{daily_job / full:.3f}",
-            f"{daily_work / full_work:.3f}",
-        ),
-    ]
-    report(
-        f"dbt on the {scale} CRM ({total:,} events; the new day holds {held:,})",
-        rows,
-        ("run", "wall s", "dbt work s", "wall share", "work share"),
-    )
-    print(
-        f"\nincremental day / full build: wall {incremental / full:.3f}, dbt work "
-        f"{incremental_work / full_work:.3f} (goal <= 0.10). A dbt process that does nothing "
-        f"costs {startup:.1f} s here (start-up, manifest): both runs pay it once."
+    _print(
+        scale,
+        total,
+        held,
+        last_day,
+        startup,
+        (full, full_work),
+        (incremental, incremental_work),
+        (daily_job, daily_work),
     )
     payload = {
         "stage": "transform",
