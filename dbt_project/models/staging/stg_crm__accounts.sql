@@ -1,5 +1,12 @@
 {#- Canonical accounts, one row per account_id. Ingest already typed and validated the rows;
-    staging trims and lower-cases identifiers people type and passes the CRM's custom attributes through. -#}
+    staging trims and lower-cases identifiers people type and passes the CRM's custom
+    attributes through. -#}
+
+{%- set canonical = [
+    'account_id', 'name', 'domain', 'industry', 'employee_count', 'annual_revenue',
+    'country', 'region', 'parent_account_id', 'owner_user_id', 'account_type', 'tier',
+    'created_at', 'updated_at'
+] %}
 
 with source as (
 
@@ -25,7 +32,7 @@ renamed as (
         created_at,
         updated_at,
         lower(trim(domain)) as domain_normalized
-        {{ custom_attributes(source('crm', 'accounts'), ['account_id', 'name', 'domain', 'industry', 'employee_count', 'annual_revenue', 'country', 'region', 'parent_account_id', 'owner_user_id', 'account_type', 'tier', 'created_at', 'updated_at']) }}
+        {{ custom_attributes(source('crm', 'accounts'), canonical) }}  -- noqa: LT02, LT05
     from source
 
 )

@@ -1,5 +1,5 @@
-{#- Canonical campaign_members, one row per campaign_id, member_id. Ingest already typed and validated the rows;
-    staging trims and lower-cases identifiers people type. -#}
+{#- Canonical campaign_members, one row per campaign_id, member_id. Ingest already typed and
+    validated the rows; staging trims and lower-cases identifiers people type. -#}
 
 with source as (
 

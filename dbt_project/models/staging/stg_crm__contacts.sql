@@ -1,5 +1,12 @@
 {#- Canonical contacts, one row per contact_id. Ingest already typed and validated the rows;
-    staging trims and lower-cases identifiers people type and passes the CRM's custom attributes through. -#}
+    staging trims and lower-cases identifiers people type and passes the CRM's custom
+    attributes through. -#}
+
+{%- set canonical = [
+    'contact_id', 'account_id', 'first_name', 'last_name', 'email', 'phone', 'title',
+    'seniority', 'lifecycle_stage', 'lead_source', 'opt_in', 'do_not_contact',
+    'created_at', 'updated_at'
+] %}
 
 with source as (
 
@@ -24,7 +31,7 @@ renamed as (
         do_not_contact,
         created_at,
         updated_at
-        {{ custom_attributes(source('crm', 'contacts'), ['contact_id', 'account_id', 'first_name', 'last_name', 'email', 'phone', 'title', 'seniority', 'lifecycle_stage', 'lead_source', 'opt_in', 'do_not_contact', 'created_at', 'updated_at']) }}
+        {{ custom_attributes(source('crm', 'contacts'), canonical) }}  -- noqa: LT02, LT05
     from source
 
 )

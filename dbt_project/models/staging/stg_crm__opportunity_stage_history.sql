@@ -1,5 +1,6 @@
-{#- Canonical opportunity_stage_history, one row per opportunity_id, changed_at. Ingest already typed and validated the rows;
-    staging trims and lower-cases identifiers people type. -#}
+{#- Canonical opportunity_stage_history, one row per opportunity_id, changed_at. Ingest
+    already typed and validated the rows; staging trims and lower-cases identifiers people
+    type. -#}
 
 with source as (
 

@@ -36,7 +36,8 @@ same_domain as (
     inner join accounts as b
         on a.domain_key = b.domain_key
         and a.account_id < b.account_id
-    where coalesce(a.parent_account_id, '') <> b.account_id
+    where
+        coalesce(a.parent_account_id, '') <> b.account_id
         and coalesce(b.parent_account_id, '') <> a.account_id
 
 ),
@@ -52,7 +53,8 @@ same_name as (
     inner join accounts as b
         on a.name_key = b.name_key
         and a.account_id < b.account_id
-    where a.name_key <> ''
+    where
+        a.name_key <> ''
         and (a.domain_key is null or b.domain_key is null or a.domain_key = b.domain_key)
 
 ),

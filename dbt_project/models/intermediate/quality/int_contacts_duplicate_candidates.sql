@@ -68,7 +68,8 @@ same_name_initial as (
         and a.last_name_key = b.last_name_key
         and substr(a.first_name_key, 1, 1) = substr(b.first_name_key, 1, 1)
         and a.contact_id < b.contact_id
-    where a.last_name_key <> ''
+    where
+        a.last_name_key <> ''
         and a.first_name_key <> ''
         and (
             a.first_name_key = b.first_name_key

@@ -45,7 +45,7 @@ revenue_timestamps as (
 bounds as (
 
     select
-        (select min(started_at) from subscriptions) as first_at,
+        (select min(subscriptions.started_at) from subscriptions) as first_at,
         max(happened_at) as as_of_at
     from revenue_timestamps
 
@@ -75,7 +75,7 @@ account_months as (
         {{ rev_month_end('months.month') }} as month_end_at
     from account_first_months
     inner join months
-        on months.month >= account_first_months.first_month
+        on account_first_months.first_month <= months.month
 
 ),
 
@@ -89,8 +89,10 @@ mrr_at_month_end as (
         count(subscriptions.subscription_id) as active_subscriptions
     from account_months
     left join subscriptions
-        on subscriptions.account_id = account_months.account_id
-        and {{ rev_active_at('subscriptions.started_at', 'subscriptions.ended_at', 'account_months.month_end_at') }}
+        on account_months.account_id = subscriptions.account_id
+        and {{ rev_active_at(
+            'subscriptions.started_at', 'subscriptions.ended_at', 'account_months.month_end_at'
+        ) }}
     group by
         account_months.account_id,
         account_months.month,
@@ -106,7 +108,8 @@ final as (
         mrr_at_month_end.month_end_at,
         mrr_at_month_end.mrr,
         mrr_at_month_end.active_subscriptions,
-        mrr_at_month_end.month = cast({{ dbt.date_trunc('month', 'bounds.as_of_at') }} as date) as is_current_month,
+        mrr_at_month_end.month
+        = cast({{ dbt.date_trunc('month', 'bounds.as_of_at') }} as date) as is_current_month,
         bounds.as_of_at
     from mrr_at_month_end
     cross join bounds

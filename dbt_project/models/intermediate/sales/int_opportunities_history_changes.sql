@@ -51,7 +51,13 @@ amount_changes as (
 
     select
         opportunity_id,
-        cast(sum(case when previous_amount is not null and amount <> previous_amount then 1 else 0 end) as {{ dbt.type_bigint() }}) as amount_changes,
+        cast(
+            sum(
+                case
+                    when previous_amount is not null and amount <> previous_amount then 1 else 0
+                end
+            ) as {{ dbt.type_bigint() }}
+        ) as amount_changes,
         max(first_amount) as first_amount,
         max(last_amount) as last_amount
     from amounts
@@ -64,7 +70,9 @@ close_dates as (
     select
         opportunity_id,
         expected_close_date,
-        lag(expected_close_date) over (partition by opportunity_id order by changed_at) as previous_close_date,
+        lag(expected_close_date)
+            over (partition by opportunity_id order by changed_at)
+            as previous_close_date,
         first_value(expected_close_date) over (
             partition by opportunity_id order by changed_at
             rows between unbounded preceding and unbounded following
@@ -82,7 +90,12 @@ close_date_pushes as (
 
     select
         opportunity_id,
-        cast(sum(case when expected_close_date > previous_close_date then 1 else 0 end) as {{ dbt.type_bigint() }}) as close_date_pushes,
+        cast(
+            sum(
+                case when expected_close_date > previous_close_date then 1 else 0 end
+            ) as {{ dbt.type_bigint() }}
+        )
+            as close_date_pushes,
         max(first_expected_close_date) as first_expected_close_date,
         max(last_expected_close_date) as last_expected_close_date
     from close_dates
@@ -113,7 +126,9 @@ final as (
         amount_changes.last_amount,
         case
             when amount_changes.first_amount > 0
-                then 1 - {{ sales_ratio('amount_changes.last_amount', 'amount_changes.first_amount') }}
+                then
+                    1
+                    - {{ sales_ratio('amount_changes.last_amount', 'amount_changes.first_amount') }}
         end as discount_pct
     from history_rows
     left join close_date_pushes

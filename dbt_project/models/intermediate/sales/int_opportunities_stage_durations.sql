@@ -40,7 +40,9 @@ flagged as (
         changed_at,
         to_stage,
         case
-            when lag(to_stage) over (partition by opportunity_id order by changed_at) = to_stage then 0
+            when
+                lag(to_stage) over (partition by opportunity_id order by changed_at) = to_stage
+                then 0
             else 1
         end as starts_visit
     from known_history
@@ -54,7 +56,8 @@ numbered as (
         changed_at,
         to_stage,
         cast(sum(starts_visit) over (
-            partition by opportunity_id order by changed_at rows between unbounded preceding and current row
+            partition by opportunity_id
+            order by changed_at rows between unbounded preceding and current row
         ) as {{ dbt.type_int() }}) as stage_visit_number
     from flagged
 
@@ -79,7 +82,9 @@ with_next as (
         stage_visit_number,
         stage,
         entered_at,
-        lead(entered_at) over (partition by opportunity_id order by stage_visit_number) as next_entered_at,
+        lead(entered_at)
+            over (partition by opportunity_id order by stage_visit_number)
+            as next_entered_at,
         lead(stage) over (partition by opportunity_id order by stage_visit_number) as next_stage
     from visits
 
@@ -98,7 +103,8 @@ final as (
         -- open stage when it closed.
         case
             when with_next.next_entered_at is not null then with_next.next_entered_at
-            when with_next.stage not in ('closed_won', 'closed_lost')
+            when
+                with_next.stage not in ('closed_won', 'closed_lost')
                 and opportunities.closed_at >= with_next.entered_at
                 then opportunities.closed_at
         end as exited_at,

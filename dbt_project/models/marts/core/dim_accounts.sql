@@ -11,7 +11,11 @@
     continues the run; any gap starts a new one). The CRM's custom attributes follow the
     canonical and derived columns. -#}
 
-{%- set canonical = ['account_id', 'name', 'domain', 'industry', 'employee_count', 'annual_revenue', 'country', 'region', 'parent_account_id', 'owner_user_id', 'account_type', 'tier', 'created_at', 'updated_at', 'domain_normalized'] %}
+{%- set canonical = [
+    'account_id', 'name', 'domain', 'industry', 'employee_count', 'annual_revenue',
+    'country', 'region', 'parent_account_id', 'owner_user_id', 'account_type', 'tier',
+    'created_at', 'updated_at', 'domain_normalized'
+] %}
 
 with accounts as (
 
@@ -90,8 +94,9 @@ account_keys as (
         true as is_inferred
     from referenced_accounts
     left join accounts
-        on accounts.account_id = referenced_accounts.account_id
-    where referenced_accounts.account_id is not null
+        on referenced_accounts.account_id = accounts.account_id
+    where
+        referenced_accounts.account_id is not null
         and accounts.account_id is null
 
 ),
@@ -139,8 +144,10 @@ opportunity_summary as (
 
     select
         account_id,
-        count(case when stage not in ('closed_won', 'closed_lost') then 1 end) as open_opportunities,
-        sum(case when stage not in ('closed_won', 'closed_lost') then amount end) as open_pipeline_amount,
+        count(case when stage not in ('closed_won', 'closed_lost') then 1 end)
+            as open_opportunities,
+        sum(case when stage not in ('closed_won', 'closed_lost') then amount end)
+            as open_pipeline_amount,
         count(case when is_won then 1 end) as won_opportunities,
         sum(case when is_won then amount end) as won_amount
     from opportunities
@@ -190,20 +197,20 @@ final as (
         coalesce(opportunity_summary.open_pipeline_amount, 0) as open_pipeline_amount,
         coalesce(opportunity_summary.won_opportunities, 0) as won_opportunities,
         coalesce(opportunity_summary.won_amount, 0) as won_amount
-        {{ custom_attributes(ref('stg_crm__accounts'), canonical, 'accounts.') }}
+        {{ custom_attributes(ref('stg_crm__accounts'), canonical, 'accounts.') }}  -- noqa: LT02, LT05
     from account_keys
     left join accounts
-        on accounts.account_id = account_keys.account_id
+        on account_keys.account_id = accounts.account_id
     left join users
-        on users.user_id = accounts.owner_user_id
+        on accounts.owner_user_id = users.user_id
     left join account_mrr
-        on account_mrr.account_id = account_keys.account_id
+        on account_keys.account_id = account_mrr.account_id
     left join subscription_summary
-        on subscription_summary.account_id = account_keys.account_id
+        on account_keys.account_id = subscription_summary.account_id
     left join subscription_run_starts
-        on subscription_run_starts.account_id = account_keys.account_id
+        on account_keys.account_id = subscription_run_starts.account_id
     left join opportunity_summary
-        on opportunity_summary.account_id = account_keys.account_id
+        on account_keys.account_id = opportunity_summary.account_id
 
 )
 

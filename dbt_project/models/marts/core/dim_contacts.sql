@@ -4,7 +4,11 @@
     daily engagement models, so the daily job stays independent. The CRM's custom
     attributes follow the canonical and derived columns. -#}
 
-{%- set canonical = ['contact_id', 'account_id', 'first_name', 'last_name', 'email', 'phone', 'title', 'seniority', 'lifecycle_stage', 'lead_source', 'opt_in', 'do_not_contact', 'created_at', 'updated_at'] %}
+{%- set canonical = [
+    'contact_id', 'account_id', 'first_name', 'last_name', 'email', 'phone', 'title',
+    'seniority', 'lifecycle_stage', 'lead_source', 'opt_in', 'do_not_contact',
+    'created_at', 'updated_at'
+] %}
 
 with contacts as (
 
@@ -67,18 +71,20 @@ final as (
         contacts.created_at,
         contacts.updated_at,
         case
-            when contact_events.first_event_at < contacts.created_at then contact_events.first_event_at
+            when
+                contact_events.first_event_at < contacts.created_at
+                then contact_events.first_event_at
             else contacts.created_at
         end as first_seen_at,
         contact_events.first_event_at,
         contact_events.last_event_at,
         coalesce(contact_events.events_total, 0) as events_total
-        {{ custom_attributes(ref('stg_crm__contacts'), canonical, 'contacts.') }}
+        {{ custom_attributes(ref('stg_crm__contacts'), canonical, 'contacts.') }}  -- noqa: LT02, LT05
     from contacts
     left join accounts
-        on accounts.account_id = contacts.account_id
+        on contacts.account_id = accounts.account_id
     left join contact_events
-        on contact_events.contact_id = contacts.contact_id
+        on contacts.contact_id = contact_events.contact_id
 
 )
 

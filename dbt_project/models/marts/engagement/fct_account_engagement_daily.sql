@@ -25,7 +25,8 @@ with events as (
         occurred_at,
         loaded_day
     from {{ ref('stg_crm__events') }}
-    where (account_id is not null or contact_id is not null)
+    where
+        (account_id is not null or contact_id is not null)
         {{ mkt_engagement_filter('occurred_at') }}
 
 ),
@@ -64,7 +65,7 @@ attributed as (
         cast(deduplicated.occurred_at as date) as day
     from deduplicated
     left join contacts
-        on contacts.contact_id = deduplicated.contact_id
+        on deduplicated.contact_id = contacts.contact_id
     where deduplicated.version_rank = 1
 
 ),

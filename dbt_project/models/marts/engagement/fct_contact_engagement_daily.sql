@@ -22,7 +22,8 @@ with events as (
         occurred_at,
         loaded_day
     from {{ ref('stg_crm__events') }}
-    where contact_id is not null
+    where
+        contact_id is not null
         {{ mkt_engagement_filter('occurred_at') }}
 
 ),

@@ -23,7 +23,8 @@ with events as (
         occurred_at,
         loaded_day
     from {{ ref('stg_crm__events') }}
-    where lead_id is not null
+    where
+        lead_id is not null
         {{ mkt_engagement_filter('occurred_at') }}
 
 ),

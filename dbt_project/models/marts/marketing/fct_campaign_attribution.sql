@@ -76,10 +76,10 @@ lead_touches as (
         memberships.enrolled_at as touched_at
     from opportunities
     inner join converted_leads
-        on converted_leads.converted_opportunity_id = opportunities.opportunity_id
+        on opportunities.opportunity_id = converted_leads.converted_opportunity_id
     inner join memberships
         on memberships.member_type = 'lead'
-        and memberships.member_id = converted_leads.lead_id
+        and converted_leads.lead_id = memberships.member_id
     where memberships.enrolled_at < opportunities.created_at
 
 ),
@@ -92,10 +92,10 @@ contact_touches as (
         memberships.enrolled_at as touched_at
     from opportunities
     inner join contacts
-        on contacts.account_id = opportunities.account_id
+        on opportunities.account_id = contacts.account_id
     inner join memberships
         on memberships.member_type = 'contact'
-        and memberships.member_id = contacts.contact_id
+        and contacts.contact_id = memberships.member_id
     where memberships.enrolled_at < opportunities.created_at
 
 ),
@@ -118,7 +118,7 @@ campaign_touches as (
         count(*) as touches
     from touches
     inner join campaigns
-        on campaigns.campaign_id = touches.campaign_id
+        on touches.campaign_id = campaigns.campaign_id
     group by
         touches.opportunity_id,
         touches.campaign_id
@@ -139,7 +139,7 @@ ranked as (
         ) as first_touch_rank,
         row_number() over (
             partition by opportunity_id
-            order by last_touched_at desc, campaign_id
+            order by last_touched_at desc, campaign_id asc
         ) as last_touch_rank,
         count(*) over (partition by opportunity_id) as campaigns_touching
     from campaign_touches
@@ -204,7 +204,7 @@ final as (
             as attributed_won_amount
     from credited
     inner join opportunities
-        on opportunities.opportunity_id = credited.opportunity_id
+        on credited.opportunity_id = opportunities.opportunity_id
 
 )
 

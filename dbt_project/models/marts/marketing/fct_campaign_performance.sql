@@ -62,7 +62,8 @@ campaign_events as (
         occurred_at,
         event_id
     from {{ ref('stg_crm__events') }}
-    where lead_id is not null
+    where
+        lead_id is not null
         and campaign_id is not null
 
 ),
@@ -85,7 +86,16 @@ membership_counts as (
         count(*) as members,
         count(case when member_type = 'lead' then 1 end) as lead_members,
         count(case when member_type = 'contact' then 1 end) as contact_members,
-        count(case when status in ('{{ mkt_responded_statuses() | join("', '") }}') then 1 end) as responded
+        count(
+            case
+                when
+                    status in (
+                        '{{ mkt_responded_statuses() | join("', '") }}'  -- noqa: LT05
+                    )
+                    then 1
+            end
+        )
+            as responded
     from memberships
     group by campaign_id
 
@@ -132,9 +142,9 @@ lead_counts as (
         sum(case when opportunities.is_won then opportunities.amount end) as won_amount
     from campaign_leads
     left join leads
-        on leads.lead_id = campaign_leads.lead_id
+        on campaign_leads.lead_id = leads.lead_id
     left join opportunities
-        on opportunities.opportunity_id = leads.converted_opportunity_id
+        on leads.converted_opportunity_id = opportunities.opportunity_id
     group by campaign_leads.campaign_id
 
 ),
@@ -169,7 +179,8 @@ final as (
         coalesce(membership_counts.lead_members, 0) as lead_members,
         coalesce(membership_counts.contact_members, 0) as contact_members,
         coalesce(membership_counts.responded, 0) as responded,
-        {{ rev_ratio('membership_counts.responded', 'membership_counts.members') }} as response_rate,
+        {{ rev_ratio('membership_counts.responded', 'membership_counts.members') }}
+            as response_rate,
         coalesce(lead_counts.leads, 0) as leads,
         coalesce(lead_counts.opportunities, 0) as opportunities,
         coalesce(lead_counts.won, 0) as won,
@@ -179,15 +190,16 @@ final as (
         coalesce(attributed.attributed_revenue_last_touch, 0) as attributed_revenue_last_touch,
         coalesce(attributed.attributed_revenue_linear, 0) as attributed_revenue_linear,
         {{ rev_ratio('campaigns.cost', 'lead_counts.leads') }} as cost_per_lead,
-        {{ rev_ratio('coalesce(attributed.attributed_revenue_linear, 0) - campaigns.cost', 'campaigns.cost') }}
-            as roi_linear
+        {{ rev_ratio(
+            'coalesce(attributed.attributed_revenue_linear, 0) - campaigns.cost', 'campaigns.cost'
+        ) }} as roi_linear
     from campaigns
     left join membership_counts
-        on membership_counts.campaign_id = campaigns.campaign_id
+        on campaigns.campaign_id = membership_counts.campaign_id
     left join lead_counts
-        on lead_counts.campaign_id = campaigns.campaign_id
+        on campaigns.campaign_id = lead_counts.campaign_id
     left join attributed
-        on attributed.campaign_id = campaigns.campaign_id
+        on campaigns.campaign_id = attributed.campaign_id
 
 )
 

@@ -44,7 +44,7 @@ contacts as (
     select
         contact_id as id,
         trim(coalesce(first_name, '') || ' ' || coalesce(last_name, ''))
-            || coalesce(' <' || email || '>', '') as label
+        || coalesce(' <' || email || '>', '') as label
     from {{ ref('stg_crm__contacts') }}
 
 ),
@@ -67,7 +67,7 @@ ranked as (
         score,
         row_number() over (
             partition by entity, id_a, id_b
-            order by score desc, match_rule
+            order by score desc, match_rule asc
         ) as rule_rank
     from pairs
 
@@ -93,9 +93,17 @@ summarized as (
 
 labels as (
 
-    select 'account' as entity, id, label from accounts
+    select
+        'account' as entity,
+        id,
+        label
+    from accounts
     union all
-    select 'contact' as entity, id, label from contacts
+    select
+        'contact' as entity,
+        id,
+        label
+    from contacts
 
 ),
 
@@ -113,11 +121,11 @@ final as (
         labels_b.label as label_b
     from summarized
     left join labels as labels_a
-        on labels_a.entity = summarized.entity
-        and labels_a.id = summarized.id_a
+        on summarized.entity = labels_a.entity
+        and summarized.id_a = labels_a.id
     left join labels as labels_b
-        on labels_b.entity = summarized.entity
-        and labels_b.id = summarized.id_b
+        on summarized.entity = labels_b.entity
+        and summarized.id_b = labels_b.id
 
 )
 

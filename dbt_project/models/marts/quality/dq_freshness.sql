@@ -23,15 +23,15 @@
 with newest as (
 
     {%- for table, column in loaded_at.items() %}
-    select
-        '{{ table }}' as table_name,
-        '{{ column }}' as loaded_at_column,
-        count(*) as rows,
-        max({{ column }}) as newest_at
-    from {{ source('crm', table) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table }}' as table_name,
+            '{{ column }}' as loaded_at_column,
+            count(*) as rows,
+            max({{ column }}) as newest_at
+        from {{ source('crm', table) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -50,8 +50,10 @@ with_lag as (
         newest.rows,
         newest.newest_at,
         clock.checked_at,
-        {{ dbt.datediff('newest.newest_at', 'clock.checked_at', 'second') }} / 3600.0 as hours_since,
-        {{ days_between('newest.newest_at', '(max(newest.newest_at) over ())') }} as days_behind_data
+        {{ dbt.datediff('newest.newest_at', 'clock.checked_at', 'second') }}
+        / 3600.0 as hours_since,
+        {{ days_between('newest.newest_at', '(max(newest.newest_at) over ())') }}
+            as days_behind_data
     from newest
     cross join clock
 

@@ -92,35 +92,38 @@
 with
 {%- for table, columns in fields.items() %}
 
-{{ table }}_counts as (
+    {{ table }}_counts as (
 
-    select
+        select
         {%- for column, population, condition in columns %}
-        count(case when {{ condition or 'true' }} then 1 end) as rows_{{ loop.index }},
-        count(case when ({{ condition or 'true' }}) and {{ column }} is null then 1 end) as nulls_{{ loop.index }}
-        {{- ',' if not loop.last }}
+                count(case when {{ condition or 'true' }} then 1 end) as rows_{{ loop.index }},
+                count(
+                    case when ({{ condition or 'true' }}) and {{ column }} is null then 1 end
+                )
+                    as nulls_{{ loop.index }}
+                {{- ',' if not loop.last }}
         {%- endfor %}
-    from {{ ref('stg_crm__' ~ table) }}
+        from {{ ref('stg_crm__' ~ table) }}
 
-),
+    ),
 {%- endfor %}
 
 unpivoted as (
 
     {%- for table, columns in fields.items() %}
-    {%- set outer = loop %}
-    {%- for column, population, condition in columns %}
-    select
-        '{{ table }}' as table_name,
-        '{{ column }}' as column_name,
-        '{{ population }}' as population,
-        rows_{{ loop.index }} as rows,
-        nulls_{{ loop.index }} as nulls
-    from {{ table }}_counts
-    {%- if not (outer.last and loop.last) %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        {%- set outer = loop %}
+        {%- for column, population, condition in columns %}
+            select
+                '{{ table }}' as table_name,
+                '{{ column }}' as column_name,
+                '{{ population }}' as population,
+                rows_{{ loop.index }} as rows,
+                nulls_{{ loop.index }} as nulls
+            from {{ table }}_counts
+            {%- if not (outer.last and loop.last) %}
+                union all
+            {%- endif %}
+        {%- endfor %}
     {%- endfor %}
 
 ),

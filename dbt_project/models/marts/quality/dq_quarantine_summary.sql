@@ -13,16 +13,16 @@
 with quarantined as (
 
     {%- for table in tables %}
-    select
-        '{{ table }}' as table_name,
-        reason_code,
-        count(*) as quarantined_rows,
-        min(reason) as sample_reason
-    from {{ source('quarantine', table) }}
-    group by reason_code
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table }}' as table_name,
+            reason_code,
+            count(*) as quarantined_rows,
+            min(reason) as sample_reason
+        from {{ source('quarantine', table) }}
+        group by reason_code
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -30,13 +30,13 @@ with quarantined as (
 loaded as (
 
     {%- for table in tables %}
-    select
-        '{{ table }}' as table_name,
-        count(*) as loaded_rows
-    from {{ source('crm', table) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ table }}' as table_name,
+            count(*) as loaded_rows
+        from {{ source('crm', table) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -73,10 +73,11 @@ table_totals as (
     select
         loaded.table_name,
         loaded.loaded_rows,
-        cast(coalesce(sum(quarantined.quarantined_rows), 0) as {{ dbt.type_bigint() }}) as quarantined_rows
+        cast(coalesce(sum(quarantined.quarantined_rows), 0) as {{ dbt.type_bigint() }})
+            as quarantined_rows
     from loaded
     left join quarantined
-        on quarantined.table_name = loaded.table_name
+        on loaded.table_name = quarantined.table_name
     group by
         loaded.table_name,
         loaded.loaded_rows
@@ -90,8 +91,10 @@ final as (
         quarantined.reason_code,
         quarantined.quarantined_rows as rows,
         table_totals.loaded_rows + table_totals.quarantined_rows as input_rows,
-        {{ rev_ratio('quarantined.quarantined_rows', 'table_totals.loaded_rows + table_totals.quarantined_rows') }}
-            as share_of_input,
+        {{ rev_ratio(
+            'quarantined.quarantined_rows',
+            'table_totals.loaded_rows + table_totals.quarantined_rows'
+        ) }} as share_of_input,
         {{ rev_ratio('quarantined.quarantined_rows', 'table_totals.quarantined_rows') }}
             as share_of_quarantine,
         quarantined.sample_reason,
@@ -100,9 +103,9 @@ final as (
         latest_loads.started_at as last_loaded_at
     from quarantined
     inner join table_totals
-        on table_totals.table_name = quarantined.table_name
+        on quarantined.table_name = table_totals.table_name
     left join latest_loads
-        on latest_loads.table_name = quarantined.table_name
+        on quarantined.table_name = latest_loads.table_name
 
 )
 

@@ -65,11 +65,11 @@ combined as (
         coalesce(invoiced.invoiced_amount, 0) as invoiced_amount
     from accounts
     left join time_spent
-        on time_spent.account_id = accounts.account_id
+        on accounts.account_id = time_spent.account_id
     left join won
-        on won.account_id = accounts.account_id
+        on accounts.account_id = won.account_id
     left join invoiced
-        on invoiced.account_id = accounts.account_id
+        on accounts.account_id = invoiced.account_id
 
 ),
 

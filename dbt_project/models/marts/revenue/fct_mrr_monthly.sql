@@ -61,13 +61,18 @@ final as (
         coalesce(monthly.reactivated_customers, 0) as reactivated_customers,
         coalesce(monthly.churned_customers, 0) as churned_customers,
         {{ rev_ratio('monthly.churned_customers', 'monthly.customers_start') }} as logo_churn_rate,
-        {{ rev_ratio('monthly.mrr_start + monthly.expansion_mrr - monthly.contraction_mrr - monthly.churned_mrr', 'monthly.mrr_start') }}
-            as net_revenue_retention,
-        {{ rev_ratio('monthly.mrr_start - monthly.contraction_mrr - monthly.churned_mrr', 'monthly.mrr_start') }}
-            as gross_revenue_retention
+        {{ rev_ratio(
+            'monthly.mrr_start + monthly.expansion_mrr'
+            ~ ' - monthly.contraction_mrr - monthly.churned_mrr',
+            'monthly.mrr_start'
+        ) }} as net_revenue_retention,
+        {{ rev_ratio(
+            'monthly.mrr_start - monthly.contraction_mrr - monthly.churned_mrr',
+            'monthly.mrr_start'
+        ) }} as gross_revenue_retention
     from account_months
     left join monthly
-        on monthly.month = account_months.month
+        on account_months.month = monthly.month
 
 )
 

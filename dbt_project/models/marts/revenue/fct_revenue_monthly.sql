@@ -118,10 +118,10 @@ overdue as (
         count(*) as overdue_invoices
     from measured_months
     inner join invoices
-        on invoices.issued_at < measured_months.measured_at
-        and invoices.due_at < measured_months.measured_at
-        and (invoices.paid_at is null or invoices.paid_at >= measured_months.measured_at)
-    group by measured_months.month
+        on measured_months.measured_at > invoices.issued_at
+        and measured_months.measured_at > invoices.due_at
+        and (invoices.paid_at is null or measured_months.measured_at <= invoices.paid_at)
+    group by 1
 
 ),
 
@@ -139,13 +139,13 @@ final as (
         measured_months.measured_at as overdue_measured_at
     from measured_months
     left join bookings
-        on bookings.month = measured_months.month
+        on measured_months.month = bookings.month
     left join invoiced
-        on invoiced.month = measured_months.month
+        on measured_months.month = invoiced.month
     left join collected
-        on collected.month = measured_months.month
+        on measured_months.month = collected.month
     left join overdue
-        on overdue.month = measured_months.month
+        on measured_months.month = overdue.month
 
 )
 

@@ -77,11 +77,11 @@ client_activities as (
         activities.duration_minutes
     from activities
     left join opportunities
-        on opportunities.opportunity_id = activities.opportunity_id
+        on activities.opportunity_id = opportunities.opportunity_id
     left join contacts
-        on contacts.contact_id = activities.contact_id
+        on activities.contact_id = contacts.contact_id
     left join leads
-        on leads.lead_id = activities.lead_id
+        on activities.lead_id = leads.lead_id
 
 ),
 
@@ -119,7 +119,7 @@ final as (
         monthly.hours * users.hourly_cost as cost
     from monthly
     left join users
-        on users.user_id = monthly.user_id
+        on monthly.user_id = users.user_id
 
 )
 

@@ -22,7 +22,8 @@ counted as (
         count(*) as leads,
         cast(sum(case when leads.is_mql then 1 else 0 end) as {{ dbt.type_bigint() }}) as mqls,
         cast(sum(case when leads.is_sql then 1 else 0 end) as {{ dbt.type_bigint() }}) as sqls,
-        cast(sum(case when leads.is_converted then 1 else 0 end) as {{ dbt.type_bigint() }}) as opportunities,
+        cast(sum(case when leads.is_converted then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as opportunities,
         cast(sum(case when leads.is_won then 1 else 0 end) as {{ dbt.type_bigint() }}) as won,
         sum(case when leads.is_won then coalesce(opportunities.amount, 0) else 0 end) as won_amount
     from leads

@@ -32,14 +32,17 @@ open_leads as (
         lead_touches.open_overdue_tasks,
         as_of.as_of_at,
         as_of.as_of_date,
-        cast(floor({{ days_between('leads.created_at', 'as_of.as_of_at') }}) as integer) as age_days,
-        cast(floor({{ days_between('leads.last_touch_at', 'as_of.as_of_at') }}) as integer) as days_since_last_touch,
+        cast(floor({{ days_between('leads.created_at', 'as_of.as_of_at') }}) as integer)
+            as age_days,
+        cast(floor({{ days_between('leads.last_touch_at', 'as_of.as_of_at') }}) as integer)
+            as days_since_last_touch,
         {{ dbt.dateadd('day', 2, 'leads.created_at') }} as follow_up_due_at
     from leads
     inner join lead_touches
         on leads.lead_id = lead_touches.lead_id
     cross join as_of
-    where leads.status not in ('converted', 'disqualified')
+    where
+        leads.status not in ('converted', 'disqualified')
         and not leads.is_converted
 
 ),
@@ -65,8 +68,8 @@ final as (
         first_response_at,
         open_overdue_tasks,
         open_overdue_tasks > 0
-            or (first_response_at is null and follow_up_due_at <= as_of_at)
-            or coalesce(first_response_at > follow_up_due_at, false) as missed_follow_up
+        or (first_response_at is null and follow_up_due_at <= as_of_at)
+        or coalesce(first_response_at > follow_up_due_at, false) as missed_follow_up
     from open_leads
 
 )

@@ -40,8 +40,11 @@ stage_days as (
 
     select
         opportunity_id
-        {%- for stage in sales_open_stages() %},
-        sum(case when stage = '{{ stage }}' then days_in_stage else 0 end) as days_in_{{ stage }}
+        {%- for stage in sales_open_stages() %}
+            ,
+            sum(case when stage = '{{ stage }}' then days_in_stage else 0 end)
+                as days_in_{{ stage }}
+    
         {%- endfor %}
     from stage_durations
     group by opportunity_id
@@ -98,10 +101,11 @@ final as (
             else {{ days_between('opportunities.created_at', 'as_of.as_of_at') }}
         end as cycle_days,
         {%- for stage in sales_open_stages() %}
-        stage_days.days_in_{{ stage }},
+            stage_days.days_in_{{ stage }},
         {%- endfor %}
         case
-            when opportunities.stage not in ('closed_won', 'closed_lost')
+            when
+                opportunities.stage not in ('closed_won', 'closed_lost')
                 and current_visits.stage = opportunities.stage
                 then current_visits.days_in_stage
         end as current_stage_days,
@@ -111,7 +115,8 @@ final as (
         coalesce(opportunity_activities.stakeholders_engaged, 0) as stakeholders_engaged,
         coalesce(opportunity_activities.activities_count, 0) as activities_count,
         opportunity_activities.last_activity_at,
-        {{ days_between('opportunity_activities.last_activity_at', 'as_of.as_of_at') }} as days_since_last_activity
+        {{ days_between('opportunity_activities.last_activity_at', 'as_of.as_of_at') }}
+            as days_since_last_activity
     from opportunities
     cross join as_of
     left join users

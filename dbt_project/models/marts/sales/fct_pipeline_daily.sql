@@ -47,7 +47,8 @@ amount_groups as (
         current_amount,
         closed_at,
         count(amount) over (
-            partition by opportunity_id order by changed_at rows between unbounded preceding and current row
+            partition by opportunity_id
+            order by changed_at rows between unbounded preceding and current row
         ) as amount_group
     from known_history
 
@@ -80,7 +81,10 @@ open_states as (
         cast(valid_from as date) as first_day,
         cast(valid_to as date) as end_day
     from states
-    where stage in ('{{ sales_open_stages() | join("', '") }}')
+    where
+        stage in (
+            '{{ sales_open_stages() | join("', '") }}'  -- noqa: LT05
+        )
 
 ),
 
@@ -103,10 +107,12 @@ days as (
 open_stages as (
 
     {%- for stage in sales_open_stages() %}
-    select '{{ stage }}' as stage, {{ loop.index }} as stage_order
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ stage }}' as stage,
+            {{ loop.index }} as stage_order
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -121,8 +127,8 @@ daily as (
         sum(coalesce(open_states.amount, 0)) as open_amount
     from days
     inner join open_states
-        on open_states.first_day <= days.day
-        and (open_states.end_day is null or open_states.end_day > days.day)
+        on days.day >= open_states.first_day
+        and (open_states.end_day is null or days.day < open_states.end_day)
     group by days.day, open_states.stage
 
 ),

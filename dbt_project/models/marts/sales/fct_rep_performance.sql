@@ -36,7 +36,8 @@ closed_deals as (
         sum(case when is_won then coalesce(amount, 0) else 0 end) as won_amount,
         avg(case when is_won then cycle_days end) as avg_cycle_days
     from opportunities
-    where is_closed
+    where
+        is_closed
         and closed_at is not null
         and owner_user_id is not null
     group by owner_user_id, cast({{ dbt.date_trunc('month', 'closed_at') }} as date)
@@ -72,11 +73,20 @@ assigned_leads as (
 
 rep_months as (
 
-    select user_id, month from closed_deals
+    select
+        user_id,
+        month
+    from closed_deals
     union
-    select user_id, month from rep_activities
+    select
+        user_id,
+        month
+    from rep_activities
     union
-    select user_id, month from assigned_leads
+    select
+        user_id,
+        month
+    from assigned_leads
 
 ),
 
@@ -92,7 +102,8 @@ final as (
         closed_deals.avg_cycle_days,
         coalesce(rep_activities.activities, 0) as activities,
         coalesce(rep_activities.active_days, 0) as active_days,
-        {{ sales_ratio('rep_activities.activities', 'rep_activities.active_days') }} as activities_per_active_day,
+        {{ sales_ratio('rep_activities.activities', 'rep_activities.active_days') }}
+            as activities_per_active_day,
         coalesce(assigned_leads.leads_assigned, 0) as leads_assigned,
         assigned_leads.median_hours_to_first_response
     from rep_months

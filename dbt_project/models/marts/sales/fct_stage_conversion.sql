@@ -62,12 +62,15 @@ entries as (
     select
         stage_entries.stage,
         stage_entries.stage_order,
-        cast({{ dbt.date_trunc('month', 'stage_entries.first_entered_at') }} as date) as cohort_month,
-        case when furthest.furthest_stage_order > stage_entries.stage_order then 1 else 0 end as advanced,
+        cast({{ dbt.date_trunc('month', 'stage_entries.first_entered_at') }} as date)
+            as cohort_month,
+        case when furthest.furthest_stage_order > stage_entries.stage_order then 1 else 0 end
+            as advanced,
         case when opportunities.stage = 'closed_won' then 1 else 0 end as won,
         case when opportunities.stage = 'closed_lost' then 1 else 0 end as lost,
         stage_entries.is_still_in_stage,
-        case when stage_entries.is_still_in_stage = 0 then stage_entries.days_in_stage end as completed_days_in_stage
+        case when stage_entries.is_still_in_stage = 0 then stage_entries.days_in_stage end
+            as completed_days_in_stage
     from stage_entries
     inner join furthest
         on stage_entries.opportunity_id = furthest.opportunity_id
@@ -100,7 +103,7 @@ final as (
         case stage
             {%- set stages = sales_open_stages() + ['closed_won'] %}
             {%- for s in sales_open_stages() %}
-            when '{{ s }}' then '{{ stages[loop.index] }}'
+                when '{{ s }}' then '{{ stages[loop.index] }}'
             {%- endfor %}
         end as to_stage,
         stage_order,
