@@ -1,6 +1,7 @@
--- Point-in-time features of each (lead_id, as_of) in _snapshots, from rows before as_of;
--- the snapshot's own columns come first. Fragments: the lead's custom attributes, the
--- lead's own industry/size/title when its CRM keeps them, event and activity counts.
+-- Point-in-time features of each (lead_id, as_of) in _snapshots, from rows before as_of
+-- (staging views, and intermediate.int_lead_touches); the snapshot's columns come first.
+-- Fragments: the lead's custom attributes, the lead's own industry/size/title when its CRM
+-- keeps them, event and activity counts.
 with snap as (
     select * from _snapshots
 ),
@@ -69,11 +70,9 @@ lead_activities as (
     select
         b.lead_id,
         b.as_of,
-        b.created_at,
         a.activity_id,
         a.activity_type,
-        a.occurred_at,
-        a.user_id
+        a.occurred_at
     from base as b
     inner join staging.stg_crm__activities as a on b.lead_id = a.lead_id
     where a.occurred_at < b.as_of
@@ -81,11 +80,9 @@ lead_activities as (
     select
         b.lead_id,
         b.as_of,
-        b.created_at,
         a.activity_id,
         a.activity_type,
-        a.occurred_at,
-        a.user_id
+        a.occurred_at
     from base as b
     inner join staging.stg_crm__activities as a on b.contact_id = a.contact_id
     where b.contact_id is not null and a.occurred_at < b.as_of
@@ -97,10 +94,7 @@ activity_features as (
         a.as_of
         /* fragment: activity_aggregates */,
         count(*) as activities_total,
-        min(date_diff('second', a.occurred_at, a.as_of)) / 86400.0 as days_since_last_activity,
-        min(date_diff('second', a.created_at, a.occurred_at))
-        filter (where a.user_id is not null and a.occurred_at >= a.created_at)
-        / 3600.0 as hours_to_first_response
+        min(date_diff('second', a.occurred_at, a.as_of)) / 86400.0 as days_since_last_activity
     from lead_activities as a
     group by a.lead_id, a.as_of
 ),
@@ -142,8 +136,15 @@ select  -- noqa: ST06
     b.*,  -- noqa: AM04
     fc.campaign_channel,
     ef.* exclude (lead_id, as_of),  -- noqa: RF02
-    af.* exclude (lead_id, as_of)  -- noqa: RF02
+    af.* exclude (lead_id, as_of),  -- noqa: RF02
+    -- hours from creation to the first activity a rep logged (int_lead_touches defines
+    -- it), when that was before as_of
+    case
+        when lt.first_rep_activity_at < b.as_of
+            then date_diff('second', b.created_at, lt.first_rep_activity_at) / 3600.0
+    end as hours_to_first_response
 from base as b
+left join intermediate.int_lead_touches as lt on b.lead_id = lt.lead_id
 left join event_features as ef on b.lead_id = ef.lead_id and b.as_of = ef.as_of
 left join activity_features as af on b.lead_id = af.lead_id and b.as_of = af.as_of
 left join first_campaign as fc on b.lead_id = fc.lead_id and b.as_of = fc.as_of

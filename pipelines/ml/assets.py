@@ -106,7 +106,11 @@ def read_training_set(con, spec: FamilySpec) -> FeatureSet:
 
 def _build(spec: FamilySpec) -> list:
     family = spec.family
-    staging_deps = [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging]
+    # The dbt models the features read: staging views, and intermediate tables
+    # (int_lead_touches) that the transform job must have built first.
+    staging_deps = [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging] + [
+        AssetKey(["intermediate", m]) for m in spec.intermediate
+    ]
 
     @asset(
         key=training_key(spec),
