@@ -13,6 +13,7 @@ import pytest
 from crmlens.warehouse import connect
 from models.forecasting import accuracy, methods, publish, reconcile
 from models.forecasting import pipeline as pipe
+from models.forecasting.deals import snapshot_deals
 from models.forecasting.series import build_series, check_against_marts
 
 TODAY = datetime(2026, 11, 1)
@@ -216,7 +217,7 @@ def test_snapshots_read_the_close_date_the_history_had_then(tmp_path: Path):
         ) as t(opportunity_id, changed_at, to_stage, amount, expected_close_date)
         """
     )
-    snaps = pipe.snapshot_deals(con, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)])
+    snaps = snapshot_deals(con, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)])
     con.close()
     assert snaps["opportunity_id"].to_list() == ["O1", "O1", "O1"]  # O2 closed before Feb 1
     assert snaps["stage"].to_list() == ["prospecting", "proposal", "proposal"]

@@ -1,7 +1,7 @@
 """The pipeline forecast against the statistical one: backtest, blend weights, the quarter table.
 
 At every origin of the total monthly bookings backtest (month starts), the pipeline as it
-stood then (:func:`models.forecasting.pipeline.snapshot_deals`) is forecast with the kernel
+stood then (:func:`models.forecasting.deals.snapshot_deals`) is forecast with the kernel
 and stage win rates learned before that origin, and compared, quarter by quarter, with the
 statistical forecast the backtest made from the same origin. The errors give the blend
 weights (:func:`models.forecasting.pipeline.blend_weights`) and the backtest rows of the
@@ -59,7 +59,7 @@ def backtest(
     """Quarter forecasts of the pipeline methods and the statistical one at past origins.
 
     Args:
-        snapshots: :func:`pipeline.snapshot_deals` at every month start.
+        snapshots: :func:`deals.snapshot_deals` at every month start.
         won: Won deals (amount, closed_at, product_line).
         periods: Month starts of the total monthly bookings series (complete months).
         values: Its values.
@@ -190,7 +190,7 @@ def quarter_forecast(
     """The published quarter table: one row per quarter and scenario (long).
 
     Args:
-        deals: Open deals now (:func:`pipeline.open_deals`), probability null where unscored.
+        deals: Open deals now (:func:`deals.open_deals`), probability null where unscored.
         won: Won deals (for closed-to-date and amount imputation).
         snapshots: Month-start snapshots (for the kernel and the stage rates of unscored deals).
         today: The data's today: the origin.

@@ -26,7 +26,7 @@ import numpy as np
 import polars as pl
 
 from crmlens.warehouse import replace_table
-from models.forecasting import accuracy, batch, blend, reconcile
+from models.forecasting import accuracy, batch, blend, deals, reconcile
 from models.forecasting import pipeline as pipe
 from models.forecasting.batch import SeriesResult
 from models.forecasting.series import (
@@ -232,8 +232,8 @@ def _pipeline(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """The quarter table, the pipeline backtest scores and facts, for total monthly bookings."""
     periods, values = result.periods, result.values
-    snapshots = pipe.snapshot_deals(con, pipe.month_starts(periods[0], today.date()))
-    won = pipe.won_deals(con)
+    snapshots = deals.snapshot_deals(con, pipe.month_starts(periods[0], today.date()))
+    won = deals.won_deals(con)
     records = result.selection.records.filter(pl.col("method") == result.selection.method)
     bt = blend.backtest(snapshots, won, periods, values, records, seed=seed)
     weights = pipe.blend_weights(bt)
@@ -246,9 +246,9 @@ def _pipeline(
         )
         for i in range(len(result.forecast.point))
     }
-    deals = pipe.open_deals(con, today)
+    open_now = deals.open_deals(con, today)
     table, info = blend.quarter_forecast(
-        deals, won, snapshots, today, dict(zip(periods, values.tolist(), strict=True)), forecasts,
+        open_now, won, snapshots, today, dict(zip(periods, values.tolist(), strict=True)), forecasts,
         weights, seed=seed,
     )  # fmt: skip
     scores = blend.backtest_scores(bt, weights)
