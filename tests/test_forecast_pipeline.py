@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from crmlens.warehouse import connect
-from models.forecasting import accuracy, methods, publish, reconcile
+from models.forecasting import accuracy, assemble, methods, reconcile
 from models.forecasting import pipeline as pipe
 from models.forecasting.deals import snapshot_deals
 from models.forecasting.series import build_series, check_against_marts
@@ -343,11 +343,11 @@ def test_an_earlier_publication_is_scored_against_the_actuals_that_arrived(
     path.write_bytes(crm.read_bytes())
     con = connect(path)
     earlier = datetime(2026, 8, 1)
-    pub = publish.run(
+    pub = assemble.run(
         con, earlier, run_id="aug", n_jobs=1, metrics=("bookings",), grains=("month",),
         segment_types=("total",),
     )  # fmt: skip
-    publish.write(con, pub)
+    assemble.write(con, pub)
     scored = accuracy.refresh(con, build_series(con, TODAY))
     con.close()
     monthly = scored.filter((pl.col("grain") == "month") & pl.col("is_published"))

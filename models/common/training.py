@@ -164,7 +164,10 @@ def train(
         for m in MODELS
     }
     outcome.calibration = {
-        m: calibration_by_decile(ys["test"], predictions[m]["test"]) for m in MODELS
+        m: calibration_by_decile(predictions[m]["test"], ys["test"])
+        .rename({"predicted": "mean_predicted", "observed": "observed_rate"})
+        .to_dicts()
+        for m in MODELS
     }
     outcome.importance = model.importance()
     outcome.test_ids = parts["test"][family.id_column].to_list()

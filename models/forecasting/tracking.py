@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from crmlens.settings import Settings
-from models.forecasting.publish import TOTAL_BOOKINGS, Publication
+from models.forecasting.assemble import TOTAL_BOOKINGS, Publication
 
 EXPERIMENT = "crmlens-forecasting"
 

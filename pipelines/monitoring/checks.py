@@ -46,6 +46,7 @@ from crmlens import alerts
 from crmlens.contracts import TABLES
 from crmlens.warehouse import ensure_schemas, session, table_columns, table_exists
 from models.common import drift, registry
+from models.common.metrics import calibration_by_decile, expected_calibration_error
 from models.families import FamilySpec, families
 from pipelines.ingest.assets import raw_key
 from pipelines.ml.assets import (
@@ -107,7 +108,7 @@ def _drift_check(spec: FamilySpec):
     )
     def _check(context: AssetCheckExecutionContext, crmlens: CrmlensResource) -> AssetCheckResult:
         settings = crmlens.settings()
-        thresholds = drift.Thresholds(warn=settings.drift_warn_psi, block=settings.drift_block_psi)
+        thresholds = drift.Thresholds.from_settings(settings)
         champion = registry.load(settings, spec.family, registry.CHAMPION)
         model, version = champion if champion else (None, "rules-v1")
         scoring, reference_name = scoring_features_table(spec), reference_table(spec)
@@ -198,8 +199,8 @@ def _calibration_check(spec: FamilySpec):
             holdout, labels = _holdout(settings, spec, model)
         if holdout.is_empty():
             return AssetCheckResult(passed=True, metadata={"status": "no matured labels yet"})
-        table = drift.calibration_by_decile(_reference_probability(spec, model, holdout), labels)
-        ece = drift.expected_calibration_error(table)
+        table = calibration_by_decile(_reference_probability(spec, model, holdout), labels)
+        ece = expected_calibration_error(table)
         status = "ok" if ece <= MAX_ECE else "warn"
         meta = {
             "status": status,
