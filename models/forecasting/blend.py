@@ -225,6 +225,34 @@ def quarter_forecast(
         "most_likely": (mix["most_likely"], None, None),
         "best_case": (mix["best_case"], None, None),
     }
+    table = _quarter_table(plan, pipe, values, weights)
+    sources = deals["probability_source"].value_counts()
+    info = {
+        "open_deals": deals.height,
+        "amounts_imputed": int(deals["amount_imputed"].sum()),
+        "probability_sources": dict(
+            zip(sources["probability_source"], sources["count"], strict=True)
+        ),
+        "slippage_on_time": slippage.on_time,
+        "slippage_overdue": slippage.overdue,
+        "slippage_wins": (slippage.wins_on_time, slippage.wins_overdue),
+        "slippage_note": slippage.note,
+        "blend": {
+            "lo95": mix["lo95"].tolist(),
+            "hi95": mix["hi95"].tolist(),
+        },
+        "quarters": [pl_fc.quarter_label(q) for q in plan.quarters],
+    }
+    return table, info
+
+
+def _quarter_table(
+    plan: QuarterPlan,
+    pipe: pl_fc.PipelineQuarters,
+    values: dict[str, tuple],
+    weights: dict[int, tuple[float, int, str | None]],
+) -> pl.DataFrame:
+    """One row per quarter and scenario: amount, 80 % interval where there is one, weights."""
     rows = []
     for k in range(QUARTERS):
         w, n, reason = weights[k + 1]
@@ -245,26 +273,8 @@ def quarter_forecast(
                     "description": pl_fc.SCENARIOS[scenario],
                 }
             )
-    table = pl.DataFrame(rows).with_columns(
+    return pl.DataFrame(rows).with_columns(
         pl.col("lo80").cast(pl.Float64),
         pl.col("hi80").cast(pl.Float64),
         pl.col("weight_reason").cast(pl.String),
     )
-    sources = deals["probability_source"].value_counts()
-    info = {
-        "open_deals": deals.height,
-        "amounts_imputed": int(deals["amount_imputed"].sum()),
-        "probability_sources": dict(
-            zip(sources["probability_source"], sources["count"], strict=True)
-        ),
-        "slippage_on_time": slippage.on_time,
-        "slippage_overdue": slippage.overdue,
-        "slippage_wins": (slippage.wins_on_time, slippage.wins_overdue),
-        "slippage_note": slippage.note,
-        "blend": {
-            "lo95": mix["lo95"].tolist(),
-            "hi95": mix["hi95"].tolist(),
-        },
-        "quarters": [pl_fc.quarter_label(q) for q in plan.quarters],
-    }
-    return table, info
