@@ -69,6 +69,11 @@ def families() -> list[FamilySpec]:
 
 
 def family(name: str) -> FamilySpec:
+    """The family named ``name``.
+
+    Raises:
+        KeyError: No family has that name.
+    """
     for spec in families():
         if spec.name == name:
             return spec

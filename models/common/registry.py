@@ -184,6 +184,7 @@ def load(
 
 
 def alias_version(settings: Settings, family: Family, alias: str) -> str | None:
+    """The version behind ``alias`` of the family's registered model; None if none."""
     mlflow = mlflow_for(settings)
     try:
         return str(
@@ -194,5 +195,6 @@ def alias_version(settings: Settings, family: Family, alias: str) -> str | None:
 
 
 def set_alias(settings: Settings, family: Family, alias: str, version: str) -> None:
+    """Point ``alias`` of the family's registered model at ``version``."""
     mlflow = mlflow_for(settings)
     mlflow.MlflowClient().set_registered_model_alias(family.registered_model, alias, version)

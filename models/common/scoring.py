@@ -101,6 +101,7 @@ def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
 
 
 def empty_scores(family: Family) -> pl.DataFrame:
+    """A score table with no rows, in the family's score schema."""
     extra = list(family.extra_outputs()) if family.extra_outputs else []
     schema = {
         family.id_column: pl.String,

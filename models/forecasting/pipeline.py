@@ -75,14 +75,17 @@ SCENARIOS = {
 
 
 def month_index(d: date) -> int:
+    """Months since year 0 (to count months between dates)."""
     return d.year * 12 + d.month - 1
 
 
 def quarter_start(d: date) -> date:
+    """The first day of the quarter that holds ``d``."""
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
 
 
 def quarter_label(d: date) -> str:
+    """``2026-Q3``."""
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
@@ -459,6 +462,7 @@ def with_probability(deals: pl.DataFrame, rates: dict[str, float]) -> pl.DataFra
 
 
 def closed_between(won: pl.DataFrame, start: date, end: datetime) -> float:
+    """Won amounts (missing ones as 0) closed from ``start`` (inclusive) to ``end``."""
     begin = datetime(start.year, start.month, start.day)
     part = won.filter((pl.col("closed_at") >= begin) & (pl.col("closed_at") < end))
     return float(part["amount"].fill_null(0.0).sum())

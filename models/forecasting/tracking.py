@@ -28,6 +28,7 @@ EXPERIMENT = "crmlens-forecasting"
 
 
 def params(publication: Publication) -> dict[str, Any]:
+    """The publication's MLflow params: series counts, origin, run id, methods chosen."""
     s = publication.summary
     out: dict[str, Any] = {
         "series": s["series"],
@@ -40,6 +41,7 @@ def params(publication: Publication) -> dict[str, Any]:
 
 
 def metrics(publication: Publication) -> dict[str, float]:
+    """The publication's MLflow metrics: backtest MASE and coverage, blend weights, quarters."""
     s = publication.summary
     keys = (
         "median_mase_chosen",
