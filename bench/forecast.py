@@ -39,7 +39,7 @@ from bench.transform import dbt
 from crmlens.clock import data_today
 from crmlens.settings import get_settings
 from crmlens.warehouse import connect
-from models.forecasting import batch, evaluate, methods, publish
+from models.forecasting import assemble, batch, evaluate, methods
 from models.forecasting.series import build_series, iter_series, load_retail
 
 SEED = 42
@@ -92,7 +92,7 @@ def run_batch(items: list[tuple], n_jobs: int) -> tuple[int, dict]:
     fits = sum(
         r.selection.records.select("method", "origin").unique().height + 2 for r in results
     )  # backtest fits + the refit of the chosen method + the baseline
-    summary = publish.summarize(results)
+    summary = assemble.summarize(results)
     grains = dict(pl.Series([r.key.grain for r in results]).value_counts().iter_rows())
     return len(results), {
         "timed_s": seconds,
@@ -107,7 +107,7 @@ def run_publication(warehouse: str, n_jobs: int) -> tuple[int, dict]:
     con = connect(warehouse, read_only=True)
     today = data_today(con)
     started = time.perf_counter()
-    pub = publish.run(con, today, run_id="bench", n_jobs=n_jobs)
+    pub = assemble.run(con, today, run_id="bench", n_jobs=n_jobs)
     seconds = time.perf_counter() - started
     con.close()
     return len(pub.results), {

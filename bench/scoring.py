@@ -41,7 +41,7 @@ SEED = 42
 
 
 def staged(scale: str) -> Path:
-    """The scale's ingested warehouse with dbt's staging views, once."""
+    """The scale's ingested warehouse with the dbt models the features read, once."""
     path = ingested(scale).with_name(f"{scale}_staged.duckdb")
     if not path.exists():
         tmp = path.with_suffix(".partial")
@@ -52,6 +52,7 @@ def staged(scale: str) -> Path:
             "build",
             "--select",
             "path:models/staging",
+            "+int_lead_touches",
             "--indirect-selection",
             "cautious",
         )

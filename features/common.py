@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import duckdb
 import polars as pl
 
+from crmlens import sql
 from crmlens.contracts import CONTRACTS, EVENT_TYPES
 from crmlens.warehouse import quote_ident, table_columns
 
@@ -42,14 +43,8 @@ def custom_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]
     snapshot would see a later value, so they are never point-in-time features).
     """
     canonical = set(CONTRACTS[table].columns) | set(LINEAGE)
-    live = {
-        row[0]
-        for row in con.execute(
-            "select column_name from duckdb_columns() where schema_name = 'raw' "
-            "and table_name = ? and comment like 'live:%'",
-            [table],
-        ).fetchall()
-    }
+    rows = con.execute(sql.load("features", "live_columns"), {"table": table}).fetchall()
+    live = {row[0] for row in rows}
     return {
         c: t
         for c, t in table_columns(con, "raw", table).items()
@@ -77,6 +72,14 @@ def event_window_sql(
 
     The events relation must carry ``event_type``, ``occurred_at`` and the
     snapshot's ``as_of``; every event in it already lies before ``as_of``.
+
+    Args:
+        windows: Days of each count window.
+        recency_types: Event types that get a days-since-the-last-one column.
+        alias: The events relation's alias in the query.
+
+    Returns:
+        The select-list fragment (each aggregate preceded by a comma) and the column names.
     """
     exprs, names = [], []
     for event_type in EVENT_TYPES:
@@ -100,7 +103,33 @@ def event_window_sql(
     names.append("days_since_last_event")
     exprs.append("count(*) as events_total")
     names.append("events_total")
-    return ",\n        ".join(exprs), names
+    return "".join(f",\n        {e}" for e in exprs), names
+
+
+def fill_fragments(text: str, **fragments: str) -> str:
+    """A query from a ``.sql`` file with its generated parts filled in.
+
+    A file marks each generated part with a comment, ``/* fragment: name */``, where the
+    text goes (a select list that depends on the CRM's custom attributes or on a list of
+    windows); the file stays valid SQL, and lintable, without them. Values are never
+    fragments: they are bound as ``$name`` parameters.
+
+    Args:
+        text: The query text, e.g. ``crmlens.sql.load("features", "lead_features")``.
+        **fragments: Name -> SQL text to put in place of its marker.
+
+    Returns:
+        The query with every marker replaced.
+
+    Raises:
+        KeyError: A fragment has no marker in the query.
+    """
+    for name, fragment in fragments.items():
+        marker = f"/* fragment: {name} */"
+        if marker not in text:
+            raise KeyError(f"no {marker} in the query")
+        text = text.replace(marker, fragment)
+    return text
 
 
 def fill_counts(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
@@ -109,14 +138,30 @@ def fill_counts(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns([pl.col(c).fill_null(0) for c in present])
 
 
-def run(con: duckdb.DuckDBPyConnection, sql: str, snapshots: pl.DataFrame) -> pl.DataFrame:
-    """Run a builder's SQL with the snapshots registered as ``_snapshots``."""
+def run(
+    con: duckdb.DuckDBPyConnection,
+    query: str,
+    snapshots: pl.DataFrame,
+    params: dict | None = None,
+) -> pl.DataFrame:
+    """Run a builder's query with the snapshots registered as ``_snapshots``.
+
+    Args:
+        con: Warehouse connection.
+        query: The query; it reads the snapshots from ``_snapshots``.
+        snapshots: One row per (entity id, ``as_of``), with any extra columns.
+        params: Its ``$name`` parameters, if it has any.
+
+    Returns:
+        The query's result.
+    """
     con.register("_snapshots", snapshots)
     try:
-        return con.sql(sql).pl()
+        return con.sql(query, params=params).pl() if params else con.sql(query).pl()
     finally:
         con.unregister("_snapshots")
 
 
 def qualified(columns: list[str], alias: str) -> str:
+    """A select-list fragment of ``columns`` of ``alias``, each preceded by a comma."""
     return "".join(f", {alias}.{quote_ident(c)}" for c in columns)

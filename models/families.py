@@ -16,6 +16,7 @@ class FamilySpec:
     training_table: str  # features.<name>
     scores_table: str  # ml.<name>
     staging: tuple[str, ...]  # the staging views its features read
+    intermediate: tuple[str, ...] = ()  # and the dbt intermediate models they read
 
     @property
     def name(self) -> str:
@@ -29,6 +30,7 @@ _SPECS = (
         "lead_training",
         "lead_scores",
         ("leads", "events", "activities", "accounts", "contacts", "campaign_members", "campaigns"),
+        ("int_lead_touches",),
     ),
     (
         "models.deal_scoring",
@@ -43,6 +45,7 @@ _SPECS = (
             "subscriptions",
             "events",
         ),
+        (),
     ),
     (
         "models.churn",
@@ -50,6 +53,7 @@ _SPECS = (
         "account_training",
         "churn_scores",
         ("accounts", "subscriptions", "events", "contacts", "tickets", "invoices"),
+        (),
     ),
 )
 
@@ -57,15 +61,19 @@ _SPECS = (
 def families() -> list[FamilySpec]:
     """Every family, in a fixed order."""
     out = []
-    for model_module, features_module, training, scores, staging in _SPECS:
+    for model_module, features_module, training, scores, staging, intermediate in _SPECS:
         family = importlib.import_module(model_module).FAMILY
-        out.append(
-            FamilySpec(family, importlib.import_module(features_module), training, scores, staging)
-        )
+        features = importlib.import_module(features_module)
+        out.append(FamilySpec(family, features, training, scores, staging, intermediate))
     return out
 
 
 def family(name: str) -> FamilySpec:
+    """The family named ``name``.
+
+    Raises:
+        KeyError: No family has that name.
+    """
     for spec in families():
         if spec.name == name:
             return spec

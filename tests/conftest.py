@@ -22,6 +22,15 @@ os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 # A fixed clock for contract checks, so "future" means the same thing on every run.
 NOW = datetime(2026, 11, 1, 12, 0, 0)
+# The dbt models the feature builders read: the staging views and int_lead_touches.
+FEATURE_INPUTS = [
+    "build",
+    "--select",
+    "path:models/staging",
+    "+int_lead_touches",
+    "--indirect-selection",
+    "cautious",
+]
 
 
 @pytest.fixture
@@ -104,12 +113,12 @@ def tiny_warehouse(tiny_crm: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="session")
 def tiny_staged(tiny_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the tiny warehouse with the dbt staging views built (what features read)."""
+    """A copy of the tiny warehouse with the dbt models the features read (FEATURE_INPUTS)."""
     from tests.dbt_support import run_dbt
 
     path = tmp_path_factory.mktemp("tiny_staged") / "warehouse.duckdb"
     shutil.copy(tiny_warehouse, path)
-    run_dbt(path, ["build", "--select", "path:models/staging", "--indirect-selection", "cautious"])
+    run_dbt(path, FEATURE_INPUTS)
     return path
 
 
@@ -126,7 +135,8 @@ def tiny_built(tiny_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def small_staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The small synthetic CRM (the demo's), ingested and staged once per session (~45 s).
+    """The small synthetic CRM (the demo's), ingested, with the dbt models the features
+    read (FEATURE_INPUTS), once per session (~45 s).
 
     Model tests that compare against baselines need its history; do not modify it.
     """
@@ -146,7 +156,7 @@ def small_staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for table in TABLES:
         ingest_table(con, spec, table, now=NOW)
     con.close()
-    run_dbt(path, ["build", "--select", "path:models/staging", "--indirect-selection", "cautious"])
+    run_dbt(path, FEATURE_INPUTS)
     return path
 
 

@@ -11,8 +11,9 @@ import polars as pl
 import pytest
 
 from crmlens.warehouse import connect
-from models.forecasting import accuracy, methods, publish, reconcile
+from models.forecasting import accuracy, assemble, methods, reconcile
 from models.forecasting import pipeline as pipe
+from models.forecasting.deals import snapshot_deals
 from models.forecasting.series import build_series, check_against_marts
 
 TODAY = datetime(2026, 11, 1)
@@ -216,7 +217,7 @@ def test_snapshots_read_the_close_date_the_history_had_then(tmp_path: Path):
         ) as t(opportunity_id, changed_at, to_stage, amount, expected_close_date)
         """
     )
-    snaps = pipe.snapshot_deals(con, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)])
+    snaps = snapshot_deals(con, [date(2026, 2, 1), date(2026, 3, 1), date(2026, 4, 1)])
     con.close()
     assert snaps["opportunity_id"].to_list() == ["O1", "O1", "O1"]  # O2 closed before Feb 1
     assert snaps["stage"].to_list() == ["prospecting", "proposal", "proposal"]
@@ -342,11 +343,11 @@ def test_an_earlier_publication_is_scored_against_the_actuals_that_arrived(
     path.write_bytes(crm.read_bytes())
     con = connect(path)
     earlier = datetime(2026, 8, 1)
-    pub = publish.run(
+    pub = assemble.run(
         con, earlier, run_id="aug", n_jobs=1, metrics=("bookings",), grains=("month",),
         segment_types=("total",),
     )  # fmt: skip
-    publish.write(con, pub)
+    assemble.write(con, pub)
     scored = accuracy.refresh(con, build_series(con, TODAY))
     con.close()
     monthly = scored.filter((pl.col("grain") == "month") & pl.col("is_published"))

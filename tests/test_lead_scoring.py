@@ -138,6 +138,31 @@ def test_features_ignore_everything_after_as_of(tiny_staged: Path, tmp_path: Pat
     assert after.equals(before)
 
 
+def test_hours_to_first_response_ignores_activities_after_as_of(tiny_staged: Path, tmp_path: Path):
+    """The feature reads int_lead_touches, whose first rep activity is of all time: rebuilt
+    without the activities after a cut, it gives the snapshots before the cut the same hours."""
+    from tests.dbt_support import run_dbt
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(tiny_staged, path)
+    con = connect(path)
+    all_snapshots = lead.training_snapshots(con, data_today(con))
+    cut = all_snapshots["as_of"].sort()[all_snapshots.height // 2]
+    snapshots = all_snapshots.filter(pl.col("as_of") <= cut)
+    before = lead.build(con, snapshots).frame.sort("lead_id", "as_of")
+    later = "select count(*) from intermediate.int_lead_touches where first_rep_activity_at >= ?"
+    assert con.execute(later, [cut]).fetchone()[0] > 0
+    con.execute("delete from raw.activities where occurred_at >= ?", [cut])
+    con.close()
+    run_dbt(path, ["run", "--select", "int_lead_touches"])
+    con = connect(path)
+    assert con.execute(later, [cut]).fetchone()[0] == 0
+    after = lead.build(con, snapshots).frame.sort("lead_id", "as_of")
+    con.close()
+    assert before["hours_to_first_response"].drop_nulls().len() > 0
+    assert after["hours_to_first_response"].equals(before["hours_to_first_response"])
+
+
 def test_the_cold_start_gate_falls_back_to_the_rule_and_says_so(tiny_staged: Path):
     con = connect(tiny_staged)
     features = lead.build(con, lead.training_snapshots(con, data_today(con)))

@@ -18,6 +18,7 @@ import pytest
 from crmlens.settings import get_settings
 from crmlens.warehouse import connect, session
 from models.common import drift
+from models.common.metrics import calibration_by_decile, expected_calibration_error
 from pipelines.ingest.checks import volume_anomalies
 
 # --- the statistics ---------------------------------------------------------------------
@@ -65,10 +66,10 @@ def test_calibration_by_decile_of_a_calibrated_model_is_close():
     rng = np.random.default_rng(2)
     p = rng.uniform(0, 1, 50_000)
     y = rng.uniform(0, 1, 50_000) < p
-    table = drift.calibration_by_decile(p, y)
+    table = calibration_by_decile(p, y)
     assert table["rows"].to_list() == [5_000] * 10
-    assert drift.expected_calibration_error(table) < 0.01
-    assert drift.expected_calibration_error(drift.calibration_by_decile(p, ~y)) > 0.3
+    assert expected_calibration_error(table) < 0.01
+    assert expected_calibration_error(calibration_by_decile(p, ~y)) > 0.3
 
 
 def test_a_day_with_far_fewer_events_than_usual_is_flagged():

@@ -25,21 +25,46 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
+from crmlens.settings import Settings, get_settings
+
 EPSILON = 1e-4
 TOP_CATEGORIES = 20
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    warn: float = 0.10
-    block: float = 0.25
+    """When drift warns or blocks.
+
+    The PSI levels and the row minimums are settings (``drift_warn_psi``,
+    ``drift_block_psi``, ``drift_min_current_rows``, ``drift_min_reference_rows``): build
+    them with :meth:`from_settings`. Below the row minimums drift only warns, because PSI
+    over ten bins reads about 9/n too high from sampling alone (0.18 at n = 50).
+    """
+
+    warn: float
+    block: float
+    min_current_rows: int
+    min_reference_rows: int
     # A collapsed score: (almost) every row gets the same probability.
     min_score_std: float = 0.005
     max_share_one_score: float = 0.95
-    # PSI over ten bins reads about 9/n too high from sampling alone (0.18 at n = 50):
-    # below these sizes drift is reported as a warning, never a block.
-    min_current_rows: int = 200
-    min_reference_rows: int = 500
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Thresholds:
+        """The thresholds the settings set.
+
+        Args:
+            settings: Where the PSI levels and row minimums come from.
+
+        Returns:
+            The thresholds, with this module's collapse limits.
+        """
+        return cls(
+            warn=settings.drift_warn_psi,
+            block=settings.drift_block_psi,
+            min_current_rows=settings.drift_min_current_rows,
+            min_reference_rows=settings.drift_min_reference_rows,
+        )
 
 
 def _psi(reference: np.ndarray, current: np.ndarray) -> float:
@@ -155,9 +180,12 @@ def assess(
         current_scores: Probabilities of today's scoring run.
         features: Feature -> PSI (see :func:`feature_psi`).
         importance: Feature -> importance in the model (uniform when None: the rule path).
-        thresholds: Warn and block levels.
+        thresholds: Warn and block levels (the settings' when None).
+
+    Returns:
+        The verdict, with the figures it rests on.
     """
-    t = thresholds or Thresholds()
+    t = thresholds or Thresholds.from_settings(get_settings())
     reference_scores = np.asarray(reference_scores, dtype=float)
     current_scores = np.asarray(current_scores, dtype=float)
     score_psi = psi_numeric(reference_scores, current_scores)
@@ -210,31 +238,3 @@ def assess(
         reference_rows=int(reference_scores.size),
         current_rows=int(current_scores.size),
     )
-
-
-def calibration_by_decile(probability: np.ndarray, labels: np.ndarray) -> pl.DataFrame:
-    """Mean predicted probability against the observed rate, per decile of the prediction."""
-    probability = np.asarray(probability, dtype=float)
-    labels = np.asarray(labels, dtype=float)
-    if probability.size == 0:
-        return pl.DataFrame(
-            schema={"decile": pl.Int64, "rows": pl.Int64, "predicted": pl.Float64,
-                    "observed": pl.Float64}
-        )  # fmt: skip
-    order = np.argsort(probability, kind="stable")
-    deciles = np.empty(probability.size, dtype=np.int64)
-    deciles[order] = np.arange(probability.size) * 10 // probability.size + 1
-    return (
-        pl.DataFrame({"decile": deciles, "p": probability, "y": labels})
-        .group_by("decile")
-        .agg(rows=pl.len(), predicted=pl.col("p").mean(), observed=pl.col("y").mean())
-        .sort("decile")
-    )
-
-
-def expected_calibration_error(table: pl.DataFrame) -> float:
-    """Row-weighted mean |predicted − observed| over the deciles."""
-    if table.is_empty():
-        return 0.0
-    weights = table["rows"] / table["rows"].sum()
-    return float(((table["predicted"] - table["observed"]).abs() * weights).sum())

@@ -27,6 +27,15 @@ def record_training(
     version: str | None,
     trained_at: datetime,
 ) -> None:
+    """Append a training run's metrics (every model, valid and test) to ml.model_evaluations.
+
+    Args:
+        con: Warehouse connection (written).
+        outcome: The training run.
+        mlflow_run_id: The MLflow run that logged it.
+        version: The registered version, None when nothing was registered.
+        trained_at: When it was trained.
+    """
     rows = []
     selected = outcome.model.kind if outcome.trained else None
     for model, sets in outcome.metrics.items():
@@ -75,6 +84,14 @@ def record_training(
 def record_promotion(
     con: duckdb.DuckDBPyConnection, family: str, decision: dict, decided_at: datetime
 ) -> None:
+    """Append a promotion decision (its fields as text) to ml.model_promotions.
+
+    Args:
+        con: Warehouse connection (written).
+        family: The family's name.
+        decision: What :func:`models.common.promotion.decide` returned, as a dict.
+        decided_at: When it was decided.
+    """
     frame = pl.DataFrame(
         [{"family": family, "decided_at": decided_at} | {k: str(v) for k, v in decision.items()}]
     )

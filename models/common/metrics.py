@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 from sklearn.metrics import (
     average_precision_score,
     brier_score_loss,
@@ -18,29 +19,49 @@ from sklearn.metrics import (
 )
 
 
-def calibration_by_decile(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict]:
-    """Rows sorted by predicted probability, cut into equal-count bins."""
-    order = np.argsort(p, kind="stable")
-    out = []
-    for i, idx in enumerate(np.array_split(order, bins)):
-        if len(idx) == 0:
-            continue
-        out.append(
-            {
-                "decile": i + 1,
-                "rows": len(idx),
-                "mean_predicted": float(p[idx].mean()),
-                "observed_rate": float(y[idx].mean()),
-            }
-        )
-    return out
+def calibration_by_decile(
+    probability: np.ndarray, labels: np.ndarray, bins: int = 10
+) -> pl.DataFrame:
+    """Mean predicted probability against the observed rate, per decile of the prediction.
+
+    Rows are sorted by probability (stable) and cut into ``bins`` equal-count bins (the
+    first ones one row larger when the rows do not divide evenly). Training (the test
+    set's calibration and ECE) and monitoring (the champion on matured labels) both use it.
+
+    Args:
+        probability: Predicted probabilities.
+        labels: Observed outcomes (0/1 or booleans).
+        bins: How many bins.
+
+    Returns:
+        decile (1 = lowest probabilities), rows, predicted (mean probability) and observed
+        (rate of positives), one row per non-empty bin.
+    """
+    probability = np.asarray(probability, dtype=float)
+    labels = np.asarray(labels)
+    order = np.argsort(probability, kind="stable")
+    rows = [
+        {
+            "decile": i + 1,
+            "rows": len(idx),
+            "predicted": float(probability[idx].mean()),
+            "observed": float(labels[idx].mean()),
+        }
+        for i, idx in enumerate(np.array_split(order, bins))
+        if len(idx)
+    ]
+    schema = {"decile": pl.Int64, "rows": pl.Int64, "predicted": pl.Float64, "observed": pl.Float64}
+    return pl.DataFrame(rows, schema=schema)
 
 
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
-    """Row-weighted mean |observed − predicted| over equal-count bins."""
-    table = calibration_by_decile(y, p, bins)
-    n = sum(r["rows"] for r in table)
-    return float(sum(r["rows"] * abs(r["observed_rate"] - r["mean_predicted"]) for r in table) / n)
+def expected_calibration_error(table: pl.DataFrame) -> float:
+    """Row-weighted mean |observed − predicted| over the bins of :func:`calibration_by_decile`
+    (0 for no rows)."""
+    n = sum(table["rows"])
+    if n == 0:
+        return 0.0
+    gaps = zip(table["rows"], table["observed"], table["predicted"], strict=True)
+    return float(sum(rows * abs(observed - predicted) for rows, observed, predicted in gaps) / n)
 
 
 def lift_top_decile(y: np.ndarray, p: np.ndarray) -> float:
@@ -61,7 +82,7 @@ def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         "brier": float(brier_score_loss(y, p)),
         "log_loss": float(log_loss(y, p, labels=[0, 1])),
         "lift_top_decile": lift_top_decile(y, p),
-        "ece": expected_calibration_error(y, p),
+        "ece": expected_calibration_error(calibration_by_decile(p, y)),
         "rows": float(len(y)),
         "positive_rate": float(y.mean()),
     }

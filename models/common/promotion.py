@@ -61,7 +61,17 @@ def decide(
     holdout: pl.DataFrame,
     labels: np.ndarray,
 ) -> Decision:
-    """Compare on the same holdout rows; see the module docstring for the rule."""
+    """Compare on the same holdout rows; see the module docstring for the rule.
+
+    Args:
+        challenger: The challenger model and its version (None on the rule path).
+        champion: The champion model and its version (None before the first promotion).
+        holdout: The feature rows both are judged on.
+        labels: Their outcomes.
+
+    Returns:
+        Whether to promote, why, and the figures the decision rests on.
+    """
     if challenger is None:
         return Decision(
             True,

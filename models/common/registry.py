@@ -1,9 +1,6 @@
 """MLflow: one experiment per family, runs with metrics and plots, registry aliases.
 
-Tracking and registry default to a SQLite file with local artifacts (the file
-store is deprecated in MLflow 3); any URI works by setting
-``CRMLENS_MLFLOW_TRACKING_URI``. ``import mlflow`` costs ~8 s, so it happens
-inside these functions, never when crmlens is imported.
+Where MLflow keeps runs and models is set up in :mod:`models.common.experiments`.
 
 Registered models carry two aliases: ``challenger`` (the newest trained version)
 and ``champion`` (the version scoring uses). Only the promotion check moves
@@ -20,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from crmlens.settings import Settings
+from models.common.experiments import experiment_id, mlflow_for
 from models.common.family import Family
 from models.common.model import ScoringModel
 from models.common.training import MODELS, Outcome
@@ -42,33 +40,12 @@ PIP_REQUIREMENTS = [
 @dataclass(frozen=True)
 class LoggedRun:
     run_id: str
-    experiment: str
     version: str | None  # registered version, None when the gate kept the rule-based path
 
 
-def _mlflow(settings: Settings) -> Any:
-    import os
-
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow
-
-    Path(settings.home, "mlflow").mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    return mlflow
-
-
 def experiment_name(family: Family) -> str:
+    """The MLflow experiment of a family: ``crmlens-<family name>``."""
     return f"crmlens-{family.name.replace('_', '-')}"
-
-
-def _experiment(mlflow: Any, settings: Settings, family: Family) -> str:
-    name = experiment_name(family)
-    found = mlflow.get_experiment_by_name(name)
-    if found is not None:
-        return found.experiment_id
-    location = (Path(settings.mlflow_artifacts_dir) / family.name).resolve().as_uri()
-    return mlflow.create_experiment(name, artifact_location=location)
 
 
 def log_training(
@@ -85,9 +62,9 @@ def log_training(
     The new version gets the ``challenger`` alias. When the gate kept the
     rule-based path, the run records why and nothing is registered.
     """
-    mlflow = _mlflow(settings)
-    experiment_id = _experiment(mlflow, settings, family)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+    mlflow = mlflow_for(settings)
+    experiment = experiment_id(mlflow, settings, experiment_name(family), family.name)
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name) as run:
         mlflow.set_tags(
             {
                 "family": family.name,
@@ -106,7 +83,7 @@ def log_training(
         )
         if not outcome.trained:
             mlflow.set_tag("gate", outcome.gate.reason)
-            return LoggedRun(run.info.run_id, experiment_id, None)
+            return LoggedRun(run.info.run_id, None)
         for model, sets in outcome.metrics.items():
             for part, values in sets.items():
                 mlflow.log_metrics({f"{part}_{k}_{model}": v for k, v in values.items()})
@@ -120,20 +97,22 @@ def log_training(
             (folder / "feature_importance.csv").write_text("feature,gain\n" + importance + "\n")
             calibration_plot(outcome, folder / "calibration.png")
             mlflow.log_artifacts(str(folder))
-        version = _log_model(mlflow, family, outcome, register) if register else None
+        version = _log_model(mlflow, family, outcome) if register else None
         if version is not None:
             client = mlflow.MlflowClient()
             client.set_registered_model_alias(family.registered_model, CHALLENGER, version)
+            # the figure of the model that was registered (LightGBM or the logistic regression)
             client.set_model_version_tag(
                 family.registered_model,
                 version,
                 "test_roc_auc",
-                f"{outcome.test_metric('lightgbm', 'roc_auc'):.4f}",
+                f"{outcome.test_metric(outcome.model.kind, 'roc_auc'):.4f}",
             )
-        return LoggedRun(run.info.run_id, experiment_id, version)
+        return LoggedRun(run.info.run_id, version)
 
 
-def _log_model(mlflow: Any, family: Family, outcome: Outcome, register: bool) -> str | None:
+def _log_model(mlflow: Any, family: Family, outcome: Outcome) -> str | None:
+    """Log the published model as an MLflow pyfunc and register it; returns its version."""
     from mlflow.models import infer_signature
 
     from models.common.pyfunc import CrmlensPyfunc
@@ -153,7 +132,7 @@ def _log_model(mlflow: Any, family: Family, outcome: Outcome, register: bool) ->
         signature=signature,
         input_example=input_example,
         pip_requirements=PIP_REQUIREMENTS,
-        registered_model_name=family.registered_model if register else None,
+        registered_model_name=family.registered_model,
     )
     return str(info.registered_model_version) if info.registered_model_version else None
 
@@ -194,7 +173,7 @@ def load(
     settings: Settings, family: Family, alias: str = CHAMPION
 ) -> tuple[ScoringModel, str] | None:
     """The family's model behind an alias, and its version; None if there is none yet."""
-    mlflow = _mlflow(settings)
+    mlflow = mlflow_for(settings)
     client = mlflow.MlflowClient()
     try:
         version = client.get_model_version_by_alias(family.registered_model, alias)
@@ -205,7 +184,8 @@ def load(
 
 
 def alias_version(settings: Settings, family: Family, alias: str) -> str | None:
-    mlflow = _mlflow(settings)
+    """The version behind ``alias`` of the family's registered model; None if none."""
+    mlflow = mlflow_for(settings)
     try:
         return str(
             mlflow.MlflowClient().get_model_version_by_alias(family.registered_model, alias).version
@@ -215,10 +195,6 @@ def alias_version(settings: Settings, family: Family, alias: str) -> str | None:
 
 
 def set_alias(settings: Settings, family: Family, alias: str, version: str) -> None:
-    mlflow = _mlflow(settings)
+    """Point ``alias`` of the family's registered model at ``version``."""
+    mlflow = mlflow_for(settings)
     mlflow.MlflowClient().set_registered_model_alias(family.registered_model, alias, version)
-
-
-def version_tags(settings: Settings, family: Family, version: str) -> dict[str, str]:
-    mlflow = _mlflow(settings)
-    return dict(mlflow.MlflowClient().get_model_version(family.registered_model, version).tags)

@@ -34,7 +34,21 @@ def score(
     valid_for: timedelta = timedelta(days=1),
     top_reasons: int = 3,
 ) -> pl.DataFrame:
-    """One score-contract row per feature row."""
+    """One score-contract row per feature row.
+
+    Args:
+        family: The family (its rule, reasons, bands and extra outputs).
+        features: The rows to score.
+        model: The champion, or None for the rule-based path (cold start).
+        model_version: The champion's registered version (None on the rule path).
+        run_id: Stamped on every row.
+        scored_at: When the rows were scored.
+        valid_for: How long a score stays valid after ``scored_at``.
+        top_reasons: Reasons per direction (up, down) kept for each row.
+
+    Returns:
+        The score table: id, score, probability, band, reasons (JSON), path, validity, run.
+    """
     frame = features.frame
     if frame.is_empty():
         return empty_scores(family)
@@ -101,6 +115,7 @@ def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
 
 
 def empty_scores(family: Family) -> pl.DataFrame:
+    """A score table with no rows, in the family's score schema."""
     extra = list(family.extra_outputs()) if family.extra_outputs else []
     schema = {
         family.id_column: pl.String,

@@ -59,7 +59,21 @@ def split_by_time(
     label_known_at: np.ndarray | None = None,
     groups: np.ndarray | None = None,
 ) -> Split:
-    """Split snapshot rows by their ``as_of`` (datetime64 array); see the module docstring."""
+    """Split snapshot rows by their ``as_of`` (datetime64 array); see the module docstring.
+
+    Args:
+        as_of: Each row's snapshot time.
+        labels: Each row's label (for the random split when there are too few dates).
+        horizon_days: The label horizon (a label is known ``as_of`` + horizon by default).
+        valid_share: Share of rows for validation.
+        test_share: Share of the newest rows for the test.
+        seed: Seeds the random split.
+        label_known_at: When each label was settled, where it is earlier than the horizon.
+        groups: Entity ids, for families with one outcome per entity.
+
+    Returns:
+        The train, validation and test row indices and how they were chosen.
+    """
     as_of = np.asarray(as_of).astype("datetime64[us]")
     distinct = np.unique(as_of)
     if len(distinct) < 3:

@@ -56,8 +56,6 @@ class Outcome:
     metrics: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     calibration: dict[str, list[dict]] = field(default_factory=dict)
     importance: dict[str, float] = field(default_factory=dict)
-    test_ids: list = field(default_factory=list)
-    test_as_of: list = field(default_factory=list)
     test_labels: np.ndarray | None = None
     test_predictions: dict[str, np.ndarray] = field(default_factory=dict)
     params: dict[str, object] = field(default_factory=dict)
@@ -79,7 +77,22 @@ def train(
     *,
     seed: int = 42,
 ) -> Outcome:
-    """Gate, split, fit the three models, and evaluate them on the same test rows."""
+    """Gate, split, fit the three models, and evaluate them on the same test rows.
+
+    Args:
+        family: The model family (gate, rule points, horizon, id column).
+        features: The training set's features.
+        labels: One 0/1 label per row.
+        as_of: Each row's snapshot time (the split is by time).
+        seed: Seeds the split and LightGBM.
+
+    Returns:
+        The outcome: the gate's verdict and, when it passed, the published model, every
+        model's metrics and calibration on the same rows, and the run's parameters.
+
+    Raises:
+        ValueError: A part of the split holds only one class.
+    """
     frame = features.frame
     ids = frame[family.id_column].to_numpy()
     labels = np.asarray(labels, dtype=int)
@@ -99,19 +112,68 @@ def train(
         groups=ids if family.one_outcome_per_entity else None,
     )
     outcome.split = split
-    parts = {
-        name: frame[idx]
-        for name, idx in (("train", split.train), ("valid", split.valid), ("test", split.test))
-    }
-    ys = {
-        name: labels[idx]
-        for name, idx in (("train", split.train), ("valid", split.valid), ("test", split.test))
-    }
+    indices = (("train", split.train), ("valid", split.valid), ("test", split.test))
+    parts = {name: frame[idx] for name, idx in indices}
+    ys = {name: labels[idx] for name, idx in indices}
     for name, y in ys.items():
         if len(np.unique(y)) < 2:
             raise ValueError(f"{family.name}: the {name} set has only one class; need more history")
 
     layout = FeatureLayout.fit(parts["train"], features.numeric, features.categorical)
+    fitted = _fit(family, layout, parts, ys, seed)
+    model = fitted.model
+    outcome.model = model
+    outcome.metrics = {
+        m: {name: evaluate(ys[name], fitted.predictions[m][name]) for name in ("valid", "test")}
+        for m in MODELS
+    }
+    outcome.calibration = {
+        m: _calibration(fitted.predictions[m]["test"], ys["test"]) for m in MODELS
+    }
+    outcome.importance = model.importance()
+    outcome.test_labels = ys["test"]
+    outcome.test_predictions = {m: fitted.predictions[m]["test"] for m in MODELS}
+    outcome.example_frame = parts["test"].head(5)
+    outcome.params = {
+        **split.describe(),
+        "features_numeric": len(layout.numeric),
+        "features_categorical": len(layout.categorical),
+        "boosting_rounds": fitted.boosting_rounds,
+        "selected_model": model.kind,
+        "valid_roc_auc_lightgbm": round(fitted.valid_auc["lightgbm"], 4),
+        "valid_roc_auc_logistic_regression": round(fitted.valid_auc["logistic_regression"], 4),
+        "calibration": model.calibrator.method,
+        "seed": seed,
+        "horizon_days": family.horizon_days,
+        "gate": gate.reason,
+    }
+    return outcome
+
+
+def _calibration(probability: np.ndarray, labels: np.ndarray) -> list[dict]:
+    """Calibration by decile as the MLflow artifact and plot read it."""
+    table = calibration_by_decile(probability, labels)
+    return table.rename({"predicted": "mean_predicted", "observed": "observed_rate"}).to_dicts()
+
+
+@dataclass
+class _Fitted:
+    """The three models' validation and test predictions, and the model to publish."""
+
+    predictions: dict[str, dict[str, np.ndarray]]
+    model: ScoringModel
+    valid_auc: dict[str, float]
+    boosting_rounds: int
+
+
+def _fit(
+    family: Family,
+    layout: FeatureLayout,
+    parts: dict[str, pl.DataFrame],
+    ys: dict[str, np.ndarray],
+    seed: int,
+) -> _Fitted:
+    """Fit the rule's rescaling, the logistic regression and LightGBM; pick the one to publish."""
     predictions: dict[str, dict[str, np.ndarray]] = {m: {} for m in MODELS}
 
     # 1. the rule-based score, rescaled on the validation rows
@@ -147,6 +209,7 @@ def train(
         "lightgbm": roc_auc_score(ys["valid"], raw_gbm["valid"]),
         "logistic_regression": roc_auc_score(ys["valid"], raw_lr["valid"]),
     }
+    model = gbm
     if valid_auc["logistic_regression"] >= valid_auc["lightgbm"] + SELECTION_MARGIN:
         model = ScoringModel(
             family=family.name,
@@ -155,37 +218,8 @@ def train(
             base_rate=float(ys["train"].mean()),
             linear=linear,
         )
-    else:
-        model = gbm
-
-    outcome.model = model
-    outcome.metrics = {
-        m: {name: evaluate(ys[name], predictions[m][name]) for name in ("valid", "test")}
-        for m in MODELS
-    }
-    outcome.calibration = {
-        m: calibration_by_decile(ys["test"], predictions[m]["test"]) for m in MODELS
-    }
-    outcome.importance = model.importance()
-    outcome.test_ids = parts["test"][family.id_column].to_list()
-    outcome.test_as_of = np.asarray(as_of)[split.test].tolist()
-    outcome.test_labels = ys["test"]
-    outcome.test_predictions = {m: predictions[m]["test"] for m in MODELS}
-    outcome.example_frame = parts["test"].head(5)
-    outcome.params = {
-        **split.describe(),
-        "features_numeric": len(layout.numeric),
-        "features_categorical": len(layout.categorical),
-        "boosting_rounds": booster.best_iteration or booster.current_iteration(),
-        "selected_model": model.kind,
-        "valid_roc_auc_lightgbm": round(valid_auc["lightgbm"], 4),
-        "valid_roc_auc_logistic_regression": round(valid_auc["logistic_regression"], 4),
-        "calibration": model.calibrator.method,
-        "seed": seed,
-        "horizon_days": family.horizon_days,
-        "gate": gate.reason,
-    }
-    return outcome
+    rounds = booster.best_iteration or booster.current_iteration()
+    return _Fitted(predictions, model, valid_auc, rounds)
 
 
 def _platt(p: np.ndarray, y: np.ndarray) -> LogisticRegression:

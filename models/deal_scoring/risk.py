@@ -40,6 +40,7 @@ def stalled() -> pl.Expr:
 
 
 def high_value() -> pl.Expr:
+    """A deal worth at least HIGH_VALUE_AMOUNT (a missing amount is not)."""
     return pl.col("amount").fill_null(0) >= HIGH_VALUE_AMOUNT
 
 

@@ -7,9 +7,10 @@ scenarios, and forecast-vs-actual tracking.
     select      seasonal period, choice per series, short-series fallback, interval calibration
     batch       backtest-and-select many series in parallel processes
     reconcile   segments made to add up to the total
+    deals       the deals the pipeline forecast reads (snapshots, open, won)
     pipeline    open deals × calibrated win probability, slippage, weighted pipeline
     blend       pipeline vs statistical: backtest, weights, the quarter table and scenarios
-    publish     one publication: every table of it
+    assemble    one publication: every table of it, recorded in ml.*
     accuracy    published forecasts against actuals
     evaluate    out-of-sample evaluation of backtest-and-select (and the retail protocol)
     tracking    the MLflow run of a publication

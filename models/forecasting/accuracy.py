@@ -41,6 +41,7 @@ _HISTORY_MINIMUM = {
 
 
 def read_history(con: duckdb.DuckDBPyConnection) -> pl.DataFrame | None:
+    """``ml.revenue_forecast_history``, or None before the first publication."""
     if not table_exists(con, "ml", HISTORY):
         return None
     return con.sql(f"select * from ml.{HISTORY}").pl()

@@ -1,7 +1,7 @@
 """The pipeline forecast against the statistical one: backtest, blend weights, the quarter table.
 
 At every origin of the total monthly bookings backtest (month starts), the pipeline as it
-stood then (:func:`models.forecasting.pipeline.snapshot_deals`) is forecast with the kernel
+stood then (:func:`models.forecasting.deals.snapshot_deals`) is forecast with the kernel
 and stage win rates learned before that origin, and compared, quarter by quarter, with the
 statistical forecast the backtest made from the same origin. The errors give the blend
 weights (:func:`models.forecasting.pipeline.blend_weights`) and the backtest rows of the
@@ -59,7 +59,7 @@ def backtest(
     """Quarter forecasts of the pipeline methods and the statistical one at past origins.
 
     Args:
-        snapshots: :func:`pipeline.snapshot_deals` at every month start.
+        snapshots: :func:`deals.snapshot_deals` at every month start.
         won: Won deals (amount, closed_at, product_line).
         periods: Month starts of the total monthly bookings series (complete months).
         values: Its values.
@@ -190,7 +190,7 @@ def quarter_forecast(
     """The published quarter table: one row per quarter and scenario (long).
 
     Args:
-        deals: Open deals now (:func:`pipeline.open_deals`), probability null where unscored.
+        deals: Open deals now (:func:`deals.open_deals`), probability null where unscored.
         won: Won deals (for closed-to-date and amount imputation).
         snapshots: Month-start snapshots (for the kernel and the stage rates of unscored deals).
         today: The data's today: the origin.
@@ -225,6 +225,34 @@ def quarter_forecast(
         "most_likely": (mix["most_likely"], None, None),
         "best_case": (mix["best_case"], None, None),
     }
+    table = _quarter_table(plan, pipe, values, weights)
+    sources = deals["probability_source"].value_counts()
+    info = {
+        "open_deals": deals.height,
+        "amounts_imputed": int(deals["amount_imputed"].sum()),
+        "probability_sources": dict(
+            zip(sources["probability_source"], sources["count"], strict=True)
+        ),
+        "slippage_on_time": slippage.on_time,
+        "slippage_overdue": slippage.overdue,
+        "slippage_wins": (slippage.wins_on_time, slippage.wins_overdue),
+        "slippage_note": slippage.note,
+        "blend": {
+            "lo95": mix["lo95"].tolist(),
+            "hi95": mix["hi95"].tolist(),
+        },
+        "quarters": [pl_fc.quarter_label(q) for q in plan.quarters],
+    }
+    return table, info
+
+
+def _quarter_table(
+    plan: QuarterPlan,
+    pipe: pl_fc.PipelineQuarters,
+    values: dict[str, tuple],
+    weights: dict[int, tuple[float, int, str | None]],
+) -> pl.DataFrame:
+    """One row per quarter and scenario: amount, 80 % interval where there is one, weights."""
     rows = []
     for k in range(QUARTERS):
         w, n, reason = weights[k + 1]
@@ -245,26 +273,8 @@ def quarter_forecast(
                     "description": pl_fc.SCENARIOS[scenario],
                 }
             )
-    table = pl.DataFrame(rows).with_columns(
+    return pl.DataFrame(rows).with_columns(
         pl.col("lo80").cast(pl.Float64),
         pl.col("hi80").cast(pl.Float64),
         pl.col("weight_reason").cast(pl.String),
     )
-    sources = deals["probability_source"].value_counts()
-    info = {
-        "open_deals": deals.height,
-        "amounts_imputed": int(deals["amount_imputed"].sum()),
-        "probability_sources": dict(
-            zip(sources["probability_source"], sources["count"], strict=True)
-        ),
-        "slippage_on_time": slippage.on_time,
-        "slippage_overdue": slippage.overdue,
-        "slippage_wins": (slippage.wins_on_time, slippage.wins_overdue),
-        "slippage_note": slippage.note,
-        "blend": {
-            "lo95": mix["lo95"].tolist(),
-            "hi95": mix["hi95"].tolist(),
-        },
-        "quarters": [pl_fc.quarter_label(q) for q in plan.quarters],
-    }
-    return table, info

@@ -98,12 +98,14 @@ def _rms(x: np.ndarray) -> float:
 
 
 def naive(y: np.ndarray, h: int, m: int = 1, seed: int = 0) -> Forecast:
+    """The last value, with intervals from the spread of one-step changes (a random walk)."""
     steps = np.arange(1, h + 1)
     sigma = _rms(np.diff(y))
     return _normal(np.full(h, y[-1], dtype=float), sigma * np.sqrt(steps))
 
 
 def seasonal_naive(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
+    """The value one season earlier (naive when the history is shorter than a season)."""
     if m <= 1 or len(y) < m:
         return naive(y, h)
     steps = np.arange(h)
@@ -143,18 +145,22 @@ def _ets(y: np.ndarray, h: int, m: int, seed: int, *, error: str, seasonal: str 
 
 
 def ets_damped(y: np.ndarray, h: int, m: int = 1, seed: int = 0) -> Forecast:
+    """Exponential smoothing with a damped additive trend and no season."""
     return _ets(y, h, m, seed, error="add", seasonal=None)
 
 
 def ets_additive(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
+    """Exponential smoothing: damped additive trend, additive errors and season of ``m``."""
     return _ets(y, h, m, seed, error="add", seasonal="add")
 
 
 def ets_multiplicative(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
+    """Exponential smoothing: damped additive trend, multiplicative errors and season of ``m``."""
     return _ets(y, h, m, seed, error="mul", seasonal="mul")
 
 
 def sarimax(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
+    """ARIMA (statsmodels' SARIMAX): (0,1,1)(0,1,1) of period ``m`` when seasonal, else (1,1,1)."""
     from statsmodels.tsa.statespace.sarimax import SARIMAX
 
     if m > 1 and len(y) >= 2 * m + 2:
@@ -170,6 +176,7 @@ def sarimax(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
 
 
 def theta(y: np.ndarray, h: int, m: int, seed: int = 0) -> Forecast:
+    """The Theta method (statsmodels), deseasonalised with period ``m`` when seasonal."""
     from statsmodels.tsa.forecasting.theta import ThetaModel
 
     seasonal = m > 1 and len(y) >= 2 * m

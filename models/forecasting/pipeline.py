@@ -44,11 +44,9 @@ reason says so.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-import duckdb
 import numpy as np
 import polars as pl
 
@@ -77,14 +75,17 @@ SCENARIOS = {
 
 
 def month_index(d: date) -> int:
+    """Months since year 0 (to count months between dates)."""
     return d.year * 12 + d.month - 1
 
 
 def quarter_start(d: date) -> date:
+    """The first day of the quarter that holds ``d``."""
     return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
 
 
 def quarter_label(d: date) -> str:
+    """``2026-Q3``."""
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
@@ -127,66 +128,6 @@ class Slippage:
             if k < horizon:
                 out[k] += p
         return out
-
-
-def snapshot_deals(con: duckdb.DuckDBPyConnection, snapshots: Sequence[date]) -> pl.DataFrame:
-    """Deals open at each snapshot (midnight), with stage, amount and expected close date as
-    the stage history had them then, and the deal's eventual outcome (closed_at, is_won).
-
-    A deal without history rows before the snapshot keeps the mart's current values."""
-    con.register(
-        "_snapshots", pl.DataFrame({"snapshot": list(snapshots)}, schema={"snapshot": pl.Date})
-    )
-    try:
-        return con.sql(
-            """
-            with history as (
-                select
-                    opportunity_id,
-                    changed_at,
-                    to_stage,
-                    last_value(amount ignore nulls) over (
-                        partition by opportunity_id order by changed_at
-                        rows between unbounded preceding and current row
-                    ) as amount,
-                    expected_close_date
-                from staging.stg_crm__opportunity_stage_history
-            ),
-            open_at as (
-                select
-                    s.snapshot,
-                    cast(s.snapshot as timestamp) as snapshot_at,
-                    o.opportunity_id,
-                    o.stage,
-                    o.amount,
-                    o.expected_close_date,
-                    o.product_line,
-                    o.closed_at,
-                    o.is_won
-                from _snapshots as s
-                inner join marts.fct_opportunities as o
-                    on o.created_at < cast(s.snapshot as timestamp)
-                    and (o.closed_at is null or o.closed_at >= cast(s.snapshot as timestamp))
-            )
-            select
-                open_at.snapshot,
-                open_at.opportunity_id,
-                coalesce(history.to_stage, open_at.stage) as stage,
-                coalesce(history.amount, open_at.amount) as amount,
-                coalesce(history.expected_close_date, open_at.expected_close_date)
-                    as expected_close_date,
-                open_at.product_line,
-                open_at.closed_at,
-                open_at.is_won
-            from open_at
-            asof left join history
-                on open_at.opportunity_id = history.opportunity_id
-                and open_at.snapshot_at > history.changed_at
-            order by open_at.snapshot, open_at.opportunity_id
-            """
-        ).pl()
-    finally:
-        con.unregister("_snapshots")
 
 
 def month_starts(first: date, stop: date) -> list[date]:
@@ -505,35 +446,6 @@ def combine(
     }
 
 
-# --- reading the warehouse ------------------------------------------------------------
-
-
-def open_deals(con: duckdb.DuckDBPyConnection, today: datetime) -> pl.DataFrame:
-    """Deals open at ``today`` as the stage history had them then, with their calibrated win
-    probability from ml.opportunity_scores (null where unscored)."""
-    deals = snapshot_deals(con, [_as_date(today)])
-    if not _exists(con, "ml", "opportunity_scores"):
-        return deals.with_columns(probability=pl.lit(None, dtype=pl.Float64))
-    scores = con.sql("select opportunity_id, probability from ml.opportunity_scores").pl()
-    return deals.join(scores, on="opportunity_id", how="left").sort("opportunity_id")
-
-
-def won_deals(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    return con.sql(
-        """
-        select amount, closed_at, product_line
-        from marts.fct_opportunities
-        where is_won and closed_at is not null
-        """
-    ).pl()
-
-
-def _exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    from crmlens.warehouse import table_exists
-
-    return table_exists(con, schema, table)
-
-
 def with_probability(deals: pl.DataFrame, rates: dict[str, float]) -> pl.DataFrame:
     """Fill missing probabilities with the stage's win rate; say which source each row used."""
     fallback = deals["stage"].replace_strict(
@@ -550,6 +462,7 @@ def with_probability(deals: pl.DataFrame, rates: dict[str, float]) -> pl.DataFra
 
 
 def closed_between(won: pl.DataFrame, start: date, end: datetime) -> float:
+    """Won amounts (missing ones as 0) closed from ``start`` (inclusive) to ``end``."""
     begin = datetime(start.year, start.month, start.day)
     part = won.filter((pl.col("closed_at") >= begin) & (pl.col("closed_at") < end))
     return float(part["amount"].fill_null(0.0).sum())

@@ -31,6 +31,8 @@ import duckdb
 import numpy as np
 import polars as pl
 
+from crmlens import sql
+
 METRICS = ("bookings", "new_pipeline", "mrr")
 GRAINS = ("month", "week")
 SEGMENT_TYPES = ("total", "region", "team", "product_line")
@@ -118,33 +120,6 @@ def _first_complete(grain: str, data_start: datetime | date) -> date:
     return first if first >= start else shift(grain, first, 1)
 
 
-_DEALS_SQL = """
-select
-    o.amount,
-    o.is_won,
-    o.created_at,
-    o.closed_at,
-    coalesce(a.region, '{unknown}') as region,
-    coalesce(u.team_name, '{unknown}') as team,
-    coalesce(o.product_line, '{unknown}') as product_line
-from marts.fct_opportunities as o
-left join marts.dim_accounts as a on o.account_id = a.account_id
-left join marts.dim_users as u on o.owner_user_id = u.user_id
-"""
-
-_MRR_SQL = """
-select
-    m.month,
-    coalesce(a.region, '{unknown}') as region,
-    coalesce(u.team_name, '{unknown}') as team,
-    sum(m.mrr_end)::double as value
-from marts.fct_mrr_movements as m
-left join marts.dim_accounts as a on m.account_id = a.account_id
-left join marts.dim_users as u on a.owner_user_id = u.user_id
-group by all
-"""
-
-
 def build_series(
     con: duckdb.DuckDBPyConnection,
     today: datetime,
@@ -164,7 +139,9 @@ def build_series(
     Returns:
         The series and, per grain, the current (incomplete) period.
     """
-    deals = con.sql(_DEALS_SQL.format(unknown=UNKNOWN)).pl()
+    deals = con.sql(
+        sql.load("models.forecasting", "series_deals"), params={"unknown": UNKNOWN}
+    ).pl()
     deals = deals.filter(pl.col("created_at") < today)
     frames, partial = [], []
     current = {g: period_start(g, today) for g in grains}
@@ -205,7 +182,7 @@ def build_series(
 def _mrr_events(
     con: duckdb.DuckDBPyConnection, today: datetime
 ) -> tuple[pl.DataFrame, date | None]:
-    mrr = con.sql(_MRR_SQL.format(unknown=UNKNOWN)).pl()
+    mrr = con.sql(sql.load("models.forecasting", "series_mrr"), params={"unknown": UNKNOWN}).pl()
     mrr = mrr.filter(pl.col("month") <= period_start("month", today))
     if mrr.is_empty():
         return mrr, None
@@ -278,12 +255,9 @@ def check_against_marts(con: duckdb.DuckDBPyConnection, series: SeriesSet) -> di
     The series are built from deal and account rows (so they can be segmented); the revenue
     marts are the totals finance reads. Each metric present is checked on its complete months.
     """
-    marts = {
-        "bookings": "select month as period, bookings::double as mart from marts.fct_revenue_monthly",
-        "mrr": "select month as period, mrr_end::double as mart from marts.fct_mrr_monthly",
-    }
+    marts = {"bookings": "mart_bookings_monthly", "mrr": "mart_mrr_monthly"}
     out = {}
-    for metric, sql in marts.items():
+    for metric, query in marts.items():
         ours = series.frame.filter(
             (pl.col("metric") == metric)
             & (pl.col("grain") == "month")
@@ -291,7 +265,8 @@ def check_against_marts(con: duckdb.DuckDBPyConnection, series: SeriesSet) -> di
         )
         if ours.is_empty():
             continue
-        joined = ours.join(con.sql(sql).pl(), on="period", how="left")
+        mart = con.sql(sql.load("models.forecasting", query)).pl()
+        joined = ours.join(mart, on="period", how="left")
         gap = (joined["value"] - joined["mart"].fill_null(0.0)).abs()
         out[metric] = bool((gap <= 0.01 + 1e-9 * joined["value"].abs()).all())
     return out

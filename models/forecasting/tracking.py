@@ -7,13 +7,13 @@ every series, the quarter table and a plot of total monthly bookings with the ch
 method's backtest forecasts and the new forecast, with their 80 % and 95 % intervals.
 Nothing is registered: the statistical models are refit on every publication.
 
-Tracking follows :mod:`models.common.registry`: the URI comes from the settings (SQLite
-by default) and ``import mlflow`` (~8 s) happens only when a run is logged.
+MLflow is set up by :mod:`models.common.experiments`, as for the scoring families: the URI
+comes from the settings (SQLite by default) and ``import mlflow`` (~8 s) happens only when
+a run is logged.
 """
 
 from __future__ import annotations
 
-import os
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -21,29 +21,14 @@ from typing import Any
 import polars as pl
 
 from crmlens.settings import Settings
-from models.forecasting.publish import TOTAL_BOOKINGS, Publication
+from models.common.experiments import experiment_id, mlflow_for
+from models.forecasting.assemble import TOTAL_BOOKINGS, Publication
 
 EXPERIMENT = "crmlens-forecasting"
 
 
-def _mlflow(settings: Settings) -> Any:
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    import mlflow
-
-    Path(settings.home, "mlflow").mkdir(parents=True, exist_ok=True)
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    return mlflow
-
-
-def _experiment(mlflow: Any, settings: Settings) -> str:
-    found = mlflow.get_experiment_by_name(EXPERIMENT)
-    if found is not None:
-        return found.experiment_id
-    location = (Path(settings.mlflow_artifacts_dir) / "forecasting").resolve().as_uri()
-    return mlflow.create_experiment(EXPERIMENT, artifact_location=location)
-
-
 def params(publication: Publication) -> dict[str, Any]:
+    """The publication's MLflow params: series counts, origin, run id, methods chosen."""
     s = publication.summary
     out: dict[str, Any] = {
         "series": s["series"],
@@ -56,6 +41,7 @@ def params(publication: Publication) -> dict[str, Any]:
 
 
 def metrics(publication: Publication) -> dict[str, float]:
+    """The publication's MLflow metrics: backtest MASE and coverage, blend weights, quarters."""
     s = publication.summary
     keys = (
         "median_mase_chosen",
@@ -85,9 +71,9 @@ def log_publication(
     tags: dict | None = None,
 ) -> str:
     """Log the publication as one MLflow run; returns the MLflow run id."""
-    mlflow = _mlflow(settings)
-    experiment_id = _experiment(mlflow, settings)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name) as run:
+    mlflow = mlflow_for(settings)
+    experiment = experiment_id(mlflow, settings, EXPERIMENT, "forecasting")
+    with mlflow.start_run(experiment_id=experiment, run_name=run_name) as run:
         mlflow.set_tags({"family": "forecasting", **(tags or {})})
         mlflow.log_params(params(publication))
         mlflow.log_metrics(metrics(publication))
@@ -135,8 +121,16 @@ def chosen_models(publication: Publication) -> pl.DataFrame:
 
 
 def backtest_plot(publication: Publication, path: Path) -> bool:
-    """Total monthly bookings: actuals, the chosen method's one-step backtest forecasts and
-    the new forecast, with 80 % and 95 % intervals. False when the series is absent."""
+    """Plot total monthly bookings: actuals, the chosen method's one-step backtest forecasts
+    and the new forecast, with 80 % and 95 % intervals.
+
+    Args:
+        publication: The publication whose total monthly bookings are plotted.
+        path: Where the PNG goes.
+
+    Returns:
+        Whether a plot was written (False when the series is absent).
+    """
     result = publication.result(TOTAL_BOOKINGS)
     if result is None:
         return False
@@ -159,22 +153,7 @@ def backtest_plot(publication: Publication, path: Path) -> bool:
     ax.plot(periods, result.values, color="#222", lw=1.6, label="actual bookings")
     if one_step.height:
         at = [periods[o] for o in one_step["origin"]]
-        ax.fill_between(
-            at,
-            one_step["lo95"],
-            one_step["hi95"],
-            color="#1f77b4",
-            alpha=0.12,
-            label="backtest 95 %",
-        )
-        ax.fill_between(
-            at,
-            one_step["lo80"],
-            one_step["hi80"],
-            color="#1f77b4",
-            alpha=0.25,
-            label="backtest 80 %",
-        )
+        _intervals(ax, at, one_step, "#1f77b4", "backtest")
         ax.plot(
             at,
             one_step["point"],
@@ -185,22 +164,7 @@ def backtest_plot(publication: Publication, path: Path) -> bool:
             label=f"backtest 1-step ({sel.method})",
         )
     if ahead.height:
-        ax.fill_between(
-            ahead["period"],
-            ahead["lo95"],
-            ahead["hi95"],
-            color="#d62728",
-            alpha=0.12,
-            label="forecast 95 %",
-        )
-        ax.fill_between(
-            ahead["period"],
-            ahead["lo80"],
-            ahead["hi80"],
-            color="#d62728",
-            alpha=0.25,
-            label="forecast 80 %",
-        )
+        _intervals(ax, ahead["period"], ahead, "#d62728", "forecast")
         ax.plot(ahead["period"], ahead["point"], color="#d62728", lw=1.6, label="forecast")
     mase = sel.mean_score(sel.method)
     base = sel.mean_score("seasonal_naive")
@@ -215,3 +179,16 @@ def backtest_plot(publication: Publication, path: Path) -> bool:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
+
+
+def _intervals(ax: Any, at: Any, rows: pl.DataFrame, color: str, label: str) -> None:
+    """Shade the 95 % and then the 80 % interval of ``rows`` (lo95/hi95, lo80/hi80)."""
+    for level, alpha in ((95, 0.12), (80, 0.25)):
+        ax.fill_between(
+            at,
+            rows[f"lo{level}"],
+            rows[f"hi{level}"],
+            color=color,
+            alpha=alpha,
+            label=f"{label} {level} %",
+        )

@@ -15,9 +15,6 @@ import polars as pl
 
 from models.common.family import Family, Gate, Reason
 
-QUALIFIED_POINTS = 70
-MQL_POINTS = 75
-
 SENIORITY_POINTS = {
     "c_level": 40,
     "vp": 35,

@@ -28,7 +28,7 @@ from dagster import (
 
 from crmlens.clock import data_today
 from crmlens.warehouse import session
-from models.forecasting import accuracy, publish, series, tracking
+from models.forecasting import accuracy, assemble, series, tracking
 from pipelines.resources import CrmlensResource
 
 GROUP = "forecast"
@@ -105,7 +105,7 @@ def forecast_publication(
     settings = crmlens.settings()
     with session(settings.warehouse_path) as con:
         today = data_today(con, settings.as_of)
-        pub = publish.run(
+        pub = assemble.run(
             con,
             today,
             run_id=context.run_id,
@@ -122,7 +122,7 @@ def forecast_publication(
             settings, pub, run_name=context.run_id[:8], tags={"dagster_run_id": context.run_id}
         )
     with session(settings.warehouse_path) as con:
-        publish.write(con, pub, mlflow_run_id)
+        assemble.write(con, pub, mlflow_run_id)
     summary = {k: _round(v) for k, v in pub.summary.items() if not isinstance(v, dict)}
     current = {g: str(p) for g, p in pub.series.current.items()}
     yield MaterializeResult(

@@ -38,8 +38,11 @@ from pipelines.resources import CrmlensResource
 
 
 def staging_deps(spec: FamilySpec) -> list[AssetKey]:
-    """The staging models a family's features read."""
-    return [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging]
+    """The dbt models a family's features read: staging views, and intermediate tables
+    (int_lead_touches) that the transform job must have built first."""
+    return [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging] + [
+        AssetKey(["intermediate", m]) for m in spec.intermediate
+    ]
 
 
 def training_set_asset(spec: FamilySpec) -> AssetsDefinition:

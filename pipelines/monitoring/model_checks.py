@@ -35,6 +35,7 @@ from dagster import (
 from crmlens import alerts
 from crmlens.warehouse import session, table_exists
 from models.common import drift, registry
+from models.common.metrics import calibration_by_decile, expected_calibration_error
 from models.families import FamilySpec, families
 from pipelines.ml.keys import reference_table, scores_key, scoring_features_table
 from pipelines.ml.scoring import RULES_VERSION
@@ -63,7 +64,7 @@ def _drift_check(spec: FamilySpec):
     )
     def _check(context: AssetCheckExecutionContext, crmlens: CrmlensResource) -> AssetCheckResult:
         settings = crmlens.settings()
-        thresholds = drift.Thresholds(warn=settings.drift_warn_psi, block=settings.drift_block_psi)
+        thresholds = drift.Thresholds.from_settings(settings)
         champion = registry.load(settings, spec.family, registry.CHAMPION)
         model, version = champion if champion else (None, RULES_VERSION)
         scoring, reference_name = scoring_features_table(spec), reference_table(spec)
@@ -154,8 +155,8 @@ def _calibration_check(spec: FamilySpec):
             holdout, labels = latest_holdout(settings, spec, model)
         if holdout.is_empty():
             return AssetCheckResult(passed=True, metadata={"status": "no matured labels yet"})
-        table = drift.calibration_by_decile(_reference_probability(spec, model, holdout), labels)
-        ece = drift.expected_calibration_error(table)
+        table = calibration_by_decile(_reference_probability(spec, model, holdout), labels)
+        ece = expected_calibration_error(table)
         status = "ok" if ece <= settings.calibration_warn_ece else "warn"
         meta = {
             "status": status,

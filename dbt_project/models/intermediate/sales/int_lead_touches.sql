@@ -174,6 +174,23 @@ responses as (
 
 ),
 
+-- Any activity a rep logged on the lead from its creation on, tasks and notes included:
+-- what the lead-scoring feature hours_to_first_response counts to (features/sql/
+-- lead_features.sql reads it, as of each snapshot). Not limited to before conversion.
+first_rep_activities as (
+
+    select
+        lead_activities.lead_id,
+        min(lead_activities.occurred_at) as first_rep_activity_at
+    from lead_activities
+    inner join leads
+        on lead_activities.lead_id = leads.lead_id
+    where lead_activities.user_id is not null
+        and lead_activities.occurred_at >= leads.created_at
+    group by lead_activities.lead_id
+
+),
+
 overdue_tasks as (
 
     select
@@ -200,7 +217,8 @@ final as (
         coalesce(touch_counts.events_before_conversion, 0) as events_before_conversion,
         coalesce(touch_counts.high_intent_events_before_conversion, 0) as high_intent_events_before_conversion,
         responses.first_response_at,
-        coalesce(overdue_tasks.open_overdue_tasks, 0) as open_overdue_tasks
+        coalesce(overdue_tasks.open_overdue_tasks, 0) as open_overdue_tasks,
+        first_rep_activities.first_rep_activity_at
     from leads
     left join touch_counts
         on leads.lead_id = touch_counts.lead_id
@@ -212,6 +230,8 @@ final as (
         on leads.lead_id = responses.lead_id
     left join overdue_tasks
         on leads.lead_id = overdue_tasks.lead_id
+    left join first_rep_activities
+        on leads.lead_id = first_rep_activities.lead_id
 
 )
 

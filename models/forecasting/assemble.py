@@ -1,4 +1,6 @@
-"""One forecast publication: series → backtest-and-select → reconcile → pipeline blend → tables.
+"""Assemble one forecast publication (series → backtest-and-select → reconcile → pipeline
+blend) and record it in the warehouse's ml tables. Nothing here publishes to a CRM: the
+publish assets copy ``ml.revenue_forecast`` out (:mod:`crmlens.publish`).
 
 Tables (each replaced atomically; the history appended by run id):
 
@@ -26,7 +28,7 @@ import numpy as np
 import polars as pl
 
 from crmlens.warehouse import replace_table
-from models.forecasting import accuracy, batch, blend, reconcile
+from models.forecasting import accuracy, batch, blend, deals, reconcile
 from models.forecasting import pipeline as pipe
 from models.forecasting.batch import SeriesResult
 from models.forecasting.series import (
@@ -232,8 +234,8 @@ def _pipeline(
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict]:
     """The quarter table, the pipeline backtest scores and facts, for total monthly bookings."""
     periods, values = result.periods, result.values
-    snapshots = pipe.snapshot_deals(con, pipe.month_starts(periods[0], today.date()))
-    won = pipe.won_deals(con)
+    snapshots = deals.snapshot_deals(con, pipe.month_starts(periods[0], today.date()))
+    won = deals.won_deals(con)
     records = result.selection.records.filter(pl.col("method") == result.selection.method)
     bt = blend.backtest(snapshots, won, periods, values, records, seed=seed)
     weights = pipe.blend_weights(bt)
@@ -246,9 +248,9 @@ def _pipeline(
         )
         for i in range(len(result.forecast.point))
     }
-    deals = pipe.open_deals(con, today)
+    open_now = deals.open_deals(con, today)
     table, info = blend.quarter_forecast(
-        deals, won, snapshots, today, dict(zip(periods, values.tolist(), strict=True)), forecasts,
+        open_now, won, snapshots, today, dict(zip(periods, values.tolist(), strict=True)), forecasts,
         weights, seed=seed,
     )  # fmt: skip
     scores = blend.backtest_scores(bt, weights)
@@ -340,13 +342,15 @@ def run(
         metrics: Metrics to forecast (the pipeline blend needs bookings).
         grains: Grains to forecast (the pipeline blend needs month).
         segment_types: Segment types (``total`` is always included).
+
+    Returns:
+        The publication: every table of it, the per-series results and a summary.
     """
     series = build_series(con, today, metrics=metrics, grains=grains)
     keep = {"total", *segment_types}
     items = [(k, p, v) for k, p, v in iter_series(series) if k.segment_type in keep and len(v)]
     results = batch.run_many(items, n_jobs=n_jobs, seed=seed)
-    base = forecast_rows(results, series)
-    forecast = reconcile.reconcile(base)
+    forecast = reconcile.reconcile(forecast_rows(results, series))
     backtest = backtest_rows(results)
     baselines = forecast_rows(results, series, baseline=True)
     summary = summarize(results)
@@ -358,29 +362,7 @@ def run(
     if total is not None:
         quarter_table, scores, info = _pipeline(con, today, total, series, seed)
         quarter_published, quarter_others = _quarter_rows(quarter_table, info, scores)
-        backtest = pl.concat(
-            [
-                backtest,
-                scores.select(
-                    metric=pl.lit("bookings"),
-                    grain=pl.lit("quarter"),
-                    segment_type=pl.lit("total"),
-                    segment=pl.lit(TOTAL),
-                    method="method",
-                    horizon="horizon",
-                    mase=pl.lit(None, dtype=pl.Float64),
-                    smape="smape",
-                    mae="mae",
-                    coverage80="coverage80",
-                    coverage95=pl.lit(None, dtype=pl.Float64),
-                    origins=pl.col("origins").cast(pl.Int64),
-                    chosen=pl.col("method") == "blended",
-                    seasonal_period=pl.lit(None, dtype=pl.Int64),
-                    fallback_reason=pl.lit(None, dtype=pl.String),
-                ),
-            ],
-            how="vertical_relaxed",
-        )
+        backtest = pl.concat([backtest, _quarter_backtest_rows(scores)], how="vertical_relaxed")
         summary["pipeline"] = {
             "weights": info["weights"],
             "backtest_origins": info["backtest_origins"],
@@ -392,43 +374,26 @@ def run(
         how="vertical",
     )  # fmt: skip
     published_at = datetime.now(UTC).replace(tzinfo=None)
-    valid_until = datetime.combine(
-        shift("month", today.date().replace(day=1), 1), datetime.min.time()
-    )
-    stamp = {
-        "forecast_origin": pl.lit(today),
-        "scored_at": pl.lit(today),
-        "valid_until": pl.lit(valid_until + timedelta(days=1)),
-        "published_at": pl.lit(published_at),
-        "run_id": pl.lit(run_id),
-    }
+    stamp = _stamp(today, run_id, published_at)
     forecast = forecast.with_columns(**stamp)
+    unpublished = [baselines, *([quarter_others] if quarter_others.height else [])]
     history = pl.concat(
         [
             forecast.with_columns(is_published=pl.lit(True)),
-            baselines.with_columns(**stamp, is_published=pl.lit(False)),
-            *(
-                [quarter_others.with_columns(**stamp, is_published=pl.lit(False))]
-                if quarter_others.height
-                else []
-            ),
+            *(rows.with_columns(**stamp, is_published=pl.lit(False)) for rows in unpublished),
         ],
         how="diagonal_relaxed",
     )
-    pipeline_table = (
-        quarter_table.with_columns(
-            forecast_origin=pl.lit(today), scored_at=pl.lit(today), run_id=pl.lit(run_id)
-        )
-        if quarter_table.height
-        else quarter_table
-    )
+    if quarter_table.height:
+        stamp = {k: stamp[k] for k in ("forecast_origin", "scored_at", "run_id")}
+        quarter_table = quarter_table.with_columns(**stamp)
     return Publication(
         today=today,
         run_id=run_id,
         published_at=published_at,
         forecast=forecast,
         backtest=backtest.with_columns(run_id=pl.lit(run_id), scored_at=pl.lit(today)),
-        pipeline=pipeline_table,
+        pipeline=quarter_table,
         history=history,
         results=results,
         summary=summary,
@@ -437,10 +402,51 @@ def run(
     )
 
 
+def _quarter_backtest_rows(scores: pl.DataFrame) -> pl.DataFrame:
+    """The pipeline methods' quarter backtest scores as ``ml.forecast_backtest`` rows."""
+    return scores.select(
+        metric=pl.lit("bookings"),
+        grain=pl.lit("quarter"),
+        segment_type=pl.lit("total"),
+        segment=pl.lit(TOTAL),
+        method="method",
+        horizon="horizon",
+        mase=pl.lit(None, dtype=pl.Float64),
+        smape="smape",
+        mae="mae",
+        coverage80="coverage80",
+        coverage95=pl.lit(None, dtype=pl.Float64),
+        origins=pl.col("origins").cast(pl.Int64),
+        chosen=pl.col("method") == "blended",
+        seasonal_period=pl.lit(None, dtype=pl.Int64),
+        fallback_reason=pl.lit(None, dtype=pl.String),
+    )
+
+
+def _stamp(today: datetime, run_id: str, published_at: datetime) -> dict[str, pl.Expr]:
+    """The columns every row of a publication carries: its origin, validity and run."""
+    valid_until = datetime.combine(
+        shift("month", today.date().replace(day=1), 1), datetime.min.time()
+    )
+    return {
+        "forecast_origin": pl.lit(today),
+        "scored_at": pl.lit(today),
+        "valid_until": pl.lit(valid_until + timedelta(days=1)),
+        "published_at": pl.lit(published_at),
+        "run_id": pl.lit(run_id),
+    }
+
+
 def write(
     con: duckdb.DuckDBPyConnection, publication: Publication, mlflow_run_id: str | None = None
 ) -> None:
-    """Write the publication's tables (each atomically) and append it to the history."""
+    """Write the publication's tables (each atomically) and append it to the history.
+
+    Args:
+        con: Warehouse connection (written).
+        publication: What :func:`run` computed.
+        mlflow_run_id: The MLflow run that logged it, stamped on every row.
+    """
     tag = {"mlflow_run_id": pl.lit(mlflow_run_id, dtype=pl.String)}
     replace_table(
         con,
