@@ -60,7 +60,6 @@ from features.common import (
     FeatureSet,
     custom_columns,
     fill_counts,
-    fill_fragments,
     qualified,
     run,
     split_custom,
@@ -222,7 +221,7 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
         if c not in builtin and c not in _NEVER and c not in snapshots.columns
     }
     custom_numeric, custom_categorical = split_custom(custom)
-    query = fill_fragments(
+    query = sql.fill_fragments(
         sql.load("features", "account_features"),
         custom_columns=qualified(custom_numeric + custom_categorical, "a"),
     )

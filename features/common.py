@@ -106,32 +106,6 @@ def event_window_sql(
     return "".join(f",\n        {e}" for e in exprs), names
 
 
-def fill_fragments(text: str, **fragments: str) -> str:
-    """A query from a ``.sql`` file with its generated parts filled in.
-
-    A file marks each generated part with a comment, ``/* fragment: name */``, where the
-    text goes (a select list that depends on the CRM's custom attributes or on a list of
-    windows); the file stays valid SQL, and lintable, without them. Values are never
-    fragments: they are bound as ``$name`` parameters.
-
-    Args:
-        text: The query text, e.g. ``crmlens.sql.load("features", "lead_features")``.
-        **fragments: Name -> SQL text to put in place of its marker.
-
-    Returns:
-        The query with every marker replaced.
-
-    Raises:
-        KeyError: A fragment has no marker in the query.
-    """
-    for name, fragment in fragments.items():
-        marker = f"/* fragment: {name} */"
-        if marker not in text:
-            raise KeyError(f"no {marker} in the query")
-        text = text.replace(marker, fragment)
-    return text
-
-
 def fill_counts(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """A snapshot with no events has zero of each count (not null); recencies stay null."""
     present = [c for c in columns if c in frame.columns]

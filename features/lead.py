@@ -39,7 +39,6 @@ from features.common import (
     custom_columns,
     event_window_sql,
     fill_counts,
-    fill_fragments,
     qualified,
     run,
     split_custom,
@@ -157,7 +156,7 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
     custom_numeric, custom_categorical = split_custom(custom)
     event_aggs, event_cols = event_window_sql(WINDOWS, RECENCY_TYPES)
     activity_aggs, activity_cols = _activity_counts()
-    query = fill_fragments(
+    query = sql.fill_fragments(
         sql.load("features", "lead_features"),
         **{f"lead_{c}": f", l.{c}" if c in lead_custom else "" for c in _LEAD_FALLBACKS},
         custom_columns=qualified(custom_numeric + custom_categorical, "l"),

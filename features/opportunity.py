@@ -55,7 +55,6 @@ from features.common import (
     FeatureSet,
     custom_columns,
     fill_counts,
-    fill_fragments,
     qualified,
     run,
     split_custom,
@@ -228,7 +227,7 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
         of its columns.
     """
     custom_numeric, custom_categorical = split_custom(custom_columns(con, "opportunities"))
-    query = fill_fragments(
+    query = sql.fill_fragments(
         sql.load("features", "opportunity_features"),
         custom_columns=qualified(custom_numeric + custom_categorical, "o"),
         activity_aggregates=_activity_counts(),

@@ -54,13 +54,12 @@ retained as (
         c.account_id
     from customers as c
     inner join staging.stg_crm__subscriptions as s
-        on
-            c.account_id = s.account_id
-            and c.as_of + to_days($horizon_days) > s.started_at  -- noqa: RF02
-            and (
-                s.ended_at is null
-                or c.as_of + to_days($horizon_days) <= s.ended_at  -- noqa: RF02
-            )
+        on c.account_id = s.account_id
+        and c.as_of + to_days($horizon_days) > s.started_at  -- noqa: RF02
+        and (
+            s.ended_at is null
+            or c.as_of + to_days($horizon_days) <= s.ended_at  -- noqa: RF02
+        )
 )
 
 select

@@ -260,9 +260,8 @@ joined as (
         on b.opportunity_id = le.opportunity_id and b.as_of = le.as_of
     left join customers as cu on b.account_id = cu.account_id and b.as_of = cu.as_of
     left join owner_user_id_record
-        on
-            b.owner_user_id = owner_user_id_record.owner_user_id
-            and b.as_of = owner_user_id_record.as_of
+        on b.owner_user_id = owner_user_id_record.owner_user_id
+        and b.as_of = owner_user_id_record.as_of
     left join industry_record
         on b.industry = industry_record.industry and b.as_of = industry_record.as_of
 )

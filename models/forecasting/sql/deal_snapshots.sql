@@ -27,9 +27,8 @@ open_at as (
         cast(s.snapshot as timestamp) as snapshot_at
     from _snapshots as s
     inner join marts.fct_opportunities as o
-        on
-            cast(s.snapshot as timestamp) > o.created_at
-            and (o.closed_at is null or cast(s.snapshot as timestamp) <= o.closed_at)
+        on cast(s.snapshot as timestamp) > o.created_at
+        and (o.closed_at is null or cast(s.snapshot as timestamp) <= o.closed_at)
 )
 
 -- the order of these columns is the table's
@@ -45,7 +44,6 @@ select  -- noqa: ST06
     open_at.is_won
 from open_at
 asof left join history
-    on
-        open_at.opportunity_id = history.opportunity_id
-        and open_at.snapshot_at > history.changed_at
+    on open_at.opportunity_id = history.opportunity_id
+    and open_at.snapshot_at > history.changed_at
 order by open_at.snapshot, open_at.opportunity_id

@@ -53,7 +53,7 @@ lead_activities as (
     from leads
     inner join activities
         on leads.contact_id = activities.contact_id
-        and (activities.lead_id is null or activities.lead_id <> leads.lead_id)
+        and (activities.lead_id is null or leads.lead_id <> activities.lead_id)
 
 ),
 
@@ -78,7 +78,7 @@ lead_events as (
     from leads
     inner join events
         on leads.contact_id = events.contact_id
-        and (events.lead_id is null or events.lead_id <> leads.lead_id)
+        and (events.lead_id is null or leads.lead_id <> events.lead_id)
 
 ),
 
@@ -121,8 +121,12 @@ ranked_touches as (
         lead_id,
         touch_at,
         touch_channel,
-        row_number() over (partition by lead_id order by touch_at, touch_kind, touch_id) as rank_from_first,
-        row_number() over (partition by lead_id order by touch_at desc, touch_kind desc, touch_id desc) as rank_from_last
+        row_number()
+            over (partition by lead_id order by touch_at, touch_kind, touch_id)
+            as rank_from_first,
+        row_number()
+            over (partition by lead_id order by touch_at desc, touch_kind desc, touch_id desc)
+            as rank_from_last
     from touches
 
 ),
@@ -133,8 +137,10 @@ touch_counts as (
         lead_id,
         min(touch_at) as first_touch_at,
         max(touch_at) as last_touch_at,
-        cast(sum(case when touch_kind = 'activity' then 1 else 0 end) as {{ dbt.type_bigint() }}) as activities_before_conversion,
-        cast(sum(case when touch_kind = 'event' then 1 else 0 end) as {{ dbt.type_bigint() }}) as events_before_conversion,
+        cast(sum(case when touch_kind = 'activity' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as activities_before_conversion,
+        cast(sum(case when touch_kind = 'event' then 1 else 0 end) as {{ dbt.type_bigint() }})
+            as events_before_conversion,
         cast(sum(is_high_intent) as {{ dbt.type_bigint() }}) as high_intent_events_before_conversion
     from touches
     group by lead_id
@@ -143,7 +149,9 @@ touch_counts as (
 
 first_touches as (
 
-    select lead_id, touch_channel as first_touch_channel
+    select
+        lead_id,
+        touch_channel as first_touch_channel
     from ranked_touches
     where rank_from_first = 1
 
@@ -151,7 +159,9 @@ first_touches as (
 
 last_touches as (
 
-    select lead_id, touch_channel as last_touch_channel
+    select
+        lead_id,
+        touch_channel as last_touch_channel
     from ranked_touches
     where rank_from_last = 1
 
@@ -167,7 +177,8 @@ responses as (
     from lead_activities
     inner join leads
         on lead_activities.lead_id = leads.lead_id
-    where lead_activities.user_id is not null
+    where
+        lead_activities.user_id is not null
         and lead_activities.activity_type in ('call', 'email', 'sms', 'meeting', 'demo')
         and lead_activities.occurred_at >= leads.created_at
     group by lead_activities.lead_id
@@ -185,7 +196,8 @@ first_rep_activities as (
     from lead_activities
     inner join leads
         on lead_activities.lead_id = leads.lead_id
-    where lead_activities.user_id is not null
+    where
+        lead_activities.user_id is not null
         and lead_activities.occurred_at >= leads.created_at
     group by lead_activities.lead_id
 
@@ -198,7 +210,8 @@ overdue_tasks as (
         count(*) as open_overdue_tasks
     from lead_activities
     cross join as_of
-    where lead_activities.activity_type = 'task'
+    where
+        lead_activities.activity_type = 'task'
         and lead_activities.completed_at is null
         and lead_activities.due_at < as_of.as_of_at
     group by lead_activities.lead_id
@@ -215,7 +228,8 @@ final as (
         last_touches.last_touch_channel,
         coalesce(touch_counts.activities_before_conversion, 0) as activities_before_conversion,
         coalesce(touch_counts.events_before_conversion, 0) as events_before_conversion,
-        coalesce(touch_counts.high_intent_events_before_conversion, 0) as high_intent_events_before_conversion,
+        coalesce(touch_counts.high_intent_events_before_conversion, 0)
+            as high_intent_events_before_conversion,
         responses.first_response_at,
         coalesce(overdue_tasks.open_overdue_tasks, 0) as open_overdue_tasks,
         first_rep_activities.first_rep_activity_at
