@@ -77,7 +77,16 @@ def render_page(home: str, page: str, warm_runs: int) -> tuple[int, dict]:
     import dashboards.charts
     import dashboards.filters
     import dashboards.processing
-    import dashboards.queries
+    import dashboards.queries.campaigns
+    import dashboards.queries.common
+    import dashboards.queries.customers
+    import dashboards.queries.forecast
+    import dashboards.queries.leads
+    import dashboards.queries.models
+    import dashboards.queries.overview
+    import dashboards.queries.pipeline
+    import dashboards.queries.quality
+    import dashboards.queries.team
     import dashboards.ui  # noqa: F401
 
     # The server's start, paid once per process and not by a page: imports, and Altair

@@ -218,8 +218,8 @@ def test_hostile_search_text_is_just_text(tiny_app: Path) -> None:
 
 def test_hostile_filter_values_reach_sql_only_as_parameters(tiny_app: Path) -> None:
     """Values no widget offers (as a crafted request could send) match nothing."""
-    from dashboards import queries
     from dashboards.filters import Filters
+    from dashboards.queries import forecast, leads, overview, quality
 
     everyone = Filters(date(2020, 1, 1), date(2030, 1, 1))
     hostile = Filters(
@@ -229,16 +229,16 @@ def test_hostile_filter_values_reach_sql_only_as_parameters(tiny_app: Path) -> N
         segments=("smb' OR '1'='1",),
         scope_users=(HOSTILE,),
     )
-    assert queries.scored_leads(everyone.params(), [], [], "").height > 0
-    assert queries.scored_leads(hostile.params(), [], [], "").height == 0
-    assert queries.scored_leads(everyone.params(), [HOSTILE], [HOSTILE], HOSTILE).height == 0
-    assert queries.duplicates([HOSTILE], 0.0).height == 0
+    assert leads.scored_leads(everyone.params(), [], [], "").height > 0
+    assert leads.scored_leads(hostile.params(), [], [], "").height == 0
+    assert leads.scored_leads(everyone.params(), [HOSTILE], [HOSTILE], HOSTILE).height == 0
+    assert quality.duplicates([HOSTILE], 0.0).height == 0
     if _has_table(tiny_app, "ml", "forecast_backtest"):
-        assert queries.forecast_backtest(HOSTILE, HOSTILE, HOSTILE, HOSTILE).height == 0
-    assert queries.open_alerts(everyone.params()).height > 0
+        assert forecast.forecast_backtest(HOSTILE, HOSTILE, HOSTILE, HOSTILE).height == 0
+    assert overview.open_alerts(everyone.params()).height > 0
     # only the pipeline's own alerts (no owner, always shown) survive a hostile owner
-    assert set(queries.open_alerts(hostile.params())["kind"]) <= set(queries.SYSTEM_ALERTS)
-    kpis = queries.kpis(hostile.params())
+    assert set(overview.open_alerts(hostile.params())["kind"]) <= set(overview.SYSTEM_ALERTS)
+    kpis = overview.kpis(hostile.params())
     assert kpis["bookings"] == 0 and kpis["leads"] == 0
     assert _has_table(tiny_app, "marts", "fct_leads")  # and nothing was dropped
 

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import campaigns as campaign_queries
 
 LEVELS = {"channel": "Channel", "name": "Campaign"}
 
@@ -33,11 +34,11 @@ def render() -> None:
     params = f.params()
 
     with ui.section(None) as loaded:
-        campaigns = queries.campaigns(params)
+        campaigns = campaign_queries.campaigns(params)
         if campaigns.is_empty():
             st.info("No campaign started in this period.")
             return
-        credit = queries.attribution(params)
+        credit = campaign_queries.attribution(params)
         roi = processing.campaign_roi(campaigns, credit)
         cost = campaigns["cost"].sum() or 0.0
         revenue = roi[f"revenue_{model}"].sum()

@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import customers as customer_queries
 
 BANDS = processing.RISK_LEVELS
 
@@ -28,7 +29,9 @@ def render() -> None:
     )
     params = f.params()
     with ui.section(None) as loaded:
-        scored = processing.churn_levels(processing.with_reasons(queries.churn_risk(params)))
+        scored = processing.churn_levels(
+            processing.with_reasons(customer_queries.churn_risk(params))
+        )
         if bands:
             scored = scored.filter(pl.col("band").is_in(list(bands)))
         at_risk = scored.filter(pl.col("band") == "hot")
@@ -131,7 +134,9 @@ def _renewals(params: dict, bands: list[str] | None) -> None:
         help="Active subscriptions whose renewal date falls within 90 days of the data's today, "
         "with the customer's churn risk.",
     ):
-        renewals = processing.churn_levels(processing.with_reasons(queries.renewals(params)))
+        renewals = processing.churn_levels(
+            processing.with_reasons(customer_queries.renewals(params))
+        )
         if bands:
             renewals = renewals.filter(pl.col("band").is_in(list(bands)))
         if not renewals.is_empty():
@@ -167,7 +172,7 @@ def _movements(params: dict) -> None:
         help="Per month: MRR won from new and returning customers and from growth (up), lost "
         "to shrinking and leaving customers (down); the line is the net change.",
     ):
-        movements = queries.mrr_movements(params)
+        movements = customer_queries.mrr_movements(params)
         if movements.is_empty():
             st.info("No MRR in this period for these filters.")
         else:

@@ -4,7 +4,8 @@ forecasts were."""
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import forecast as forecast_queries
 
 METRICS = {"bookings": "Bookings", "new_pipeline": "New pipeline", "mrr": "MRR"}
 GRAINS = {"month": "Monthly", "week": "Weekly"}
@@ -27,13 +28,13 @@ def render() -> None:
         "owner and segment filters do not apply here.",
     )
     with ui.section(None) as loaded:
-        available = queries.forecast_segments()
+        available = forecast_queries.forecast_segments()
         metric, grain, split, segment = _choose(available)
-        ahead = queries.forecast_series(metric, grain, split, segment)
+        ahead = forecast_queries.forecast_series(metric, grain, split, segment)
         if ahead.is_empty():
             st.info("No forecast is published for this choice.")
             return
-        history = queries.forecast_actuals(metric, grain, split, segment).filter(
+        history = forecast_queries.forecast_actuals(metric, grain, split, segment).filter(
             (pl.col("period") >= f.start) & (pl.col("period") < ahead["period"].min())
         )
         _headline(ahead, grain)
@@ -56,7 +57,7 @@ def render() -> None:
         help="Every published forecast whose period has ended: the bar is its 80 % interval, "
         "the tick its point forecast, the diamond the actual.",
     ):
-        past = queries.forecast_accuracy(metric, grain, split, segment)
+        past = forecast_queries.forecast_accuracy(metric, grain, split, segment)
         if past.is_empty():
             st.info(
                 "No published forecast has reached a complete period yet: this fills in as "
@@ -79,7 +80,7 @@ def render() -> None:
             "forecast: commit is 90 % likely to be reached, best case 10 %.",
         ),
     ):
-        raw = queries.forecast_scenarios()
+        raw = forecast_queries.forecast_scenarios()
         if raw.is_empty():
             st.info("No quarter scenarios are published yet.")
         else:
@@ -104,7 +105,9 @@ def render() -> None:
             "method, by how many periods ahead it forecast. The published method is the thick line.",
         ),
     ):
-        backtest = queries.forecast_backtest(metric, grain, split, segment).drop_nulls("mase")
+        backtest = forecast_queries.forecast_backtest(metric, grain, split, segment).drop_nulls(
+            "mase"
+        )
         if backtest.is_empty():
             st.info("This series is too short for a backtest.")
         else:

@@ -3,8 +3,10 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
 from dashboards.data import DataUnavailable
+from dashboards.queries import leads as lead_queries
+from dashboards.queries import models as model_queries
 
 GRADES = ["A", "B", "C", "D"]
 GRADE_HELP = "A: 2.5× as likely to convert as the average lead or more; B: 1.25×; C: 0.6×; D: less."
@@ -14,7 +16,7 @@ def render() -> None:
     f = filters.current()
     filters.page_heading()
     try:
-        sources_available = queries.lead_options()["source"].to_list()
+        sources_available = lead_queries.lead_options()["source"].to_list()
     except DataUnavailable:
         sources_available = []
     sources = st.sidebar.multiselect(
@@ -36,7 +38,7 @@ def render() -> None:
     params = f.params()
 
     with ui.section(None) as loaded:
-        leads = queries.scored_leads(params, list(sources), list(grades or []), search)
+        leads = lead_queries.scored_leads(params, list(sources), list(grades or []), search)
         a, b, c, d = st.columns(4)
         a.metric("Open leads scored", f"{leads.height:,}", border=True)
         hot = leads.filter(pl.col("grade") == "A").height
@@ -92,7 +94,7 @@ def render() -> None:
             "B above C above D.",
         ),
     ):
-        outcomes = queries.lead_conversion_by_grade(params, list(sources))
+        outcomes = lead_queries.lead_conversion_by_grade(params, list(sources))
         if outcomes.height and outcomes["leads"].sum() > 0:
             charts.show(
                 charts.rate_by_grade(
@@ -106,7 +108,7 @@ def render() -> None:
 def _holdout() -> None:
     """Before scores have aged 90 days: the model's test set, by score decile."""
     try:
-        deciles = processing.decile_rates(queries.calibration("lead_scoring"))
+        deciles = processing.decile_rates(model_queries.calibration("lead_scoring"))
     except DataUnavailable:  # never trained: the cold-start path publishes rule-based scores
         deciles = pl.DataFrame()
     if deciles.is_empty():

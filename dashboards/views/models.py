@@ -4,7 +4,8 @@ publishes them."""
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import models as model_queries
 
 MODEL_NAMES = {
     "rule_based": "Rule-based (baseline)",
@@ -17,7 +18,10 @@ def render() -> None:
     filters.current()
     filters.page_heading()
     family = st.sidebar.radio(
-        "Model", list(queries.FAMILIES), format_func=queries.FAMILIES.get, key="models_family"
+        "Model",
+        list(model_queries.FAMILIES),
+        format_func=model_queries.FAMILIES.get,
+        key="models_family",
     )
     ui.page_header(
         "Models",
@@ -28,8 +32,8 @@ def render() -> None:
     )
 
     with ui.section(None):
-        publishing = queries.publishing_model(family)
-        evaluations = queries.evaluations(family)
+        publishing = model_queries.publishing_model(family)
+        evaluations = model_queries.evaluations(family)
         _headline(publishing, evaluations)
 
     left, right = st.columns(2)
@@ -42,7 +46,7 @@ def render() -> None:
             "achieves), Brier score (lower is better).",
         ),
     ):
-        evaluations = queries.evaluations(family)
+        evaluations = model_queries.evaluations(family)
         long = processing.metrics_long(evaluations)
         if long.is_empty():
             gate = evaluations["gate"].drop_nulls()
@@ -78,7 +82,7 @@ def render() -> None:
             "diagonal means what it says (30 % predicted, 30 % happened).",
         ),
     ):
-        deciles = queries.calibration(family)
+        deciles = model_queries.calibration(family)
         if deciles.is_empty():
             st.info("No calibration figures: no model has been trained for this family yet.")
         else:
@@ -91,7 +95,7 @@ def render() -> None:
         help="How the published scores are spread at each publication. A shift (PSI over "
         "0.25) means the population or the model changed: worth a look before trusting trends.",
     ):
-        grades, psi = processing.drift(queries.score_drift(family))
+        grades, psi = processing.drift(model_queries.score_drift(family))
         if grades.is_empty():
             st.info("No scores have been published for this family yet.")
         else:
@@ -117,14 +121,14 @@ def render() -> None:
         "the newest leads, deals or customers whose outcome is known (ECE; a warning past the "
         "dashed line).",
     ):
-        _monitoring(queries.model_monitoring())
+        _monitoring(model_queries.model_monitoring())
 
     with ui.section(
         "Champion and challenger",
         help="Every promotion decision: a newly trained challenger replaces the champion only "
         "if it beats it on the same holdout.",
     ):
-        decisions = queries.promotions(family)
+        decisions = model_queries.promotions(family)
         if not decisions.is_empty() and decisions["challenger_auc"].drop_nulls().len():
             charts.show(charts.champion_challenger(decisions))
         ui.table(
@@ -186,7 +190,7 @@ def _monitoring(checks: pl.DataFrame) -> None:
             "run, once a model has a reference population or matured outcomes."
         )
         return
-    checks = processing.monitoring_labels(checks, queries.FAMILIES)
+    checks = processing.monitoring_labels(checks, model_queries.FAMILIES)
     titles = {"drift": "Score PSI", "calibration": "Calibration error (ECE)"}
     for column, (kind, title) in zip(st.columns(2), titles.items(), strict=True):
         with column:

@@ -4,8 +4,10 @@ alerts someone should act on now."""
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
 from dashboards.data import MissingTable
+from dashboards.queries import overview as overview_queries
+from dashboards.queries import pipeline as pipeline_queries
 
 
 def render() -> None:
@@ -18,7 +20,9 @@ def render() -> None:
         f.describe(),
     )
     with ui.section(None):
-        ui.kpi_row(processing.kpis(queries.kpis(f.params()), queries.kpis(prev.params())))
+        ui.kpi_row(
+            processing.kpis(overview_queries.kpis(f.params()), overview_queries.kpis(prev.params()))
+        )
 
     with ui.section(
         "Alerts",
@@ -31,7 +35,7 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left, ui.section("Bookings by month", help="Value of the deals won, by month of closing."):
-        monthly = queries.monthly_bookings(f.params())
+        monthly = overview_queries.monthly_bookings(f.params())
         if monthly.is_empty():
             st.info("No deal closed in this period.")
         else:
@@ -52,14 +56,14 @@ def render() -> None:
                 )
             )
     with right, ui.section("MRR", help="Monthly recurring revenue at each month's end."):
-        mrr = queries.monthly_mrr(f.params())
+        mrr = overview_queries.monthly_mrr(f.params())
         if mrr.is_empty():
             st.info("No recurring revenue in this period.")
         else:
             charts.show(charts.line(mrr, "month", "mrr", y_title="MRR"))
 
     with ui.section("Open pipeline by stage", help="Deals open now, at their current amounts."):
-        stages = processing.stage_frame(queries.open_by_stage(f.params()))
+        stages = processing.stage_frame(pipeline_queries.open_by_stage(f.params()))
         if stages.is_empty():
             st.info("No open deal for these filters.")
         else:
@@ -77,7 +81,7 @@ def render() -> None:
 
 def _alerts(f: filters.Filters) -> None:
     try:
-        found = queries.open_alerts(f.params())
+        found = overview_queries.open_alerts(f.params())
     except MissingTable:
         st.info(
             "No alert is recorded in this publication of the data: it was published before "

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import pipeline as pipeline_queries
 
 
 def render() -> None:
@@ -26,7 +27,7 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left, ui.section("Open pipeline by stage", help="Deals open now, current amounts."):
-        stages = processing.stage_frame(queries.open_by_stage(params))
+        stages = processing.stage_frame(pipeline_queries.open_by_stage(params))
         if stages.is_empty():
             st.info("No open deal for these filters.")
         else:
@@ -53,7 +54,7 @@ def render() -> None:
             "in it or moved past it), and the share of the previous stage that got there.",
         ),
     ):
-        funnel = processing.funnel(queries.stage_funnel(params))
+        funnel = processing.funnel(pipeline_queries.stage_funnel(params))
         if funnel.is_empty() or funnel["deals"].max() == 0:
             st.info("No deal was created in this period.")
         else:
@@ -91,7 +92,7 @@ def render() -> None:
             "Cycle length of won deals", help="Days from creation to winning, by month of closing."
         ),
     ):
-        cycle = queries.cycle_by_month(params)
+        cycle = pipeline_queries.cycle_by_month(params)
         if cycle.is_empty():
             st.info("No deal was won in this period.")
         else:
@@ -112,7 +113,7 @@ def render() -> None:
             )
 
     with ui.section("Aging of open deals", help="Open deals by how long they have been open."):
-        aging = processing.stage_frame(queries.open_deals_aging(params))
+        aging = processing.stage_frame(pipeline_queries.open_deals_aging(params))
         if aging.is_empty():
             st.info("No open deal for these filters.")
         else:
@@ -123,7 +124,9 @@ def render() -> None:
         help="Open deals with at least one warning sign, largest first, with the deal "
         "model's win probability, the reasons behind it and the next step to take.",
     ):
-        risky = processing.stage_labels(processing.at_risk(queries.deals_at_risk(params), flags))
+        risky = processing.stage_labels(
+            processing.at_risk(pipeline_queries.deals_at_risk(params), flags)
+        )
         if not risky.is_empty():
             summary = processing.risk_summary(risky)
             a, b = st.columns([1, 2])

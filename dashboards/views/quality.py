@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, queries, ui
+from dashboards import charts, filters, ui
+from dashboards.queries import quality as quality_queries
 
 ENTITIES = {"account": "Accounts", "contact": "Contacts"}
 
@@ -39,7 +40,7 @@ def render() -> None:
         help="Rows that failed a check on the way in: kept aside with the reason, never loaded "
         "and never silently dropped.",
     ):
-        quarantine = queries.quarantine()
+        quarantine = quality_queries.quarantine()
         if quarantine.is_empty():
             st.success("No row was quarantined.", icon=":material/check_circle:")
         else:
@@ -86,7 +87,7 @@ def render() -> None:
             "status judges its age by the wall clock (warn after 2 days, error after 7).",
         ),
     ):
-        fresh = queries.freshness()
+        fresh = quality_queries.freshness()
         if fresh.is_empty():
             st.info("No freshness figures yet.")
         else:
@@ -98,7 +99,7 @@ def render() -> None:
                     "clock: is the export still running?"
                 )
     with right, ui.section("Latest loads", help="The last load of every table (ops.ingest_log)."):
-        loads = queries.latest_loads()
+        loads = quality_queries.latest_loads()
         ui.table(
             loads,
             name="latest_loads",
@@ -114,7 +115,7 @@ def render() -> None:
         )
     with ui.section(None):
         ui.table(
-            queries.freshness(),
+            quality_queries.freshness(),
             name="freshness",
             columns={
                 "table_name": ui.text_col("Table", "small"),
@@ -133,7 +134,7 @@ def render() -> None:
         help="Share of empty values in the fields reports rely on (owners, amounts, e-mails…), "
         "measured where the field is expected.",
     ):
-        nulls = queries.null_rates().filter(pl.col("null_rate") > 0)
+        nulls = quality_queries.null_rates().filter(pl.col("null_rate") > 0)
         if nulls.is_empty():
             st.success("Every key field is filled in.", icon=":material/check_circle:")
         else:
@@ -160,7 +161,7 @@ def render() -> None:
         help="Pairs of records that look like the same company or person, for someone to "
         "review and merge in the CRM.",
     ):
-        pairs = queries.duplicates(list(entities or []), float(min_score))
+        pairs = quality_queries.duplicates(list(entities or []), float(min_score))
         if not pairs.is_empty():
             counts = pairs.group_by("entity", "match_rule").agg(rows=pl.len())
             st.caption(f"{pairs.height:,} candidate pairs.")

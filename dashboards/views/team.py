@@ -3,7 +3,8 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import charts, filters, processing, ui
+from dashboards.queries import team as team_queries
 
 RANKS = {
     "bookings": "Bookings",
@@ -29,7 +30,7 @@ def render() -> None:
     with ui.section(
         "Rep leaderboard", help="Deals closed and activity logged in the period's months."
     ):
-        board = queries.leaderboard(params)
+        board = team_queries.leaderboard(params)
         active = board.filter((pl.col("closed") > 0) | (pl.col("activities") > 0))
         if active.is_empty():
             st.info("No rep closed a deal or logged an activity in this period.")
@@ -81,7 +82,7 @@ def render() -> None:
         help="Activities by weekday and hour of day (UTC, as the CRM stores them), over all "
         "history; darker is busier.",
     ):
-        cells = processing.heatmap(queries.activity_heatmap(params))
+        cells = processing.heatmap(team_queries.activity_heatmap(params))
         peak = processing.busiest(cells)
         if peak is None:
             st.info("No activity logged by these reps.")
@@ -97,7 +98,7 @@ def render() -> None:
             help="The 15 clients the reps spent most hours on in the period, by kind of activity.",
         ),
     ):
-        time = queries.time_per_client(params)
+        time = team_queries.time_per_client(params)
         if time.is_empty():
             st.info("No client time logged in this period.")
         else:
@@ -125,7 +126,7 @@ def render() -> None:
             "invoices, all history). Top left: much revenue for little time.",
         ),
     ):
-        per_hour = queries.revenue_per_hour(params).filter(
+        per_hour = team_queries.revenue_per_hour(params).filter(
             (pl.col("revenue") > 0) & (pl.col("hours") > 0)
         )
         if per_hour.is_empty():
@@ -153,7 +154,7 @@ def render() -> None:
             )
     with ui.section(None):
         ui.table(
-            queries.revenue_per_hour(params),
+            team_queries.revenue_per_hour(params),
             name="revenue_per_hour",
             columns={
                 "account": ui.text_col("Client"),
