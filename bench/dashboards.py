@@ -74,10 +74,39 @@ def render_page(home: str, page: str, warm_runs: int) -> tuple[int, dict]:
     import polars as pl
     from streamlit.testing.v1 import AppTest
 
-    import dashboards.charts
+    import dashboards.charts.campaigns
+    import dashboards.charts.customers
+    import dashboards.charts.forecast
+    import dashboards.charts.generic
+    import dashboards.charts.leads
+    import dashboards.charts.models
+    import dashboards.charts.overview
+    import dashboards.charts.pipeline
+    import dashboards.charts.quality
+    import dashboards.charts.style
+    import dashboards.charts.team
     import dashboards.filters
-    import dashboards.processing
-    import dashboards.queries
+    import dashboards.processing.campaigns
+    import dashboards.processing.customers
+    import dashboards.processing.forecast
+    import dashboards.processing.formatting
+    import dashboards.processing.leads
+    import dashboards.processing.models
+    import dashboards.processing.overview
+    import dashboards.processing.pipeline
+    import dashboards.processing.quality
+    import dashboards.processing.reasons
+    import dashboards.processing.team
+    import dashboards.queries.campaigns
+    import dashboards.queries.common
+    import dashboards.queries.customers
+    import dashboards.queries.forecast
+    import dashboards.queries.leads
+    import dashboards.queries.models
+    import dashboards.queries.overview
+    import dashboards.queries.pipeline
+    import dashboards.queries.quality
+    import dashboards.queries.team
     import dashboards.ui  # noqa: F401
 
     # The server's start, paid once per process and not by a page: imports, and Altair

@@ -19,5 +19,12 @@ PAGES = (
 
 
 def url_path(page: str) -> str:
-    """The page's URL path: st.navigation names it after the file; the default is "/"."""
+    """The page's URL path: st.navigation names it after the file; the default is "/".
+
+    Args:
+        page: a page module under views/ (one of PAGES).
+
+    Returns:
+        The path after the app's address: "" for the default page, else the name.
+    """
     return "" if page == PAGES[0] else page

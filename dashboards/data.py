@@ -24,6 +24,7 @@ import streamlit as st
 
 from crmlens.serving import SnapshotReader, info_path
 from crmlens.settings import get_settings
+from crmlens.sql import load
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +47,23 @@ class MissingTable(DataUnavailable):
 
 
 def serving_path() -> Path:
-    """The snapshot the settings point at (``CRMLENS_HOME`` / ``CRMLENS_SERVING_PATH``)."""
+    """The snapshot the settings point at (``CRMLENS_HOME`` / ``CRMLENS_SERVING_PATH``).
+
+    Returns:
+        Its absolute path (the file may not exist yet).
+    """
     return Path(get_settings().serving_path).resolve()
 
 
 def snapshot_version(path: Path | None = None) -> str | None:
-    """Identity of the snapshot file now behind the path (changes with every swap)."""
+    """Identity of the snapshot file now behind the path (changes with every swap).
+
+    Args:
+        path: the snapshot; the settings' by default.
+
+    Returns:
+        Path, inode, modification time and size in one string; None without a snapshot.
+    """
     path = path or serving_path()
     try:
         stat = path.stat()
@@ -61,7 +73,14 @@ def snapshot_version(path: Path | None = None) -> str | None:
 
 
 def snapshot_meta(path: Path | None = None) -> dict:
-    """What the pipeline wrote beside the snapshot (run id, publication time); {} if none."""
+    """What the pipeline wrote beside the snapshot (run id, publication time).
+
+    Args:
+        path: the snapshot; the settings' by default.
+
+    Returns:
+        The snapshot's information, e.g. ``run_id`` and ``published_at``; {} if none.
+    """
     meta = info_path(path or serving_path())
     try:
         return json.loads(meta.read_text())
@@ -132,6 +151,17 @@ def query(sql: str, params: dict | None = None) -> pl.DataFrame:
 
     Values only ever travel as parameters; ``params`` may hold more than the statement
     uses (the unused ones are dropped, as DuckDB rejects them).
+
+    Args:
+        sql: the statement.
+        params: values for its ``$name`` parameters (tuples bind as lists).
+
+    Returns:
+        The result, as polars.
+
+    Raises:
+        DataUnavailable: no snapshot yet, a table it reads is missing, or it cannot be read.
+        ValueError: a parameter the statement uses is not in ``params``.
     """
     version = snapshot_version()
     if version is None:
@@ -142,6 +172,22 @@ def query(sql: str, params: dict | None = None) -> pl.DataFrame:
     if missing:
         raise ValueError(f"query needs parameters {sorted(missing)}")
     return _run(sql, bound, version)
+
+
+def query_file(name: str, params: dict | None = None) -> pl.DataFrame:
+    """Run ``dashboards/sql/<name>.sql`` on the current snapshot, cached (see :func:`query`).
+
+    Args:
+        name: the file name without ``.sql``.
+        params: values for the file's ``$name`` parameters (more are fine).
+
+    Returns:
+        The result, as polars.
+
+    Raises:
+        DataUnavailable: no snapshot yet, a table it reads is missing, or it cannot be read.
+    """
+    return query(load("dashboards", name), params)
 
 
 def _plain(value: object) -> object:

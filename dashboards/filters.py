@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import streamlit as st
 
-from dashboards import queries
 from dashboards.data import DataUnavailable
+from dashboards.queries import common as queries
 
 _STATE = "_crmlens_filters"
 SEGMENT_LABELS = {"enterprise": "Enterprise", "mid_market": "Mid-market", "smb": "SMB"}
@@ -34,10 +34,12 @@ class Filters:
 
     @property
     def by_owner(self) -> bool:
+        """Whether the choice limits the owners (some owners or teams are chosen)."""
         return bool(self.owners or self.teams)
 
     @property
     def days(self) -> int:
+        """The period's length in days (both ends included)."""
         return (self.end - self.start).days + 1
 
     def previous(self) -> Filters:
@@ -54,7 +56,12 @@ class Filters:
         )
 
     def params(self) -> dict:
-        """Query parameters (see :mod:`dashboards.queries` for how they are used)."""
+        """The query parameters of this choice (see :mod:`dashboards.queries`).
+
+        Returns:
+            ``start``, ``end``, ``end_excl``, ``by_owner``, ``owners``, ``by_segment``,
+            ``segments``, ``as_of``.
+        """
         return {
             "start": self.start,
             "end": self.end,
@@ -67,6 +74,7 @@ class Filters:
         }
 
     def describe(self) -> str:
+        """The choice in words, for a page's caption: '01 Nov 2025 – 31 Oct 2026 · SMB'."""
         parts = [f"{self.start:%d %b %Y} – {self.end:%d %b %Y}"]
         if self.teams:
             parts.append(f"{len(self.teams)} team(s)")
@@ -78,12 +86,23 @@ class Filters:
 
 
 def default_period(as_of: date) -> tuple[date, date]:
-    """The last twelve months up to the data's today."""
+    """The last twelve months up to the data's today.
+
+    Args:
+        as_of: the data's today.
+
+    Returns:
+        The first and the last day, both included.
+    """
     return as_of - timedelta(days=364), as_of
 
 
 def sidebar() -> Filters:
-    """Draw the shared filters in the sidebar and remember the choice for the page."""
+    """Draw the shared filters in the sidebar and remember the choice for the page.
+
+    Returns:
+        The manager's choice (also kept in the session for :func:`current`).
+    """
     as_of = queries.data_today()
     try:
         users = queries.users()
@@ -149,7 +168,11 @@ def _period(picked: object, start: date, end: date) -> tuple[date, date]:
 
 
 def current() -> Filters:
-    """The filters the entry point drew for this run."""
+    """The filters the entry point drew for this run (drawn now if a page runs alone).
+
+    Returns:
+        The manager's choice.
+    """
     chosen = st.session_state.get(_STATE)
     if chosen is None:  # a page run on its own (not through the app)
         chosen = sidebar()

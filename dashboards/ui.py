@@ -16,7 +16,7 @@ import polars as pl
 import streamlit as st
 
 from dashboards.data import DataUnavailable, serving_path, snapshot_meta
-from dashboards.processing import Kpi
+from dashboards.processing.formatting import Kpi
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,14 @@ def section(
     """A titled part of a page that fails softly (a message, never a trace).
 
     A page whose later sections need what an earlier one loaded checks its ``ok``.
+
+    Args:
+        title: the subheader; None for a section without one.
+        help: the subheader's tooltip.
+        caption: a line under the subheader.
+
+    Yields:
+        The section's :class:`Section`, whose ``ok`` turns false if it failed.
     """
     if title:
         st.subheader(title, help=help, anchor=False)
@@ -56,6 +64,11 @@ def section(
 
 
 def no_data_yet(title: str) -> None:
+    """A page's title and the one message shown before the pipeline has published data.
+
+    Args:
+        title: the page's title.
+    """
     st.title(title, anchor=False)
     st.info(
         f"No data has been published yet at `{serving_path()}`. Run the pipeline first "
@@ -65,6 +78,13 @@ def no_data_yet(title: str) -> None:
 
 
 def page_header(title: str, intro: str, filters_note: str | None = None) -> None:
+    """A page's title, what it answers, and which filters apply (if given).
+
+    Args:
+        title: the page's title.
+        intro: what the page answers.
+        filters_note: which filters apply, under a filter icon; none if None.
+    """
     st.title(title, anchor=False)
     st.caption(intro)
     if filters_note:
@@ -72,6 +92,11 @@ def page_header(title: str, intro: str, filters_note: str | None = None) -> None
 
 
 def kpi_row(kpis: Sequence[Kpi]) -> None:
+    """Headline figures side by side, each in a bordered tile with its change and help.
+
+    Args:
+        kpis: the figures, left to right.
+    """
     for column, kpi in zip(st.columns(len(kpis)), kpis, strict=True):
         column.metric(
             kpi.label,
@@ -84,7 +109,14 @@ def kpi_row(kpis: Sequence[Kpi]) -> None:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV for spreadsheets: list columns joined with '; ', nested values as JSON text."""
+    """CSV for spreadsheets: list columns joined with '; ', nested values as JSON text.
+
+    Args:
+        frame: the rows.
+
+    Returns:
+        The CSV, UTF-8.
+    """
     flat = frame.with_columns(
         [
             pl.col(name).list.eval(pl.element().cast(pl.String)).list.join("; ")
@@ -107,10 +139,18 @@ def table(
 ) -> None:
     """A table with its CSV download (all rows, even when only ``limit`` are shown).
 
-    ``columns`` maps column names to ``st.column_config`` entries (or labels); only those
-    columns are shown and downloaded, in that order. ``prepare`` (e.g. reasons in words)
-    runs on the rows shown now and on all rows only when the CSV is asked for, so a long
-    list costs only its first page on every rerun.
+    ``prepare`` (e.g. reasons in words) runs on the rows shown now and on all rows only
+    when the CSV is asked for, so a long list costs only its first page on every rerun.
+
+    Args:
+        frame: the rows.
+        name: names the CSV file (``crmlens_<name>.csv``) and the button's key.
+        columns: column names to ``st.column_config`` entries (or labels); only those
+            columns are shown and downloaded, in that order. All columns when None.
+        limit: show at most this many rows.
+        empty: the message when there is no row.
+        height: the table's height in pixels, or "auto".
+        prepare: a function of the rows run before showing or downloading them.
     """
     if frame.is_empty():
         st.info(empty, icon=":material/search_off:")
@@ -167,34 +207,106 @@ def snapshot_caption() -> None:
 
 
 def money_col(label: str, help: str | None = None) -> object:
+    """An amount column, short (1.2M).
+
+    Args:
+        label: the column's header.
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.NumberColumn(label, format="compact", help=help)
 
 
 def number_col(label: str, fmt: str = "localized", help: str | None = None) -> object:
+    """A number column in ``fmt`` (a printf format, or "localized").
+
+    Args:
+        label: the column's header.
+        fmt: a printf format, or "localized".
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.NumberColumn(label, format=fmt, help=help)
 
 
 def pct_col(label: str, help: str | None = None) -> object:
+    """A share column, as a percentage.
+
+    Args:
+        label: the column's header.
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.NumberColumn(label, format="percent", help=help)
 
 
 def score_col(label: str = "Score", help: str | None = None) -> object:
+    """A 0-100 score column, drawn as a bar.
+
+    Args:
+        label: the column's header.
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.ProgressColumn(
         label, min_value=0, max_value=100, format="%d", help=help, width="small"
     )
 
 
 def text_col(label: str, width: str = "medium", help: str | None = None) -> object:
+    """A text column of ``width`` (small, medium, large).
+
+    Args:
+        label: the column's header.
+        width: small, medium or large.
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.TextColumn(label, width=width, help=help)
 
 
 def list_col(label: str, help: str | None = None) -> object:
+    """A column of lists (risk flags), as tags.
+
+    Args:
+        label: the column's header.
+        help: its tooltip.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.ListColumn(label, help=help, width="medium")
 
 
 def date_col(label: str) -> object:
+    """A date column, YYYY-MM-DD.
+
+    Args:
+        label: the column's header.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.DateColumn(label, format="YYYY-MM-DD")
 
 
 def datetime_col(label: str) -> object:
+    """A timestamp column, YYYY-MM-DD HH:mm.
+
+    Args:
+        label: the column's header.
+
+    Returns:
+        The column configuration.
+    """
     return st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")

@@ -22,7 +22,6 @@ from streamlit.testing.v1 import AppTest
 
 from crmlens.serving import refresh_snapshot
 from crmlens.settings import get_settings
-from dashboards import processing
 from dashboards.catalog import APP, PAGES
 
 TIMEOUT = 120  # a safety net for a hung run, not a performance limit
@@ -218,8 +217,8 @@ def test_hostile_search_text_is_just_text(tiny_app: Path) -> None:
 
 def test_hostile_filter_values_reach_sql_only_as_parameters(tiny_app: Path) -> None:
     """Values no widget offers (as a crafted request could send) match nothing."""
-    from dashboards import queries
     from dashboards.filters import Filters
+    from dashboards.queries import forecast, leads, overview, quality
 
     everyone = Filters(date(2020, 1, 1), date(2030, 1, 1))
     hostile = Filters(
@@ -229,16 +228,16 @@ def test_hostile_filter_values_reach_sql_only_as_parameters(tiny_app: Path) -> N
         segments=("smb' OR '1'='1",),
         scope_users=(HOSTILE,),
     )
-    assert queries.scored_leads(everyone.params(), [], [], "").height > 0
-    assert queries.scored_leads(hostile.params(), [], [], "").height == 0
-    assert queries.scored_leads(everyone.params(), [HOSTILE], [HOSTILE], HOSTILE).height == 0
-    assert queries.duplicates([HOSTILE], 0.0).height == 0
+    assert leads.scored_leads(everyone.params(), [], [], "").height > 0
+    assert leads.scored_leads(hostile.params(), [], [], "").height == 0
+    assert leads.scored_leads(everyone.params(), [HOSTILE], [HOSTILE], HOSTILE).height == 0
+    assert quality.duplicates([HOSTILE], 0.0).height == 0
     if _has_table(tiny_app, "ml", "forecast_backtest"):
-        assert queries.forecast_backtest(HOSTILE, HOSTILE, HOSTILE, HOSTILE).height == 0
-    assert queries.open_alerts(everyone.params()).height > 0
+        assert forecast.forecast_backtest(HOSTILE, HOSTILE, HOSTILE, HOSTILE).height == 0
+    assert overview.open_alerts(everyone.params()).height > 0
     # only the pipeline's own alerts (no owner, always shown) survive a hostile owner
-    assert set(queries.open_alerts(hostile.params())["kind"]) <= set(queries.SYSTEM_ALERTS)
-    kpis = queries.kpis(hostile.params())
+    assert set(overview.open_alerts(hostile.params())["kind"]) <= set(overview.SYSTEM_ALERTS)
+    kpis = overview.kpis(hostile.params())
     assert kpis["bookings"] == 0 and kpis["leads"] == 0
     assert _has_table(tiny_app, "marts", "fct_leads")  # and nothing was dropped
 
@@ -329,6 +328,8 @@ def test_no_alert_and_no_checks_give_a_friendly_message(swapping_home: Path) -> 
 
 
 def test_the_models_page_shows_the_checks_over_time(tiny_app: Path) -> None:
+    from dashboards.processing import models as processing
+
     path = get_settings(home=tiny_app).serving_path
     with duckdb.connect(str(path), read_only=True) as con:
         kinds = {
@@ -453,6 +454,8 @@ def test_a_missing_table_blanks_only_its_section(
 
 
 def test_reasons_in_words_with_their_direction() -> None:
+    from dashboards.processing import reasons as processing
+
     frame = pl.DataFrame(
         {
             "reasons": [
@@ -468,6 +471,8 @@ def test_reasons_in_words_with_their_direction() -> None:
 
 
 def test_risk_flags_in_words_and_filtering() -> None:
+    from dashboards.processing import pipeline as processing
+
     frame = pl.DataFrame(
         {
             "risk_flags": ['["no_activity_14d", "single_contact"]', "[]", '["stage_over_p75"]'],
@@ -488,6 +493,8 @@ def test_risk_flags_in_words_and_filtering() -> None:
 
 
 def test_kpi_changes_against_the_previous_period() -> None:
+    from dashboards.processing import overview as processing
+
     base = {
         "open_pipeline": 100.0,
         "bookings": 50.0,
@@ -511,6 +518,8 @@ def test_kpi_changes_against_the_previous_period() -> None:
 
 
 def test_mrr_bridge_signs_losses_and_nets() -> None:
+    from dashboards.processing import customers as processing
+
     frame = pl.DataFrame(
         {
             "month": [date(2026, 1, 1)],
@@ -529,6 +538,8 @@ def test_mrr_bridge_signs_losses_and_nets() -> None:
 
 
 def test_drift_is_zero_for_identical_publications() -> None:
+    from dashboards.processing import models as processing
+
     rows = []
     for run, day in (("r1", 1), ("r2", 2)):
         for b, grade, n in ((0, "D", 80), (5, "B", 15), (9, "A", 5)):
@@ -552,6 +563,8 @@ def test_drift_is_zero_for_identical_publications() -> None:
 
 
 def test_alert_counts_and_summary() -> None:
+    from dashboards.processing import overview as processing
+
     frame = pl.DataFrame(
         {
             "kind": ["deal_at_risk", "deal_at_risk", "pipeline_failure", "new_kind"],
@@ -574,6 +587,8 @@ def test_alert_counts_and_summary() -> None:
 
 
 def test_monitoring_latest_status_and_thresholds() -> None:
+    from dashboards.processing import models as processing
+
     frame = pl.DataFrame(
         {
             "family": ["churn", "churn", "churn"],
@@ -606,6 +621,8 @@ def test_csv_download_flattens_lists() -> None:
 
 
 def test_money_format() -> None:
+    from dashboards.processing import formatting as processing
+
     assert processing.money(1_234_567) == "1.23M"
     assert processing.money(950) == "950"
     assert processing.money(-12_500) == "-12.5k"

@@ -3,12 +3,19 @@
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import filters, ui
+from dashboards.charts import customers as charts
+from dashboards.charts.style import show
+from dashboards.processing import customers as processing
+from dashboards.processing.formatting import money
+from dashboards.processing.reasons import with_reasons
+from dashboards.queries import customers as queries
 
 BANDS = processing.RISK_LEVELS
 
 
 def render() -> None:
+    """Draw the page: churn risk and health, renewals, MRR movements."""
     f = filters.current()
     filters.page_heading()
     bands = st.sidebar.segmented_control(
@@ -28,29 +35,33 @@ def render() -> None:
     )
     params = f.params()
     with ui.section(None) as loaded:
-        scored = processing.churn_levels(processing.with_reasons(queries.churn_risk(params)))
-        if bands:
-            scored = scored.filter(pl.col("band").is_in(list(bands)))
-        at_risk = scored.filter(pl.col("band") == "hot")
-        a, b, c, d = st.columns(4)
-        a.metric("Customers scored", f"{scored.height:,}", border=True)
-        b.metric("High churn risk", f"{at_risk.height:,}", border=True)
-        c.metric(
-            "MRR at high risk",
-            processing.money(at_risk["mrr"].sum() if at_risk.height else 0),
-            help="Current MRR of the customers in the high-risk band.",
-            border=True,
+        scored = processing.in_bands(
+            processing.churn_levels(with_reasons(queries.churn_risk(params))), bands
         )
-        d.metric(
-            "Average health",
-            "–" if scored.is_empty() else f"{scored['health'].mean():.0f} / 100",
-            help="100 minus the churn score.",
-            border=True,
-        )
+        _headline(scored)
     if loaded.ok:
         _health(scored)
     _renewals(params, bands)
     _movements(params)
+
+
+def _headline(scored: pl.DataFrame) -> None:
+    at_risk = scored.filter(pl.col("band") == "hot")
+    a, b, c, d = st.columns(4)
+    a.metric("Customers scored", f"{scored.height:,}", border=True)
+    b.metric("High churn risk", f"{at_risk.height:,}", border=True)
+    c.metric(
+        "MRR at high risk",
+        money(at_risk["mrr"].sum() if at_risk.height else 0),
+        help="Current MRR of the customers in the high-risk band.",
+        border=True,
+    )
+    d.metric(
+        "Average health",
+        "–" if scored.is_empty() else f"{scored['health'].mean():.0f} / 100",
+        help="100 minus the churn score.",
+        border=True,
+    )
 
 
 def _health(scored: pl.DataFrame) -> None:
@@ -65,43 +76,12 @@ def _health(scored: pl.DataFrame) -> None:
         if scored.is_empty():
             st.info("No scored customer matches these filters.")
         else:
-            charts.show(
-                charts.scatter(
-                    scored.filter(pl.col("mrr") > 0),
-                    "mrr",
-                    "churn_risk",
-                    x_title="MRR",
-                    y_title="Churn risk (0-100)",
-                    color="risk",
-                    scale=charts.risk_scale(),
-                    y_fmt="d",
-                    tooltip=[
-                        "account",
-                        "owner",
-                        charts.tip("mrr", "MRR", ",.0f"),
-                        "churn_risk",
-                        "why",
-                        "next_action",
-                    ],
-                    log_x=True,
-                )
-            )
+            show(charts.risk_vs_mrr(scored))
     with right, ui.section("MRR by risk band", help="Current MRR in each churn-risk band."):
         if scored.is_empty():
             st.info("No scored customer matches these filters.")
         else:
-            charts.show(
-                charts.hbar(
-                    scored,
-                    "risk",
-                    "mrr",
-                    value_title="MRR",
-                    color="risk",
-                    scale=charts.risk_scale(),
-                    sort=charts.RISK_LEVELS,
-                    height=180,
-                )
-            )
+            show(charts.mrr_by_risk(scored))
 
     with ui.section("Customers by churn risk", help="Highest risk first."):
         ui.table(
@@ -131,17 +111,15 @@ def _renewals(params: dict, bands: list[str] | None) -> None:
         help="Active subscriptions whose renewal date falls within 90 days of the data's today, "
         "with the customer's churn risk.",
     ):
-        renewals = processing.churn_levels(processing.with_reasons(queries.renewals(params)))
-        if bands:
-            renewals = renewals.filter(pl.col("band").is_in(list(bands)))
+        renewals = processing.in_bands(
+            processing.churn_levels(with_reasons(queries.renewals(params))), bands
+        )
         if not renewals.is_empty():
             st.caption(
-                f"{renewals.height:,} renewals worth {processing.money(renewals['mrr'].sum())} "
+                f"{renewals.height:,} renewals worth {money(renewals['mrr'].sum())} "
                 "MRR; the bigger the dot, the higher the churn risk."
             )
-            charts.show(
-                charts.renewals_timeline(renewals.drop_nulls("risk").filter(pl.col("mrr") > 0))
-            )
+            show(charts.renewals_timeline(renewals.drop_nulls("risk").filter(pl.col("mrr") > 0)))
         ui.table(
             renewals,
             name="renewals_90_days",
@@ -171,7 +149,7 @@ def _movements(params: dict) -> None:
         if movements.is_empty():
             st.info("No MRR in this period for these filters.")
         else:
-            charts.show(charts.mrr_bridge(processing.mrr_bridge(movements)))
+            show(charts.mrr_bridge(processing.mrr_bridge(movements)))
             ui.table(
                 movements,
                 name="mrr_movements",

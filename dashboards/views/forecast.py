@@ -4,7 +4,12 @@ forecasts were."""
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import filters, ui
+from dashboards.charts import forecast as charts
+from dashboards.charts.style import show
+from dashboards.processing import forecast as processing
+from dashboards.processing.formatting import money, pct
+from dashboards.queries import forecast as queries
 
 METRICS = {"bookings": "Bookings", "new_pipeline": "New pipeline", "mrr": "MRR"}
 GRAINS = {"month": "Monthly", "week": "Weekly"}
@@ -17,6 +22,7 @@ SPLITS = {
 
 
 def render() -> None:
+    """Draw the page: the chosen series' forecast, past accuracy, scenarios, backtests."""
     f = filters.current()
     ui.page_header(
         "Forecast",
@@ -27,48 +33,30 @@ def render() -> None:
         "owner and segment filters do not apply here.",
     )
     with ui.section(None) as loaded:
-        available = queries.forecast_segments()
-        metric, grain, split, segment = _choose(available)
-        ahead = queries.forecast_series(metric, grain, split, segment)
+        series = _choose(queries.forecast_segments())
+        ahead = queries.forecast_series(*series)
         if ahead.is_empty():
             st.info("No forecast is published for this choice.")
             return
-        history = queries.forecast_actuals(metric, grain, split, segment).filter(
-            (pl.col("period") >= f.start) & (pl.col("period") < ahead["period"].min())
-        )
-        _headline(ahead, grain)
+        history = processing.history(queries.forecast_actuals(*series), f.start, ahead)
+        _headline(ahead, series[1])
     if not loaded.ok:
         return
 
     with ui.section(
-        f"{METRICS[metric]}: actual and forecast",
+        f"{METRICS[series[0]]}: actual and forecast",
         help="Solid: what happened. Dashed: the forecast; the shaded bands hold the actual "
         "with 80 % and 95 % probability. The first forecast period is the current, "
         "incomplete one.",
     ):
-        charts.show(charts.forecast(history, ahead, y_title=METRICS[metric]))
-        fallback = ahead["fallback_reason"].drop_nulls()
-        if fallback.len():
-            st.caption(f":material/info: Simple method used: {fallback[0]}.")
+        _forecast(history, ahead, series[0])
 
     with ui.section(
         "Past forecasts against what happened",
         help="Every published forecast whose period has ended: the bar is its 80 % interval, "
         "the tick its point forecast, the diamond the actual.",
     ):
-        past = queries.forecast_accuracy(metric, grain, split, segment)
-        if past.is_empty():
-            st.info(
-                "No published forecast has reached a complete period yet: this fills in as "
-                "periods close after each monthly forecast run."
-            )
-        else:
-            inside = past["within80"].mean()
-            st.caption(
-                f"{past.height} forecasts scored; {processing.pct(inside, 0)} of the actuals "
-                "fell inside the 80 % interval."
-            )
-            charts.show(charts.past_forecasts(past))
+        _past(series)
 
     left, right = st.columns(2)
     with (
@@ -79,23 +67,7 @@ def render() -> None:
             "forecast: commit is 90 % likely to be reached, best case 10 %.",
         ),
     ):
-        raw = queries.forecast_scenarios()
-        if raw.is_empty():
-            st.info("No quarter scenarios are published yet.")
-        else:
-            scenarios = processing.scenarios(raw)
-            charts.show(charts.scenarios(scenarios))
-            ui.table(
-                processing.scenario_table(scenarios),
-                name="forecast_scenarios",
-                columns={
-                    "quarter": ui.text_col("Quarter", "small"),
-                    "closed so far": ui.money_col("Closed so far"),
-                    "commit": ui.money_col("Commit"),
-                    "most likely": ui.money_col("Most likely"),
-                    "best case": ui.money_col("Best case"),
-                },
-            )
+        _scenarios()
     with (
         right,
         ui.section(
@@ -104,26 +76,7 @@ def render() -> None:
             "method, by how many periods ahead it forecast. The published method is the thick line.",
         ),
     ):
-        backtest = queries.forecast_backtest(metric, grain, split, segment).drop_nulls("mase")
-        if backtest.is_empty():
-            st.info("This series is too short for a backtest.")
-        else:
-            charts.show(charts.accuracy_by_horizon(backtest, value="mase", title="MASE", fmt=".2f"))
-            chosen = backtest.filter(pl.col("chosen")).sort("horizon")
-            ui.table(
-                chosen,
-                name="forecast_accuracy_by_horizon",
-                columns={
-                    "horizon": ui.number_col("Periods ahead", "%d"),
-                    "method": ui.text_col("Method", "small"),
-                    "mase": ui.number_col("MASE", "%.2f"),
-                    "smape": ui.number_col("sMAPE %", "%.1f"),
-                    "mae": ui.money_col("Mean abs. error"),
-                    "coverage80": ui.pct_col("Inside 80 %"),
-                    "coverage95": ui.pct_col("Inside 95 %"),
-                    "origins": ui.number_col("Backtests", "%d"),
-                },
-            )
+        _backtest(series)
 
 
 def _choose(available: pl.DataFrame) -> tuple[str, str, str, str]:
@@ -157,15 +110,15 @@ def _headline(ahead: pl.DataFrame, grain: str) -> None:
     a, b, c, d = st.columns(4)
     a.metric(
         f"This {unit} (forecast)",
-        processing.money(current["point"]),
-        help=f"80 % interval {processing.money(current['lo80'])} – "
-        f"{processing.money(current['hi80'])}. So far: {processing.money(current['partial_actual'])}.",
+        money(current["point"]),
+        help=f"80 % interval {money(current['lo80'])} – "
+        f"{money(current['hi80'])}. So far: {money(current['partial_actual'])}.",
         border=True,
     )
     b.metric(
         f"Next {unit}",
-        processing.money(nxt["point"]),
-        help=f"80 % interval {processing.money(nxt['lo80'])} – {processing.money(nxt['hi80'])}.",
+        money(nxt["point"]),
+        help=f"80 % interval {money(nxt['lo80'])} – {money(nxt['hi80'])}.",
         border=True,
     )
     mase, naive = current["backtest_mase"], current["backtest_mase_seasonal_naive"]
@@ -183,6 +136,71 @@ def _headline(ahead: pl.DataFrame, grain: str) -> None:
         str(current["method"]).replace("_", " "),
         help="Chosen per series by its backtest.",
         border=True,
+    )
+
+
+def _forecast(history: pl.DataFrame, ahead: pl.DataFrame, metric: str) -> None:
+    show(charts.forecast(history, ahead, y_title=METRICS[metric]))
+    fallback = ahead["fallback_reason"].drop_nulls()
+    if fallback.len():
+        st.caption(f":material/info: Simple method used: {fallback[0]}.")
+
+
+def _past(series: tuple[str, str, str, str]) -> None:
+    past = queries.forecast_accuracy(*series)
+    if past.is_empty():
+        st.info(
+            "No published forecast has reached a complete period yet: this fills in as "
+            "periods close after each monthly forecast run."
+        )
+        return
+    inside = past["within80"].mean()
+    st.caption(
+        f"{past.height} forecasts scored; {pct(inside, 0)} of the actuals "
+        "fell inside the 80 % interval."
+    )
+    show(charts.past_forecasts(past))
+
+
+def _scenarios() -> None:
+    raw = queries.forecast_scenarios()
+    if raw.is_empty():
+        st.info("No quarter scenarios are published yet.")
+        return
+    scenarios = processing.scenarios(raw)
+    show(charts.scenarios(scenarios))
+    ui.table(
+        processing.scenario_table(scenarios),
+        name="forecast_scenarios",
+        columns={
+            "quarter": ui.text_col("Quarter", "small"),
+            "closed so far": ui.money_col("Closed so far"),
+            "commit": ui.money_col("Commit"),
+            "most likely": ui.money_col("Most likely"),
+            "best case": ui.money_col("Best case"),
+        },
+    )
+
+
+def _backtest(series: tuple[str, str, str, str]) -> None:
+    backtest = queries.forecast_backtest(*series).drop_nulls("mase")
+    if backtest.is_empty():
+        st.info("This series is too short for a backtest.")
+        return
+    show(charts.accuracy_by_horizon(backtest, value="mase", title="MASE", fmt=".2f"))
+    ui.table(
+        processing.chosen_method(backtest),
+        name="forecast_accuracy_by_horizon",
+        columns={
+            "horizon": ui.number_col("Periods ahead", "%d"),
+            "method": ui.text_col("Method", "small"),
+            "mase": ui.number_col("MASE", "%.2f"),
+            "smape": ui.number_col("sMAPE %", "%.1f"),
+            "mae": ui.money_col("Mean abs. error"),
+            "coverage80": ui.pct_col("Inside 80 %"),
+            "coverage95": ui.pct_col("Inside 95 %"),
+            "origins": ui.number_col("Backtests", "%d"),
+        },
     )
 
 

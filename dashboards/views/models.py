@@ -4,16 +4,16 @@ publishes them."""
 import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
-
-MODEL_NAMES = {
-    "rule_based": "Rule-based (baseline)",
-    "logistic_regression": "Logistic regression (baseline)",
-    "lightgbm": "LightGBM",
-}
+from crmlens.settings import get_settings
+from dashboards import filters, ui
+from dashboards.charts import models as charts
+from dashboards.charts.style import show
+from dashboards.processing import models as processing
+from dashboards.queries import models as queries
 
 
 def render() -> None:
+    """Draw the page for the family chosen in the sidebar, and the checks of every family."""
     filters.current()
     filters.page_heading()
     family = st.sidebar.radio(
@@ -28,9 +28,7 @@ def render() -> None:
     )
 
     with ui.section(None):
-        publishing = queries.publishing_model(family)
-        evaluations = queries.evaluations(family)
-        _headline(publishing, evaluations)
+        _headline(queries.publishing_model(family), queries.evaluations(family))
 
     left, right = st.columns(2)
     with (
@@ -42,34 +40,7 @@ def render() -> None:
             "achieves), Brier score (lower is better).",
         ),
     ):
-        evaluations = queries.evaluations(family)
-        long = processing.metrics_long(evaluations)
-        if long.is_empty():
-            gate = evaluations["gate"].drop_nulls()
-            st.info(
-                "No model has been trained for this family yet"
-                + (f" ({gate[0]})" if gate.len() else "")
-                + ": the rule-based score is published until there is enough history."
-            )
-        else:
-            charts.show(charts.metric_bars(long.with_columns(pl.col("model").replace(MODEL_NAMES))))
-            ui.table(
-                evaluations.filter(pl.col("split") == "test").with_columns(
-                    pl.col("model").replace(MODEL_NAMES)
-                ),
-                name=f"{family}_evaluation",
-                columns={
-                    "model": ui.text_col("Model"),
-                    "published": st.column_config.CheckboxColumn("Published"),
-                    "roc_auc": ui.number_col("ROC AUC", "%.3f"),
-                    "pr_auc": ui.number_col("PR AUC", "%.3f"),
-                    "lift_top_decile": ui.number_col("Lift top 10 %", "%.2f"),
-                    "brier": ui.number_col("Brier", "%.4f"),
-                    "ece": ui.number_col("Calibration error", "%.3f"),
-                    "rows": ui.number_col("Test rows", "localized"),
-                    "positive_rate": ui.pct_col("Positive rate"),
-                },
-            )
+        _baselines(family)
     with (
         right,
         ui.section(
@@ -78,35 +49,16 @@ def render() -> None:
             "diagonal means what it says (30 % predicted, 30 % happened).",
         ),
     ):
-        deciles = queries.calibration(family)
-        if deciles.is_empty():
-            st.info("No calibration figures: no model has been trained for this family yet.")
-        else:
-            charts.show(
-                charts.calibration(deciles.with_columns(pl.col("model").replace(MODEL_NAMES)))
-            )
+        _calibration(family)
 
+    settings = get_settings()
     with ui.section(
         "Score drift",
-        help="How the published scores are spread at each publication. A shift (PSI over "
-        "0.25) means the population or the model changed: worth a look before trusting trends.",
+        help=f"How the published scores are spread at each publication. A shift (PSI over "
+        f"{settings.drift_block_psi:g}) means the population or the model changed: worth a look "
+        "before trusting trends.",
     ):
-        grades, psi = processing.drift(queries.score_drift(family))
-        if grades.is_empty():
-            st.info("No scores have been published for this family yet.")
-        else:
-            last = psi.row(-1, named=True)
-            a, b = st.columns([1, 3])
-            a.metric("Publications", f"{psi.height:,}", border=True)
-            a.metric(
-                "Shift since the first (PSI)",
-                f"{last['psi']:.3f}",
-                delta=processing.psi_verdict(last["psi"]),
-                delta_color="off",
-                border=True,
-            )
-            with b:
-                charts.show(charts.drift(grades))
+        _drift(family, settings.drift_warn_psi, settings.drift_block_psi)
 
     with ui.section(
         "Drift and calibration checks over time",
@@ -124,24 +76,7 @@ def render() -> None:
         help="Every promotion decision: a newly trained challenger replaces the champion only "
         "if it beats it on the same holdout.",
     ):
-        decisions = queries.promotions(family)
-        if not decisions.is_empty() and decisions["challenger_auc"].drop_nulls().len():
-            charts.show(charts.champion_challenger(decisions))
-        ui.table(
-            decisions,
-            name=f"{family}_promotions",
-            columns={
-                "decided_at": ui.datetime_col("Decided"),
-                "promote": ui.text_col("Promoted", "small"),
-                "reason": ui.text_col("Why", "large"),
-                "challenger_version": ui.text_col("Challenger", "small"),
-                "champion_version": ui.text_col("Champion", "small"),
-                "challenger_auc": ui.number_col("Challenger AUC", "%.3f"),
-                "champion_auc": ui.number_col("Champion AUC", "%.3f"),
-                "holdout_rows": ui.text_col("Holdout rows", "small"),
-            },
-            empty="No promotion decision recorded yet.",
-        )
+        _promotions(family)
 
 
 def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
@@ -159,7 +94,7 @@ def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
             + f"; {row['rows']:,} scores as of {row['scored_at']:%Y-%m-%d}.",
             border=True,
         )
-    test = evaluations.filter(pl.col("split") == "test")
+    test = processing.on_test_set(evaluations)
     chosen = test.filter(pl.col("published"))
     rule = test.filter(pl.col("model") == "rule_based")
     if chosen.height and chosen["roc_auc"][0] is not None:
@@ -179,6 +114,62 @@ def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
         c.metric("Training", "not yet", help=gate[0] if gate.len() else None, border=True)
 
 
+def _baselines(family: str) -> None:
+    evaluations = queries.evaluations(family)
+    long = processing.metrics_long(evaluations)
+    if long.is_empty():
+        gate = evaluations["gate"].drop_nulls()
+        st.info(
+            "No model has been trained for this family yet"
+            + (f" ({gate[0]})" if gate.len() else "")
+            + ": the rule-based score is published until there is enough history."
+        )
+        return
+    show(charts.metric_bars(processing.model_names(long)))
+    ui.table(
+        processing.model_names(processing.on_test_set(evaluations)),
+        name=f"{family}_evaluation",
+        columns={
+            "model": ui.text_col("Model"),
+            "published": st.column_config.CheckboxColumn("Published"),
+            "roc_auc": ui.number_col("ROC AUC", "%.3f"),
+            "pr_auc": ui.number_col("PR AUC", "%.3f"),
+            "lift_top_decile": ui.number_col("Lift top 10 %", "%.2f"),
+            "brier": ui.number_col("Brier", "%.4f"),
+            "ece": ui.number_col("Calibration error", "%.3f"),
+            "rows": ui.number_col("Test rows", "localized"),
+            "positive_rate": ui.pct_col("Positive rate"),
+        },
+    )
+
+
+def _calibration(family: str) -> None:
+    deciles = queries.calibration(family)
+    if deciles.is_empty():
+        st.info("No calibration figures: no model has been trained for this family yet.")
+    else:
+        show(charts.calibration(processing.model_names(deciles)))
+
+
+def _drift(family: str, warn: float, block: float) -> None:
+    grades, psi = processing.drift(queries.score_drift(family))
+    if grades.is_empty():
+        st.info("No scores have been published for this family yet.")
+        return
+    last = psi.row(-1, named=True)
+    a, b = st.columns([1, 3])
+    a.metric("Publications", f"{psi.height:,}", border=True)
+    a.metric(
+        "Shift since the first (PSI)",
+        f"{last['psi']:.3f}",
+        delta=processing.psi_verdict(last["psi"], warn, block),
+        delta_color="off",
+        border=True,
+    )
+    with b:
+        show(charts.drift(grades))
+
+
 def _monitoring(checks: pl.DataFrame) -> None:
     if checks.is_empty():
         st.info(
@@ -195,7 +186,7 @@ def _monitoring(checks: pl.DataFrame) -> None:
             if series.is_empty():
                 st.info(f"No {kind} check recorded yet.")
                 continue
-            charts.show(
+            show(
                 charts.monitoring(series, processing.monitoring_limits(checks, kind), y_title=title)
             )
     ui.table(
@@ -211,6 +202,27 @@ def _monitoring(checks: pl.DataFrame) -> None:
             "model_version": ui.text_col("Version", "small"),
             "scoring_path": ui.text_col("Scored by", "small"),
         },
+    )
+
+
+def _promotions(family: str) -> None:
+    decisions = queries.promotions(family)
+    if not decisions.is_empty() and decisions["challenger_auc"].drop_nulls().len():
+        show(charts.champion_challenger(decisions))
+    ui.table(
+        decisions,
+        name=f"{family}_promotions",
+        columns={
+            "decided_at": ui.datetime_col("Decided"),
+            "promote": ui.text_col("Promoted", "small"),
+            "reason": ui.text_col("Why", "large"),
+            "challenger_version": ui.text_col("Challenger", "small"),
+            "champion_version": ui.text_col("Champion", "small"),
+            "challenger_auc": ui.number_col("Challenger AUC", "%.3f"),
+            "champion_auc": ui.number_col("Champion AUC", "%.3f"),
+            "holdout_rows": ui.text_col("Holdout rows", "small"),
+        },
+        empty="No promotion decision recorded yet.",
     )
 
 

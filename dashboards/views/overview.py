@@ -1,14 +1,21 @@
 """Overview: the headline figures of the period, each against the period before, and the
 alerts someone should act on now."""
 
-import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import filters, ui
+from dashboards.charts import overview as charts
+from dashboards.charts import pipeline as pipeline_charts
+from dashboards.charts.style import show
 from dashboards.data import MissingTable
+from dashboards.processing import overview as processing
+from dashboards.processing import pipeline as pipeline_processing
+from dashboards.queries import overview as queries
+from dashboards.queries import pipeline as pipeline_queries
 
 
 def render() -> None:
+    """Draw the page: headline figures, alerts, bookings, MRR and open pipeline."""
     f = filters.current()
     prev = f.previous()
     ui.page_header(
@@ -31,48 +38,12 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left, ui.section("Bookings by month", help="Value of the deals won, by month of closing."):
-        monthly = queries.monthly_bookings(f.params())
-        if monthly.is_empty():
-            st.info("No deal closed in this period.")
-        else:
-            rated = monthly.with_columns(win_rate=pl.col("won") / pl.col("closed"))
-            charts.show(
-                charts.time_bars(
-                    rated,
-                    "month",
-                    "bookings",
-                    y_title="Bookings",
-                    tooltip=[
-                        charts.tip("month", "month", "%b %Y", "T"),
-                        charts.tip("bookings", "bookings", ",.0f"),
-                        charts.tip("won", "deals won"),
-                        charts.tip("closed", "deals closed"),
-                        charts.tip("win_rate", "win rate", ".0%"),
-                    ],
-                )
-            )
+        _bookings(f.params())
     with right, ui.section("MRR", help="Monthly recurring revenue at each month's end."):
-        mrr = queries.monthly_mrr(f.params())
-        if mrr.is_empty():
-            st.info("No recurring revenue in this period.")
-        else:
-            charts.show(charts.line(mrr, "month", "mrr", y_title="MRR"))
+        _mrr(f.params())
 
     with ui.section("Open pipeline by stage", help="Deals open now, at their current amounts."):
-        stages = processing.stage_frame(queries.open_by_stage(f.params()))
-        if stages.is_empty():
-            st.info("No open deal for these filters.")
-        else:
-            charts.show(
-                charts.hbar(
-                    stages,
-                    "stage",
-                    "amount",
-                    value_title="Open pipeline",
-                    sort=stages["stage"].to_list(),
-                    tooltip=["stage", "deals", charts.tip("amount", "value", ",.0f")],
-                )
-            )
+        _open_pipeline(f.params())
 
 
 def _alerts(f: filters.Filters) -> None:
@@ -95,22 +66,7 @@ def _alerts(f: filters.Filters) -> None:
     st.caption(processing.alert_summary(found))
     counts, listed = st.columns([1, 3])
     with counts:
-        charts.show(
-            charts.hbar(
-                processing.alert_counts(found),
-                "kind_label",
-                "alerts",
-                value_title="Open alerts",
-                color="severity",
-                scale=charts.severity_scale(),
-                fmt=charts.COUNT,
-                tooltip=[
-                    charts.tip("kind_label", "alert", kind="N"),
-                    charts.tip("severity", "severity", kind="N"),
-                    charts.tip("alerts", "alerts", ","),
-                ],
-            )
-        )
+        show(charts.alerts_by_kind(processing.alert_counts(found)))
     with listed:
         ui.table(
             processing.alert_labels(found),
@@ -124,6 +80,30 @@ def _alerts(f: filters.Filters) -> None:
                 "detail": ui.text_col("Detail", "large"),
             },
         )
+
+
+def _bookings(params: dict) -> None:
+    monthly = queries.monthly_bookings(params)
+    if monthly.is_empty():
+        st.info("No deal closed in this period.")
+    else:
+        show(charts.bookings_by_month(processing.with_win_rate(monthly)))
+
+
+def _mrr(params: dict) -> None:
+    mrr = queries.monthly_mrr(params)
+    if mrr.is_empty():
+        st.info("No recurring revenue in this period.")
+    else:
+        show(charts.mrr(mrr))
+
+
+def _open_pipeline(params: dict) -> None:
+    stages = pipeline_processing.stage_frame(pipeline_queries.open_by_stage(params))
+    if stages.is_empty():
+        st.info("No open deal for these filters.")
+    else:
+        show(pipeline_charts.open_by_stage(stages))
 
 
 render()

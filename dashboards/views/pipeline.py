@@ -1,11 +1,18 @@
 """Pipeline: what is open, how deals move through the stages, and which ones are at risk."""
 
+import polars as pl
 import streamlit as st
 
-from dashboards import charts, filters, processing, queries, ui
+from dashboards import filters, ui
+from dashboards.charts import pipeline as charts
+from dashboards.charts.style import show
+from dashboards.processing import pipeline as processing
+from dashboards.processing.formatting import money
+from dashboards.queries import pipeline as queries
 
 
 def render() -> None:
+    """Draw the page: open pipeline, funnel, velocity, cycle length, aging, deals at risk."""
     f = filters.current()
     filters.page_heading()
     flags = st.sidebar.multiselect(
@@ -26,25 +33,7 @@ def render() -> None:
 
     left, right = st.columns(2)
     with left, ui.section("Open pipeline by stage", help="Deals open now, current amounts."):
-        stages = processing.stage_frame(queries.open_by_stage(params))
-        if stages.is_empty():
-            st.info("No open deal for these filters.")
-        else:
-            charts.show(
-                charts.hbar(
-                    stages,
-                    "stage",
-                    "amount",
-                    value_title="Open pipeline",
-                    sort=stages["stage"].to_list(),
-                    tooltip=[
-                        "stage",
-                        "deals",
-                        charts.tip("amount", "value", ",.0f"),
-                        charts.tip("avg_age_days", "average age (days)", ".0f"),
-                    ],
-                )
-            )
+        _open_pipeline(params)
     with (
         right,
         ui.section(
@@ -53,11 +42,7 @@ def render() -> None:
             "in it or moved past it), and the share of the previous stage that got there.",
         ),
     ):
-        funnel = processing.funnel(queries.stage_funnel(params))
-        if funnel.is_empty() or funnel["deals"].max() == 0:
-            st.info("No deal was created in this period.")
-        else:
-            charts.show(charts.funnel(funnel))
+        funnel = _funnel(params)
 
     left, right = st.columns(2)
     with (
@@ -68,101 +53,98 @@ def render() -> None:
             "that have left it.",
         ),
     ):
-        velocity = (
-            funnel.filter(funnel["avg_days_in_stage"].is_not_null()) if funnel.height else funnel
-        )
-        if velocity.is_empty():
-            st.info("No deal has left a stage yet in this period.")
-        else:
-            charts.show(
-                charts.hbar(
-                    velocity,
-                    "stage",
-                    "avg_days_in_stage",
-                    value_title="Average days in stage",
-                    fmt=".0f",
-                    sort=velocity["stage"].to_list(),
-                    tooltip=["stage", charts.tip("avg_days_in_stage", "days", ".1f")],
-                )
-            )
+        _velocity(funnel)
     with (
         right,
         ui.section(
             "Cycle length of won deals", help="Days from creation to winning, by month of closing."
         ),
     ):
-        cycle = queries.cycle_by_month(params)
-        if cycle.is_empty():
-            st.info("No deal was won in this period.")
-        else:
-            charts.show(
-                charts.line(
-                    cycle,
-                    "month",
-                    "median_cycle_days",
-                    y_title="Median days to win",
-                    fmt=".0f",
-                    tooltip=[
-                        charts.tip("month", "month", None, "T"),
-                        "won",
-                        charts.tip("median_cycle_days", "median days", ".0f"),
-                        charts.tip("avg_cycle_days", "average days", ".0f"),
-                    ],
-                )
-            )
+        _cycle(params)
 
     with ui.section("Aging of open deals", help="Open deals by how long they have been open."):
-        aging = processing.stage_frame(queries.open_deals_aging(params))
-        if aging.is_empty():
-            st.info("No open deal for these filters.")
-        else:
-            charts.show(charts.aging(aging, list(processing.AGE_BUCKETS)))
+        _aging(params)
 
     with ui.section(
         "Deals at risk",
         help="Open deals with at least one warning sign, largest first, with the deal "
         "model's win probability, the reasons behind it and the next step to take.",
     ):
-        risky = processing.stage_labels(processing.at_risk(queries.deals_at_risk(params), flags))
-        if not risky.is_empty():
-            summary = processing.risk_summary(risky)
-            a, b = st.columns([1, 2])
-            a.metric("Deals at risk", f"{risky.height:,}", border=True)
-            a.metric("Value at risk", processing.money(risky["amount"].sum()), border=True)
-            with b:
-                charts.show(
-                    charts.hbar(
-                        summary,
-                        "risk",
-                        "amount",
-                        value_title="Value of the deals with the flag",
-                        bar_color=charts.RISK,
-                        tooltip=["risk", "deals", charts.tip("amount", "value", ",.0f")],
-                        height=160,
-                    )
-                )
-        ui.table(
-            risky,
-            name="deals_at_risk",
-            columns={
-                "deal": ui.text_col("Deal"),
-                "amount": ui.money_col("Amount"),
-                "score": ui.score_col("Win chance", "The deal model's win probability, 0-100."),
-                "risks": ui.list_col("Risk flags"),
-                "why": ui.text_col("Why", "large"),
-                "next_action": ui.text_col("Next step", "medium"),
-                "stage": ui.text_col("Stage", "small"),
-                "owner": ui.text_col("Owner", "small"),
-                "account": ui.text_col("Account"),
-                "grade": ui.text_col("Grade", "small"),
-                "expected_close_date": ui.date_col("Expected close"),
-                "age_days": ui.number_col("Days open", "%.0f"),
-                "days_since_last_activity": ui.number_col("Days since activity", "%.0f"),
-                "opportunity_id": ui.text_col("Deal id", "small"),
-            },
-            limit=300,
-            empty="No open deal shows a risk flag for these filters.",
-        )
+        _at_risk(params, flags)
+
+
+def _open_pipeline(params: dict) -> None:
+    stages = processing.stage_frame(queries.open_by_stage(params))
+    if stages.is_empty():
+        st.info("No open deal for these filters.")
+    else:
+        show(charts.open_by_stage(stages, with_age=True))
+
+
+def _funnel(params: dict) -> pl.DataFrame:
+    """Draw the funnel; return its rows, which the velocity section reuses."""
+    funnel = processing.funnel(queries.stage_funnel(params))
+    if funnel.is_empty() or funnel["deals"].max() == 0:
+        st.info("No deal was created in this period.")
+    else:
+        show(charts.funnel(funnel))
+    return funnel
+
+
+def _velocity(funnel: pl.DataFrame) -> None:
+    velocity = processing.velocity(funnel)
+    if velocity.is_empty():
+        st.info("No deal has left a stage yet in this period.")
+    else:
+        show(charts.velocity(velocity))
+
+
+def _cycle(params: dict) -> None:
+    cycle = queries.cycle_by_month(params)
+    if cycle.is_empty():
+        st.info("No deal was won in this period.")
+    else:
+        show(charts.cycle(cycle))
+
+
+def _aging(params: dict) -> None:
+    aging = processing.stage_frame(queries.open_deals_aging(params))
+    if aging.is_empty():
+        st.info("No open deal for these filters.")
+    else:
+        show(charts.aging(aging, list(processing.AGE_BUCKETS)))
+
+
+def _at_risk(params: dict, flags: list[str]) -> None:
+    risky = processing.stage_labels(processing.at_risk(queries.deals_at_risk(params), flags))
+    if not risky.is_empty():
+        a, b = st.columns([1, 2])
+        a.metric("Deals at risk", f"{risky.height:,}", border=True)
+        a.metric("Value at risk", money(risky["amount"].sum()), border=True)
+        with b:
+            show(charts.value_at_risk(processing.risk_summary(risky)))
+    ui.table(
+        risky,
+        name="deals_at_risk",
+        columns={
+            "deal": ui.text_col("Deal"),
+            "amount": ui.money_col("Amount"),
+            "score": ui.score_col("Win chance", "The deal model's win probability, 0-100."),
+            "risks": ui.list_col("Risk flags"),
+            "why": ui.text_col("Why", "large"),
+            "next_action": ui.text_col("Next step", "medium"),
+            "stage": ui.text_col("Stage", "small"),
+            "owner": ui.text_col("Owner", "small"),
+            "account": ui.text_col("Account"),
+            "grade": ui.text_col("Grade", "small"),
+            "expected_close_date": ui.date_col("Expected close"),
+            "age_days": ui.number_col("Days open", "%.0f"),
+            "days_since_last_activity": ui.number_col("Days since activity", "%.0f"),
+            "opportunity_id": ui.text_col("Deal id", "small"),
+        },
+        limit=300,
+        empty="No open deal shows a risk flag for these filters.",
+    )
 
 
 render()

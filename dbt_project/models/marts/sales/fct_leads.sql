@@ -128,6 +128,8 @@ final as (
         leads.lead_id,
         leads.contact_id,
         leads.account_id,
+        leads.company,
+        leads.email,
         users.user_id as owner_user_id,
         leads.source,
         first_campaigns.campaign_id,

@@ -1,0 +1,36 @@
+"""What the shared sidebar needs from the data: the data's today and the users."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from dashboards.data import DataUnavailable, query_file
+
+
+def data_today() -> date:
+    """The data's "today" (the marts' as-of date).
+
+    The marts define it once (``intermediate.int_sales_as_of``), and no mart carries it
+    whatever the data: the filters' default period must end on the same day.
+
+    Returns:
+        The as-of date; the wall clock's date when there is no data yet.
+    """
+    try:
+        frame = query_file("data_today")
+    except DataUnavailable:
+        return date.today()
+    value = frame["d"][0] if frame.height else None
+    return value or date.today()
+
+
+def users() -> pl.DataFrame:
+    """Users that can own things, for the owner and team filters.
+
+    Returns:
+        One row per user: ``user_id``, ``label`` (the name, else the id), ``team_name``,
+        ``role``, ordered by label.
+    """
+    return query_file("users")

@@ -1,0 +1,26 @@
+-- Open deals by stage and age bucket (days open): how many and their value.
+with opps as (
+    select
+        o.*,
+        a.tier
+    from marts.fct_opportunities as o
+    left join marts.dim_accounts as a on o.account_id = a.account_id
+    where
+        (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
+        and (not $by_segment or list_contains($segments::varchar[], a.tier))
+)
+
+select
+    stage,
+    case
+        when cycle_days <= 30 then '0-30 days'
+        when cycle_days <= 60 then '31-60 days'
+        when cycle_days <= 90 then '61-90 days'
+        when cycle_days <= 180 then '91-180 days'
+        else 'over 180 days'
+    end as age_bucket,
+    count(*) as deals,
+    coalesce(sum(amount), 0)::double as amount
+from opps
+where is_open
+group by all
