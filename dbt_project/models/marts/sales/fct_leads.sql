@@ -78,7 +78,9 @@ ranked_memberships as (
     select
         lead_id,
         campaign_id,
-        row_number() over (partition by lead_id order by enrolled_at nulls last, campaign_id) as membership_rank
+        row_number()
+            over (partition by lead_id order by enrolled_at nulls last, campaign_id)
+            as membership_rank
     from memberships
 
 ),
@@ -112,8 +114,8 @@ funnel_flags as (
         conversions.days_to_convert,
         conversions.is_converted or leads.status in ('qualified', 'converted') as is_sql,
         conversions.is_converted
-            or leads.status in ('qualified', 'converted', 'working', 'nurturing')
-            or lead_touches.high_intent_events_before_conversion > 0 as is_mql
+        or leads.status in ('qualified', 'converted', 'working', 'nurturing')
+        or lead_touches.high_intent_events_before_conversion > 0 as is_mql
     from conversions
     inner join leads
         on conversions.lead_id = leads.lead_id
@@ -141,7 +143,8 @@ final as (
         lead_touches.first_touch_channel,
         lead_touches.last_touch_channel,
         lead_touches.first_response_at,
-        {{ days_between('leads.created_at', 'lead_touches.first_response_at') }} * 24 as hours_to_first_response,
+        {{ days_between('leads.created_at', 'lead_touches.first_response_at') }}
+        * 24 as hours_to_first_response,
         lead_touches.activities_before_conversion,
         lead_touches.events_before_conversion,
         lead_touches.high_intent_events_before_conversion,
@@ -154,16 +157,16 @@ final as (
         funnel_flags.days_to_convert,
         {%- for days in var('lead_conversion_days') %}
         -- Null while the window is still open: not converted yet is not "not converted".
-        case
-            when leads.converted_at is not null then funnel_flags.days_to_convert <= {{ days }}
-            when funnel_flags.is_converted then null
-            when {{ dbt.dateadd('day', days, 'leads.created_at') }} <= as_of.as_of_at then false
-        end as converted_within_{{ days }}d,
+            case
+                when leads.converted_at is not null then funnel_flags.days_to_convert <= {{ days }}
+                when funnel_flags.is_converted then null
+                when {{ dbt.dateadd('day', days, 'leads.created_at') }} <= as_of.as_of_at then false
+            end as converted_within_{{ days }}d,
         {%- endfor %}
         funnel_flags.is_converted and coalesce(opportunities.stage = 'closed_won', false) as is_won,
         leads.disqualified_at,
         leads.disqualified_reason
-        {{ custom_attributes(ref('stg_crm__leads'), documented_columns, prefix='leads.') }}
+        {{ custom_attributes(ref('stg_crm__leads'), documented_columns, prefix='leads.') }}  -- noqa: LT02, LT05
     from leads
     cross join as_of
     inner join funnel_flags
