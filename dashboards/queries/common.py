@@ -12,8 +12,8 @@ from dashboards.data import DataUnavailable, query_file
 def data_today() -> date:
     """The data's "today" (the marts' as-of date).
 
-    The marts define it once (``intermediate.int_sales_as_of``), and no mart carries it
-    whatever the data: the filters' default period must end on the same day.
+    The marts define it once (``marts.dim_data_today``): the filters' default period ends
+    on the day the marts measure ages at.
 
     Returns:
         The as-of date; the wall clock's date when there is no data yet.

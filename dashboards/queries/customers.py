@@ -1,8 +1,4 @@
-"""The Customers page's queries: churn risk, renewals and MRR movements.
-
-Renewals read ``staging.stg_crm__subscriptions``: no mart holds subscriptions (plan,
-seats, renewal date, status) yet.
-"""
+"""The Customers page's queries: churn risk, renewals and MRR movements."""
 
 from __future__ import annotations
 

@@ -4,8 +4,8 @@ with renewals as (
     select
         account_id,
         min(renewal_date) as next_renewal
-    from staging.stg_crm__subscriptions
-    where status in ('active', 'past_due') and renewal_date >= $as_of
+    from marts.fct_subscriptions
+    where is_live and renewal_date >= $as_of
     group by account_id
 )
 

@@ -1,2 +1,2 @@
 -- One row: the data's "today" (d), the day the marts measure ages and open durations at.
-select max(as_of_date) as d from intermediate.int_sales_as_of
+select max(as_of_date) as d from marts.dim_data_today

@@ -14,12 +14,12 @@ select
     s.band,
     s.reasons,
     s.next_action
-from staging.stg_crm__subscriptions as sub
+from marts.fct_subscriptions as sub
 inner join marts.dim_accounts as a on sub.account_id = a.account_id
 left join marts.dim_users as u on a.owner_user_id = u.user_id
 left join publish.churn_scores as s on sub.account_id = s.account_id
 where
-    sub.status in ('active', 'past_due')
+    sub.is_live
     and sub.renewal_date >= $as_of and sub.renewal_date < $as_of + to_days($days)
     and (not $by_owner or list_contains($owners::varchar[], a.owner_user_id))
     and (not $by_segment or list_contains($segments::varchar[], a.tier))
