@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from crmlens import sql as queries
+
 SCHEMAS = ("raw", "quarantine", "features", "ml", "publish", "ops")
 
 _DUCK_TYPES: dict[type[pl.DataType], str] = {
@@ -56,22 +58,35 @@ def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse's own schemas (dbt creates its own) if absent."""
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
 
 
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """The first row of a query. Fetches everything: in DuckDB 2 a half-read result
-    blocks the connection for the next statement."""
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None
+) -> tuple | None:
+    """The first row of a query.
+
+    Fetches everything: in DuckDB 2 a half-read result blocks the connection for
+    the next statement.
+
+    Args:
+        con: the connection.
+        sql: the query.
+        params: positional (``?``) or named (``$name``) parameters.
+
+    Returns:
+        The first row, or ``None`` if there is none.
+    """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a view counts)."""
     row = fetch_one(
-        con,
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
+        con, queries.load("crmlens", "table_exists"), {"schema": schema, "table_name": table}
     )
     return bool(row and row[0])
 
@@ -79,14 +94,13 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
     """Column name -> DuckDB type name, in table order; empty if the table is absent."""
     rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
+        queries.load("crmlens", "table_columns"), {"schema": schema, "table_name": table}
     ).fetchall()
     return dict(rows)
 
 
 def quote_ident(name: str) -> str:
+    """A SQL identifier, quoted (for names that come from data, not code)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -115,9 +129,8 @@ def replace_table(
 
 
 def table_comment(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
+    """The comment on ``schema.table``, or ``None``."""
     row = fetch_one(
-        con,
-        "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
+        con, queries.load("crmlens", "table_comment"), {"schema": schema, "table_name": table}
     )
     return row[0] if row else None

@@ -31,16 +31,17 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from crmlens import sql as queries
 from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
-from crmlens.sources.spec import ReadBatch, SourceSpec, SpecError, check_columns
-from crmlens.warehouse import duck_type, fetch_one, quote_ident
-
-WATERMARKS_DDL = """
-create table if not exists ops.watermarks (
-    source varchar, table_name varchar, column_name varchar, value timestamp,
-    updated_at timestamp, primary key (source, table_name)
+from crmlens.sources.spec import (
+    ReadBatch,
+    SourceSpec,
+    SpecError,
+    check_columns,
+    load_spec,
+    read_table,
 )
-"""
+from crmlens.warehouse import duck_type, fetch_one, quote_ident
 
 _PG_TYPES = {
     "VARCHAR": "text",
@@ -89,15 +90,8 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
             f"{spec.where(table)}: a postgres spec needs `dsn` (e.g. ${{CRMLENS_SOURCE_POSTGRES_DSN}})"
         )
     source = spec.tables[table]
-    con.execute(WATERMARKS_DDL)
-    since = None
-    if source.watermark:
-        row = fetch_one(
-            con,
-            "select value from ops.watermarks where source = ? and table_name = ?",
-            [spec.name, table],
-        )
-        since = row[0] if row else None
+    con.execute(queries.load("crmlens.sources", "watermarks_table"))
+    since = _stored_watermark(con, spec.name, table) if source.watermark else None
     query = sql.SQL("select * from ({}) as q").format(sql.SQL(source.select))
     params: list[object] = []
     if source.watermark and since is not None:
@@ -142,16 +136,36 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
         )[0]
         if newest is not None and (since is None or newest > since):
             con.execute(
-                "insert or replace into ops.watermarks values (?, ?, ?, ?, ?)",
-                [spec.name, table, source.watermark, newest, datetime.now()],
+                queries.load("crmlens.sources", "watermark_store"),
+                {
+                    "source": spec.name,
+                    "table_name": table,
+                    "column_name": source.watermark,
+                    "value": newest,
+                    "updated_at": datetime.now(),
+                },
             )
     return ReadBatch(relation=con.sql(f"select * from {view}"), files=[], views=[view])
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
-    con.execute(WATERMARKS_DDL)
+    """The newest change of a source table that a committed load has read.
+
+    Args:
+        con: a connection to the warehouse.
+        source: the spec's name.
+        table: the canonical table.
+
+    Returns:
+        The watermark, or ``None`` before the first load.
+    """
+    con.execute(queries.load("crmlens.sources", "watermarks_table"))
+    return _stored_watermark(con, source, table)
+
+
+def _stored_watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
     row = fetch_one(
-        con, "select value from ops.watermarks where source = ? and table_name = ?", [source, table]
+        con, queries.load("crmlens.sources", "watermark"), {"source": source, "table_name": table}
     )
     return row[0] if row else None
 
@@ -162,10 +176,16 @@ def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dateti
 def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[str, int]:
     """Load the synthetic CRM's objects (not events) into ``schema`` of a PostgreSQL database.
 
-    Replaces the schema's tables. Returns rows loaded per table.
-    """
-    from crmlens.sources.spec import load_spec, read_table
+    Replaces the schema's tables.
 
+    Args:
+        data_dir: the synthetic CRM's folder (with ``source_spec.yml``).
+        dsn: the PostgreSQL database.
+        schema: the schema the tables are written to.
+
+    Returns:
+        Rows loaded per table.
+    """
     spec = load_spec(Path(data_dir) / "source_spec.yml")
     counts: dict[str, int] = {}
     duck = duckdb.connect()
