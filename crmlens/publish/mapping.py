@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crmlens.publish.contract import SCORE_TABLES, ScoreTable
-from crmlens.publish.postgres import Destination
+from crmlens.publish.postgres_writes import Destination
 
 
 class MappedTable(BaseModel):

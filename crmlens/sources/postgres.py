@@ -43,9 +43,11 @@ from crmlens.sources.spec import (
 )
 from crmlens.warehouse import duck_type, fetch_one, quote_ident
 
-_PG_TYPES = {
+# DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
+PG_TYPES = {
     "VARCHAR": "text",
     "DOUBLE": "double precision",
+    "FLOAT": "double precision",
     "BIGINT": "bigint",
     "INTEGER": "integer",
     "BOOLEAN": "boolean",
@@ -226,7 +228,7 @@ def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[
                 sql.SQL("create table {} ({}, primary key ({}))").format(
                     ident,
                     sql.SQL(", ").join(
-                        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_PG_TYPES[t]))
+                        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[t]))
                         for c, t in types.items()
                     ),
                     sql.SQL(", ").join(sql.Identifier(k) for k in contract.key),
