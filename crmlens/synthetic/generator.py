@@ -16,6 +16,7 @@ import polars as pl
 
 from crmlens.contracts import CONTRACTS
 from crmlens.synthetic import (
+    campaigns,
     customers,
     deals,
     dirty,
@@ -157,10 +158,10 @@ def _simulate(world: World, report: Progress) -> None:
         ("users", lambda: org.build_users(world)),
         ("accounts", lambda: org.build_companies(world, _base_accounts(world.scale))),
         ("contacts", lambda: org.build_people(world)),
-        ("campaigns", lambda: funnel.build_campaigns(world)),
+        ("campaigns", lambda: campaigns.build_campaigns(world)),
         ("leads", lambda: funnel.build_leads(world)),
         ("opportunities", lambda: deals.build_deals(world)),
-        ("email", lambda: funnel.build_email_campaigns(world)),
+        ("email", lambda: campaigns.build_email_campaigns(world)),
         ("health", lambda: customers.build_health(world)),
         ("subscriptions", lambda: customers.build_subscriptions(world)),
     ]
