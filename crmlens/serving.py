@@ -72,16 +72,6 @@ def _forget_old_versions(target: Path) -> None:
                 link.unlink()
 
 
-def snapshot_info(settings: Settings) -> SnapshotInfo | None:
-    target = Path(settings.serving_path)
-    if not target.exists():
-        return None
-    meta = {}
-    if info_path(target).exists():
-        meta = json.loads(info_path(target).read_text())
-    return SnapshotInfo(target, meta.get("run_id"), meta.get("published_at"), target.stat().st_size)
-
-
 def _pinned(path: Path) -> tuple[Path, int]:
     """A hard link to the file now behind ``path``, named after its inode.
 

@@ -154,8 +154,3 @@ def sample_times(
     else:
         frac = rng.random(n)
     return np.sort(days + frac)
-
-
-def add_months(t: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Approximate calendar months as 30.4375 days (billing cycles, terms)."""
-    return t + months * 30.4375
