@@ -84,7 +84,16 @@ RULES: tuple[Rule, ...] = (
 
 
 def alert_id(kind: str, entity_id: str | None, day: str) -> str:
-    """The id of an alert: the same kind, entity and day give the same id."""
+    """The id of an alert: the same kind, entity and day give the same id.
+
+    Args:
+        kind: the rule or pipeline alert kind.
+        entity_id: the entity it is about.
+        day: the day it was raised (YYYY-MM-DD).
+
+    Returns:
+        16 hex digits.
+    """
     return hashlib.sha1(f"{kind}|{entity_id}|{day}".encode()).hexdigest()[:16]
 
 
@@ -196,6 +205,18 @@ def raise_alert(
 
     The alert is dated by the wall clock (``now``), and what is pending is delivered
     to ``url`` at once.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        kind: the alert kind (``pipeline_failure``, ``scores_blocked``...).
+        entity_type: what the alert is about (``step``, ``score_table``...).
+        entity_id: which one.
+        title: one line for a person.
+        detail: what happened.
+        run_id: the run that raised it.
+        url: the webhook, if any.
+        now: the wall clock.
+        severity: ``high`` unless said otherwise.
     """
     frame = pl.DataFrame(
         [[kind, severity, entity_type, entity_id, None, title, detail]],

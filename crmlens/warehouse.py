@@ -39,7 +39,15 @@ def duck_type(dtype: pl.DataType) -> str:
 
 
 def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB connection in UTC. The caller closes it (or uses :func:`session`)."""
+    """Open a DuckDB connection in UTC.
+
+    Args:
+        path: the database file (its folder is created), or ``:memory:``.
+        read_only: open read-only (many readers, no writer).
+
+    Returns:
+        The connection; the caller closes it (or uses :func:`session`).
+    """
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
@@ -49,7 +57,15 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
 
 @contextlib.contextmanager
 def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that is closed on exit, so the file lock is released promptly."""
+    """A connection that is closed on exit, so the file lock is released promptly.
+
+    Args:
+        path: the database file.
+        read_only: open read-only.
+
+    Yields:
+        The connection.
+    """
     con = connect(path, read_only=read_only)
     try:
         yield con
@@ -84,7 +100,16 @@ def fetch_one(
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether ``schema.table`` exists (a view counts)."""
+    """Whether ``schema.table`` exists (a view counts).
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table or view.
+
+    Returns:
+        True if it exists.
+    """
     row = fetch_one(
         con, queries.load("crmlens", "table_exists"), {"schema": schema, "table_name": table}
     )
@@ -92,7 +117,16 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> boo
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type name, in table order; empty if the table is absent."""
+    """The columns of ``schema.table`` and their types.
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table or view.
+
+    Returns:
+        Column name -> DuckDB type name, in table order; empty if the table is absent.
+    """
     rows = con.execute(
         queries.load("crmlens", "table_columns"), {"schema": schema, "table_name": table}
     ).fetchall()
@@ -111,7 +145,15 @@ def replace_table(
     frame: pl.DataFrame,
     comment: str | None = None,
 ) -> None:
-    """Replace a table with a frame's rows in one transaction: readers see the old or the new."""
+    """Replace a table with a frame's rows in one transaction: readers see the old or the new.
+
+    Args:
+        con: a read-write connection.
+        schema: the schema (created if absent).
+        table: the table.
+        frame: its new rows.
+        comment: the table's comment, if any.
+    """
     con.execute(f"create schema if not exists {schema}")
     con.register("_replacement", frame)
     con.execute("begin transaction")
@@ -129,7 +171,16 @@ def replace_table(
 
 
 def table_comment(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
-    """The comment on ``schema.table``, or ``None``."""
+    """The comment on ``schema.table``.
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table.
+
+    Returns:
+        The comment, or ``None``.
+    """
     row = fetch_one(
         con, queries.load("crmlens", "table_comment"), {"schema": schema, "table_name": table}
     )

@@ -28,7 +28,15 @@ DEFAULT_FUTURE_TOLERANCE = timedelta(hours=Settings.model_fields["future_toleran
 def validation_clock(
     now: datetime | None = None, tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
 ) -> Iterator[None]:
-    """Pin the 'now' (naive UTC) and the clock-skew tolerance used by future checks."""
+    """Pin the 'now' (naive UTC) and the clock-skew tolerance used by future checks.
+
+    Args:
+        now: the moment that counts as now; the wall clock when absent.
+        tolerance: how far past ``now`` a timestamp may lie.
+
+    Yields:
+        Nothing; the clock holds inside the ``with`` block.
+    """
     now = now or datetime.now(UTC).replace(tzinfo=None)
     token = _clock.set((now, tolerance))
     try:
@@ -62,6 +70,15 @@ if "not_in_future" not in pa.Check.REGISTERED_CUSTOM_CHECKS:
 
 
 def ends_after(data: pa.PolarsData, start: str, end: str) -> pl.LazyFrame:
-    """Dataframe check: ``end`` is not before ``start`` (either may be null)."""
+    """Dataframe check: ``end`` is not before ``start`` (either may be null).
+
+    Args:
+        data: what pandera hands a dataframe check.
+        start: the column of the start.
+        end: the column of the end.
+
+    Returns:
+        One boolean per row: whether it passes.
+    """
     s, e = pl.col(start), pl.col(end)
     return data.lazyframe.select((s.is_null() | e.is_null() | (e >= s)).alias("ok"))

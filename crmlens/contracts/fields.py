@@ -9,7 +9,15 @@ from crmlens.contracts.vocabulary import EMAIL_PATTERN
 
 
 def Ts(description: str, *, nullable: bool = True) -> object:
-    """A timestamp field (naive, UTC) that must not lie in the future."""
+    """A timestamp field (naive, UTC) that must not lie in the future.
+
+    Args:
+        description: a sentence for the documentation.
+        nullable: whether it may be empty.
+
+    Returns:
+        The pandera field.
+    """
     return pa.Field(nullable=nullable, not_in_future=(), description=description)
 
 
@@ -24,7 +32,16 @@ def Money(description: str) -> object:
 
 
 def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) -> object:
-    """A field that takes one of ``values`` (canonical labels, see :mod:`.vocabulary`)."""
+    """A field that takes one of ``values`` (canonical labels, see :mod:`.vocabulary`).
+
+    Args:
+        values: the allowed values.
+        description: a sentence for the documentation.
+        nullable: whether it may be empty.
+
+    Returns:
+        The pandera field.
+    """
     return pa.Field(nullable=nullable, isin=list(values), description=description)
 
 

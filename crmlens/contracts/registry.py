@@ -48,12 +48,14 @@ class TableContract:
 
     @property
     def required(self) -> tuple[str, ...]:
+        """The columns that may not be empty, in contract order."""
         return tuple(
             name for name, col in self.schema.to_schema().columns.items() if not col.nullable
         )
 
     @property
     def descriptions(self) -> dict[str, str]:
+        """Canonical column -> its sentence, in contract order."""
         return {
             name: col.description or "" for name, col in self.schema.to_schema().columns.items()
         }

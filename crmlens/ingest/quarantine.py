@@ -119,7 +119,13 @@ def reject_rows(rejects: list[Reject]) -> pl.DataFrame:
 
 
 def delete_days(con: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> None:
-    """Delete what earlier loads of these days quarantined."""
+    """Delete what earlier loads of these days quarantined.
+
+    Args:
+        con: the connection of the load's transaction.
+        table: the canonical table.
+        days: the days being reloaded.
+    """
     con.execute(f"delete from quarantine.{table} where _partition in (select unnest(?))", [days])
 
 

@@ -53,7 +53,13 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:
-    """Add to ``raw.<table>`` the custom columns (name -> DuckDB type) it lacks."""
+    """Add to ``raw.<table>`` the custom columns it lacks.
+
+    Args:
+        con: the connection of the load's transaction.
+        table: the canonical table.
+        custom: custom column -> DuckDB type.
+    """
     existing = table_columns(con, "raw", table)
     for column, dtype in custom.items():
         if column not in existing:
@@ -61,7 +67,13 @@ def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[
 
 
 def mark_live_fields(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
-    """Record on the raw column that its value is live (feature builders skip it)."""
+    """Record on each raw column that its value is live (feature builders skip it).
+
+    Args:
+        con: a read-write connection to the warehouse.
+        table: the canonical table.
+        columns: the live custom columns (absent ones are ignored).
+    """
     present = table_columns(con, "raw", table)
     for column in columns:
         if column in present:

@@ -28,7 +28,13 @@ class Upserted:
 
 
 def delete_days(con: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> None:
-    """Delete the raw rows of these days (a day is reloaded whole)."""
+    """Delete the raw rows of these days (a day is reloaded whole).
+
+    Args:
+        con: the connection of the load's transaction.
+        table: the canonical table.
+        days: the days being reloaded.
+    """
     con.execute(f"delete from raw.{table} where _partition in (select unnest(?))", [days])
 
 

@@ -16,7 +16,15 @@ from crmlens.sources.spec import LINEAGE_COLUMNS
 
 
 def keep_mask(frame: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with a boolean ``_keep`` column: false for the rows named in ``bad``."""
+    """Mark the rows that may go to raw.
+
+    Args:
+        frame: the typed batch, with ``_rid``.
+        bad: the failures so far (see :mod:`.failures`).
+
+    Returns:
+        ``frame`` with a boolean ``_keep`` column: false for the rows named in ``bad``.
+    """
     keep = np.ones(frame.height, dtype=bool)
     if not bad.is_empty():
         keep[bad["_rid"].to_numpy()] = False

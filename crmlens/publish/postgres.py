@@ -82,7 +82,15 @@ class SyncResult:
 
 
 def contract_destination(table: ScoreTable, schema: str) -> Destination:
-    """The contract table itself, in ``schema``, with the contract's column names."""
+    """The contract table itself, with the contract's column names.
+
+    Args:
+        table: the score table.
+        schema: the PostgreSQL schema it goes to.
+
+    Returns:
+        The destination.
+    """
     return Destination(
         name=table.name,
         schema=schema,

@@ -74,7 +74,14 @@ def ensure_target(
 def copy_rows(
     pg: psycopg.Connection, target: sql.Composed, columns: list[str], rows_file: Path
 ) -> None:
-    """COPY a headerless CSV file into ``target``'s ``columns``."""
+    """COPY a headerless CSV file into ``target``.
+
+    Args:
+        pg: the connection of the publish's transaction.
+        target: the table.
+        columns: its columns, in the file's order.
+        rows_file: the CSV file.
+    """
     statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
         target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
     )

@@ -108,6 +108,15 @@ def plan_chunks(
 
     A day asked for that has no file is still replaced (by nothing: the source no
     longer has it), in the first chunk.
+
+    Args:
+        spec: a files spec.
+        table: a canonical table it provides.
+        days: the days to (re)load; ``None``: every day with a file.
+        chunk_rows: about how many rows a chunk holds.
+
+    Returns:
+        The chunks, in day order.
     """
     source = spec.partition_alias(table)
     if source is None:

@@ -70,7 +70,18 @@ def describe_dsn(dsn: str) -> str:
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Connect, turning a failure into a message without the password."""
+    """Connect, turning a failure into a message without the password.
+
+    Args:
+        dsn: the database.
+        autocommit: whether each statement commits on its own.
+
+    Returns:
+        The connection.
+
+    Raises:
+        ConnectionError: the database cannot be reached (the DSN shown without password).
+    """
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
@@ -86,6 +97,17 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
 
     Runs inside ingest's transaction on ``con``; the new watermark is written there
     too, so it only moves when the load commits.
+
+    Args:
+        con: the connection of the load's transaction.
+        spec: a postgres spec.
+        table: the canonical table.
+
+    Returns:
+        The rows read (lineage: the database and the row number in this read).
+
+    Raises:
+        SpecError: the spec has no DSN, its select fails, or its columns are wrong.
     """
     if not spec.dsn:
         raise SpecError(

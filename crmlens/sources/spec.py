@@ -61,6 +61,8 @@ class SpecError(ValueError):
 
 
 class FileSource(BaseModel):
+    """One export file, or one set of day files, that a spec's selects read by alias."""
+
     model_config = ConfigDict(extra="forbid")
 
     path: str = Field(description="Path or glob, relative to the root; `{day}` marks day files.")
@@ -77,9 +79,18 @@ class FileSource(BaseModel):
 
     @property
     def partitioned(self) -> bool:
+        """Whether the path names one file per day (``{day}``)."""
         return "{day}" in self.path
 
     def resolved_format(self) -> str:
+        """The format: as given, else from the extension.
+
+        Returns:
+            ``csv``, ``parquet`` or ``jsonl``.
+
+        Raises:
+            SpecError: the extension does not tell.
+        """
         if self.format:
             return self.format
         suffix = self.path.rsplit(".", 1)[-1].lower()
@@ -91,6 +102,8 @@ class FileSource(BaseModel):
 
 
 class TableSource(BaseModel):
+    """How one canonical table is read: a select over the aliases (or PostgreSQL)."""
+
     model_config = ConfigDict(extra="forbid")
 
     select: str = Field(description="SQL select returning canonical columns (+ custom).")
@@ -131,6 +144,7 @@ class SourceSpec(BaseModel):
         return f"{place}, table {table!r}" if table else place
 
     def provides(self, table: str) -> bool:
+        """Whether the spec maps a source onto ``table``."""
         return table in self.tables
 
     def partition_alias(self, table: str) -> FileSource | None:
@@ -151,7 +165,18 @@ class SourceSpec(BaseModel):
 
 
 def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
-    """Read and check a spec. File paths are relative to ``root`` (default: the spec's folder)."""
+    """Read and check a spec.
+
+    Args:
+        path: the spec (YAML).
+        root: the folder its file paths are relative to (default: the spec's folder).
+
+    Returns:
+        The spec.
+
+    Raises:
+        SpecError: the file is missing or malformed, or names a table or column wrongly.
+    """
     path = Path(path)
     if not path.exists():
         raise SpecError(
@@ -223,7 +248,15 @@ class ReadBatch:
 
 
 def referenced_aliases(sql: str, files: dict[str, FileSource]) -> list[str]:
-    """The file aliases a select mentions (as whole words)."""
+    """The file aliases a select mentions (as whole words).
+
+    Args:
+        sql: the select.
+        files: the spec's aliases.
+
+    Returns:
+        The aliases it reads, in the spec's order.
+    """
     return [a for a in files if re.search(rf"\b{re.escape(a)}\b", sql)]
 
 
@@ -268,7 +301,16 @@ def read_table(
 
 
 def check_columns(spec: SourceSpec, table: str, columns: list[str]) -> None:
-    """Required canonical columns present; every name a plain snake_case identifier."""
+    """Check what a select returns: required columns present, plain snake_case names, no repeats.
+
+    Args:
+        spec: the spec (named in the error).
+        table: the canonical table.
+        columns: the select's columns.
+
+    Raises:
+        SpecError: what is wrong, and how to fix it.
+    """
     contract = CONTRACTS[table]
     missing = [c for c in contract.required if c not in columns]
     if missing:
@@ -300,6 +342,15 @@ def _files_for(
 
 
 def glob_files(pattern: str, root: Path | None) -> list[Path]:
+    """The files a path or glob names, ``{day}`` matching any day.
+
+    Args:
+        pattern: the path, relative to ``root``.
+        root: the spec's root (default: the working folder).
+
+    Returns:
+        The existing files, sorted.
+    """
     root = root or Path(".")
     pattern = pattern.replace("{day}", "*")
     if any(ch in pattern for ch in "*?["):
@@ -314,6 +365,19 @@ def _day_pattern(template: str) -> re.Pattern[str]:
 
 
 def day_of_file(path: Path, template: str, root: Path | None) -> date:
+    """The day a day file holds, read from its name.
+
+    Args:
+        path: the file.
+        template: the alias's path with ``{day}``.
+        root: the spec's root.
+
+    Returns:
+        The day.
+
+    Raises:
+        SpecError: the name does not match the template.
+    """
     match = _day_pattern(template).search(_relative(path, root))
     if not match:
         raise SpecError(f"file {path} does not match the day template {template!r}")

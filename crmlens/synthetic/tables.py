@@ -60,7 +60,15 @@ def nullable_float(x: np.ndarray) -> pl.Series:
 
 
 def keys_of(keys: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Keys of indices, None where the index is -1."""
+    """Keys of indices, None where the index is -1.
+
+    Args:
+        keys: the keys of every entity.
+        idx: entity indices, -1 for none.
+
+    Returns:
+        One key (or None) per index.
+    """
     idx = np.asarray(idx, dtype=np.int64)
     out = keys[np.maximum(idx, 0)]
     return np.where(idx >= 0, out, None)
@@ -113,7 +121,16 @@ class Tables:
         return self.ts(t).dt.date()
 
     def frame(self, table: str, cols: dict[str, object]) -> pl.DataFrame:
-        """Columns in contract order, then custom attributes; every canonical column present."""
+        """A canonical table from its columns.
+
+        Args:
+            table: the canonical table.
+            cols: column -> values (numpy or polars); every canonical column and exactly
+                the table's custom columns.
+
+        Returns:
+            The frame, columns in contract order, then the custom attributes.
+        """
         canonical = list(CONTRACTS[table].columns)
         missing = set(canonical) - set(cols)
         extra = [c for c in cols if c not in canonical]
