@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.sources.spec import LINEAGE_COLUMNS, ReadBatch
+from crmlens.sources.files import LINEAGE_COLUMNS, ReadBatch
 from crmlens.warehouse import quote_ident
 
 

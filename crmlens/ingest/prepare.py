@@ -21,7 +21,7 @@ from crmlens.ingest.quarantine import quarantine_rows, reject_rows
 from crmlens.ingest.references import check_references
 from crmlens.ingest.validate import validate
 from crmlens.ingest.versions import keep_mask, resolve_versions
-from crmlens.sources.spec import ReadBatch
+from crmlens.sources.files import ReadBatch
 from crmlens.warehouse import duck_type
 
 

@@ -16,7 +16,7 @@ import polars as pl
 
 from crmlens.contracts import TableContract
 from crmlens.ingest.batch import internal
-from crmlens.sources.spec import Reject
+from crmlens.sources.files import Reject
 
 _QUARANTINE_SCHEMA = {
     "_source_file": pl.String,

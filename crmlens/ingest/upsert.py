@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.sources.spec import LINEAGE_COLUMNS
+from crmlens.sources.files import LINEAGE_COLUMNS
 from crmlens.warehouse import quote_ident
 
 

@@ -12,7 +12,7 @@ import polars as pl
 
 from crmlens.contracts import TableContract
 from crmlens.ingest.failures import no_failures
-from crmlens.sources.spec import LINEAGE_COLUMNS
+from crmlens.sources.files import LINEAGE_COLUMNS
 
 
 def keep_mask(frame: pl.DataFrame, bad: pl.DataFrame) -> pl.DataFrame:

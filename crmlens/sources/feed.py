@@ -13,7 +13,8 @@ from datetime import date
 
 import duckdb
 
-from crmlens.sources.spec import FileSource, ReadBatch, SourceSpec, read_table
+from crmlens.sources.files import ReadBatch, read_table
+from crmlens.sources.spec import FileSource, SourceSpec
 
 # Bytes per event line in a JSONL or CSV day file: the row estimate of a day
 # whose file has no row count in its footer.

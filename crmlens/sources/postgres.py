@@ -33,14 +33,8 @@ from psycopg.conninfo import conninfo_to_dict
 
 from crmlens import sql as queries
 from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
-from crmlens.sources.spec import (
-    ReadBatch,
-    SourceSpec,
-    SpecError,
-    check_columns,
-    load_spec,
-    read_table,
-)
+from crmlens.sources.files import ReadBatch, check_columns, read_table
+from crmlens.sources.spec import SourceSpec, SpecError, load_spec
 from crmlens.warehouse import duck_type, fetch_one, quote_ident
 
 # DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
