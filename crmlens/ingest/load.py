@@ -23,7 +23,7 @@ from crmlens.ingest import log, quarantine, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
-from crmlens.sources.feed import Chunk, TableFeed, open_feed
+from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
 
 
@@ -95,7 +95,7 @@ def ingest_table(
     run_id: str | None = None,
     now: datetime | None = None,
     tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE,
-    chunk_rows: int = 750_000,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> IngestResult:
     """Load one canonical table from a source spec into the warehouse.
 

@@ -13,8 +13,12 @@ from datetime import date
 
 import duckdb
 
+from crmlens.settings import Settings
 from crmlens.sources.files import ReadBatch, read_table
 from crmlens.sources.spec import FileSource, SourceSpec
+
+# The setting's default, for callers that pass no chunk size.
+DEFAULT_CHUNK_ROWS: int = Settings.model_fields["ingest_chunk_rows"].default
 
 # Bytes per event line in a JSONL or CSV day file: the row estimate of a day
 # whose file has no row count in its footer.
@@ -74,7 +78,11 @@ class TableFeed:
 
 
 def open_feed(
-    spec: SourceSpec, table: str, *, days: list[date] | None = None, chunk_rows: int = 750_000
+    spec: SourceSpec,
+    table: str,
+    *,
+    days: list[date] | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
 ) -> TableFeed:
     """Plan the reading of one table the spec provides.
 
