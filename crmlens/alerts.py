@@ -3,13 +3,16 @@
 Business alerts are derived after each scoring run from the scores and the marts:
 
 - ``hot_lead_not_contacted``: a lead graded hot (band ``hot``) that nobody has
-  answered yet (no first response), created in the last 14 days;
+  answered yet (no first response), created in the last ``hot_lead_days`` days;
 - ``deal_at_risk``: an open deal with two or more risk flags, amount at or above the
   median of open deals;
-- ``health_fell``: a customer whose churn score rose by 15 points or more since the
-  previous published scores;
+- ``health_fell``: a customer whose churn score rose by ``health_fell_points`` points
+  or more since the previous published scores;
 - ``activity_gap``: an active rep who owns open deals and logged no activity in the
-  last 7 days.
+  last ``activity_gap_days`` days.
+
+The thresholds are settings (:class:`crmlens.settings.Settings`); each rule's query
+is a file of ``crmlens/sql/``.
 
 Pipeline failures are added by the jobs' failure hook (``pipeline_failure``).
 
@@ -33,42 +36,23 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from crmlens import sql
+from crmlens.settings import Settings
 from crmlens.warehouse import ensure_schemas, table_exists
-
-ALERTS_DDL = """
-create table if not exists ops.alerts (
-    alert_id varchar primary key,
-    kind varchar not null,
-    severity varchar not null,
-    entity_type varchar,
-    entity_id varchar,
-    owner_user_id varchar,
-    title varchar not null,
-    detail varchar,
-    raised_on date not null,
-    first_seen_at timestamp not null,
-    last_seen_at timestamp not null,
-    run_id varchar,
-    delivered_at timestamp,
-    delivery_error varchar
-)
-"""
 
 COLUMNS = (
     "kind", "severity", "entity_type", "entity_id", "owner_user_id", "title", "detail",
 )  # fmt: skip
 
-HOT_LEAD_DAYS = 14
-HEALTH_FELL_POINTS = 15
-ACTIVITY_GAP_DAYS = 7
-
 
 @dataclass(frozen=True)
 class Rule:
+    """A business alert: its kind, severity, the tables it reads, and its query."""
+
     kind: str
     severity: str
     needs: tuple[str, ...]  # tables the query reads
-    sql: str  # returns the COLUMNS (minus kind, severity); $today is the data's today
+    query: str  # crmlens/sql/<query>.sql: returns the COLUMNS (minus kind, severity)
 
 
 RULES: tuple[Rule, ...] = (
@@ -76,110 +60,82 @@ RULES: tuple[Rule, ...] = (
         "hot_lead_not_contacted",
         "high",
         ("ml.lead_scores", "marts.fct_leads"),
-        f"""
-        select 'lead' as entity_type, s.lead_id as entity_id, l.owner_user_id,
-               'Hot lead not contacted: ' || coalesce(l.source, 'unknown source')
-                   || ', score ' || s.score as title,
-               coalesce(s.next_action, '') || ' — created '
-                   || strftime(l.created_at, '%Y-%m-%d') as detail
-        from ml.lead_scores s
-        join marts.fct_leads l using (lead_id)
-        where s.band = 'hot' and l.first_response_at is null
-          and l.created_at >= $today - interval {HOT_LEAD_DAYS} day
-        """,
+        "alert_hot_lead_not_contacted",
     ),
     Rule(
         "deal_at_risk",
         "medium",
         ("ml.opportunity_scores", "marts.fct_opportunities"),
-        """
-        with open_deals as (
-            select o.*, s.score, s.risk_flags,
-                   median(o.amount) over () as median_amount
-            from ml.opportunity_scores s
-            join marts.fct_opportunities o using (opportunity_id)
-            where o.is_open
-        )
-        select 'opportunity', opportunity_id, owner_user_id,
-               'Deal at risk: ' || coalesce(name, opportunity_id) || ' ('
-                   || cast(round(amount) as bigint) || ')',
-               'Win probability ' || score || ' %; flags: '
-                   || array_to_string(cast(json_extract_string(risk_flags, '$[*]') as varchar[]), ', ')
-        from open_deals
-        where json_array_length(risk_flags) >= 2 and amount >= median_amount
-        """,
+        "alert_deal_at_risk",
     ),
     Rule(
         "health_fell",
         "high",
         ("ml.churn_scores", "publish.churn_scores_history", "marts.dim_accounts"),
-        f"""
-        with previous_run as (
-            select run_id from publish.churn_scores_history
-            where run_id not in (select distinct run_id from ml.churn_scores)
-            group by run_id order by max(scored_at) desc, run_id desc limit 1
-        ),
-        previous as (
-            select account_id, score from publish.churn_scores_history
-            where run_id = (select run_id from previous_run)
-        )
-        select 'account', s.account_id, a.owner_user_id,
-               'Customer health fell: ' || coalesce(a.name, s.account_id),
-               'Churn risk ' || p.score || ' → ' || s.score || ' %; '
-                   || coalesce(s.next_action, '')
-        from ml.churn_scores s
-        join previous p using (account_id)
-        left join marts.dim_accounts a using (account_id)
-        where s.score - p.score >= {HEALTH_FELL_POINTS}
-        """,
+        "alert_health_fell",
     ),
     Rule(
         "activity_gap",
         "medium",
         ("marts.dim_users", "marts.fct_opportunities", "staging.stg_crm__activities"),
-        f"""
-        with owners as (
-            select owner_user_id as user_id, count(*) as open_deals
-            from marts.fct_opportunities where is_open group by 1
-        ),
-        recent as (
-            select distinct user_id from staging.stg_crm__activities
-            where occurred_at >= $today - interval {ACTIVITY_GAP_DAYS} day
-              and occurred_at < $today
-        )
-        select 'user', u.user_id, u.user_id,
-               'No activity for {ACTIVITY_GAP_DAYS} days: ' || coalesce(u.name, u.user_id),
-               o.open_deals || ' open deals without a logged call, meeting or e-mail'
-        from marts.dim_users u
-        join owners o using (user_id)
-        where u.active and u.user_id not in (select user_id from recent)
-        """,
+        "alert_activity_gap",
     ),
 )
 
 
 def alert_id(kind: str, entity_id: str | None, day: str) -> str:
+    """The id of an alert: the same kind, entity and day give the same id.
+
+    Args:
+        kind: the rule or pipeline alert kind.
+        entity_id: the entity it is about.
+        day: the day it was raised (YYYY-MM-DD).
+
+    Returns:
+        16 hex digits.
+    """
     return hashlib.sha1(f"{kind}|{entity_id}|{day}".encode()).hexdigest()[:16]
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create ``ops.alerts`` if absent."""
     ensure_schemas(con)
-    con.execute(ALERTS_DDL)
+    con.execute(sql.load("crmlens", "alerts_table"))
 
 
 def _available(con: duckdb.DuckDBPyConnection, rule: Rule) -> bool:
     return all(table_exists(con, *name.split(".")) for name in rule.needs)
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, today: datetime) -> tuple[pl.DataFrame, list[str]]:
-    """Every business alert that holds at ``today``; and the rules skipped (missing tables)."""
+def evaluate(
+    con: duckdb.DuckDBPyConnection, today: datetime, settings: Settings
+) -> tuple[pl.DataFrame, list[str]]:
+    """Every business alert that holds at ``today``.
+
+    Args:
+        con: a connection to the warehouse.
+        today: the data's today (:func:`crmlens.clock.data_today`).
+        settings: the thresholds (``hot_lead_days``, ``health_fell_points``,
+            ``activity_gap_days``).
+
+    Returns:
+        The alerts (the :data:`COLUMNS`) and the kinds of the rules skipped because a
+        table they read is missing.
+    """
+    values = {
+        "today": today,
+        "hot_lead_days": settings.hot_lead_days,
+        "health_fell_points": settings.health_fell_points,
+        "activity_gap_days": settings.activity_gap_days,
+    }
     frames, skipped = [], []
     for rule in RULES:
         if not _available(con, rule):
             skipped.append(rule.kind)
             continue
-        params = {"today": today} if "$today" in rule.sql else None
-        frame = con.sql(rule.sql, params=params).pl()
+        query = sql.load("crmlens", rule.query)
+        params = {k: v for k, v in values.items() if f"${k}" in query}
+        frame = con.sql(query, params=params or None).pl()
         frame.columns = list(COLUMNS[2:])
         frames.append(
             frame.with_columns(
@@ -199,7 +155,18 @@ def record(
     run_id: str | None,
     now: datetime,
 ) -> int:
-    """Upsert alerts raised on ``day``; returns how many are new."""
+    """Upsert alerts raised on ``day``, in one transaction.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        alerts: the alerts (the :data:`COLUMNS`).
+        day: the day they were raised (YYYY-MM-DD), part of their id.
+        run_id: the run that raised them.
+        now: when they were seen.
+
+    Returns:
+        How many were not raised before that day.
+    """
     ensure_table(con)
     if alerts.is_empty():
         return 0
@@ -208,20 +175,9 @@ def record(
     con.register("_alerts", rows)
     try:
         con.execute("begin transaction")
-        new = con.execute(
-            "select count(*) from _alerts where alert_id not in (select alert_id from ops.alerts)"
-        ).fetchone()[0]
+        new = con.execute(sql.load("crmlens", "alerts_count_new")).fetchone()[0]
         con.execute(
-            """
-            insert into ops.alerts
-            select alert_id, kind, severity, entity_type, entity_id, owner_user_id, title,
-                   detail, cast($day as date), $now, $now, $run_id, null, null
-            from _alerts
-            on conflict (alert_id) do update set
-                last_seen_at = excluded.last_seen_at, detail = excluded.detail,
-                run_id = excluded.run_id
-            """,
-            {"day": day, "now": now, "run_id": run_id},
+            sql.load("crmlens", "alerts_upsert"), {"day": day, "now": now, "run_id": run_id}
         )
         con.execute("commit")
     except BaseException:
@@ -245,8 +201,23 @@ def raise_alert(
     now: datetime,
     severity: str = "high",
 ) -> None:
-    """Record one alert of the pipeline itself (a failed step, held-back scores), dated
-    by the wall clock, and deliver what is pending."""
+    """Record one alert of the pipeline itself (a failed step, held-back scores).
+
+    The alert is dated by the wall clock (``now``), and what is pending is delivered
+    to ``url`` at once.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        kind: the alert kind (``pipeline_failure``, ``scores_blocked``...).
+        entity_type: what the alert is about (``step``, ``score_table``...).
+        entity_id: which one.
+        title: one line for a person.
+        detail: what happened.
+        run_id: the run that raised it.
+        url: the webhook, if any.
+        now: the wall clock.
+        severity: ``high`` unless said otherwise.
+    """
     frame = pl.DataFrame(
         [[kind, severity, entity_type, entity_id, None, title, detail]],
         schema=dict.fromkeys(COLUMNS, pl.String),
@@ -258,6 +229,8 @@ def raise_alert(
 
 @dataclass
 class Delivery:
+    """What one delivery did: alerts sent, POST attempts, and the last error."""
+
     sent: int = 0
     attempts: int = 0
     error: str | None = None
@@ -272,13 +245,23 @@ def deliver(
     backoff_seconds: float = 0.5,
     timeout: float = 10.0,
 ) -> Delivery:
-    """POST every undelivered alert to ``url`` as ``{"alerts": [...]}``; mark them delivered."""
+    """POST every undelivered alert to ``url`` as ``{"alerts": [...]}``; mark them delivered.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        url: the webhook; nothing is sent without one.
+        now: recorded as the delivery time.
+        max_attempts: POSTs before giving up (the alerts stay pending for the next run).
+        backoff_seconds: the wait after the first failed attempt, doubled after each.
+        timeout: seconds per attempt.
+
+    Returns:
+        How many were sent, the attempts made, and the error if none succeeded.
+    """
     result = Delivery()
     if not url or not table_exists(con, "ops", "alerts"):
         return result
-    pending = con.sql(
-        "select * from ops.alerts where delivered_at is null order by first_seen_at, alert_id"
-    ).pl()
+    pending = con.sql(sql.load("crmlens", "alerts_pending")).pl()
     if pending.is_empty():
         return result
     body = json.dumps(
@@ -302,15 +285,8 @@ def deliver(
             time.sleep(backoff_seconds * 2 ** (attempt - 1))
     ids = pending["alert_id"].to_list()
     if result.error is None:
-        con.execute(
-            "update ops.alerts set delivered_at = ?, delivery_error = null "
-            "where alert_id in (select unnest(?))",
-            [now, ids],
-        )
+        con.execute(sql.load("crmlens", "alerts_mark_delivered"), {"delivered_at": now, "ids": ids})
         result.sent = len(ids)
     else:
-        con.execute(
-            "update ops.alerts set delivery_error = ? where alert_id in (select unnest(?))",
-            [result.error, ids],
-        )
+        con.execute(sql.load("crmlens", "alerts_mark_failed"), {"error": result.error, "ids": ids})
     return result

@@ -1,7 +1,7 @@
 """Headline figures of a built warehouse, for the demo's summary and `crmlens report`.
 
-Every figure is a query over the marts (or the ML score tables); nothing here
-computes business logic of its own.
+Every figure is a query over the marts (or the ML score tables), kept in
+``crmlens/sql/report_*.sql``; nothing here computes business logic of its own.
 """
 
 from __future__ import annotations
@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 
 import duckdb
 
+from crmlens import sql
 from crmlens.warehouse import table_exists
 
 
 @dataclass
 class Headlines:
+    """The figures of :func:`headlines`; a figure whose mart is missing stays empty."""
+
     as_of: str | None = None
     open_pipeline: list[tuple[str, int, float]] = field(
         default_factory=list
@@ -28,43 +31,32 @@ class Headlines:
 
 
 STAGE_ORDER = ("prospecting", "qualification", "needs_analysis", "proposal", "negotiation")
+SCORE_TABLES = ("lead_scores", "opportunity_scores", "churn_scores")
 
 
 def headlines(con: duckdb.DuckDBPyConnection) -> Headlines:
+    """The headline figures of the warehouse behind ``con``.
+
+    Args:
+        con: a connection to the warehouse or its serving snapshot.
+
+    Returns:
+        Open pipeline by stage, win rate over the last year, the last complete month's
+        MRR bridge, lead conversion by source, and a summary of each score table.
+    """
     out = Headlines()
     if table_exists(con, "marts", "fct_pipeline_daily"):
-        rows = con.execute(
-            """
-            select stage, open_opportunities, open_amount, day
-            from marts.fct_pipeline_daily
-            where day = (select max(day) from marts.fct_pipeline_daily)
-            """
-        ).fetchall()
+        rows = con.execute(sql.load("crmlens", "report_open_pipeline")).fetchall()
         rank = {s: i for i, s in enumerate(STAGE_ORDER)}
         out.open_pipeline = sorted(
             [(s, int(n), float(a or 0)) for s, n, a, _ in rows], key=lambda r: rank.get(r[0], 99)
         )
         out.as_of = str(rows[0][3]) if rows else None
     if table_exists(con, "marts", "fct_opportunities"):
-        won, closed = con.execute(
-            """
-            select count(*) filter (where is_won), count(*)
-            from marts.fct_opportunities
-            where is_closed
-              and closed_at >= (select max(closed_at) from marts.fct_opportunities) - interval 365 day
-            """
-        ).fetchall()[0]
+        won, closed = con.execute(sql.load("crmlens", "report_win_rate")).fetchall()[0]
         out.win_rate = (won, closed, won / closed if closed else 0.0)
     if table_exists(con, "marts", "fct_mrr_monthly"):
-        rows = con.execute(
-            """
-            select month, mrr_start, new_mrr, expansion_mrr, reactivation_mrr, contraction_mrr,
-                   churned_mrr, mrr_end
-            from marts.fct_mrr_monthly
-            order by month desc
-            limit 2
-            """
-        ).fetchall()
+        rows = con.execute(sql.load("crmlens", "report_mrr")).fetchall()
         # The newest month is usually still running; show the last complete one.
         if rows:
             month = rows[1] if len(rows) > 1 else rows[0]
@@ -76,18 +68,13 @@ def headlines(con: duckdb.DuckDBPyConnection) -> Headlines:
         out.conversion_by_source = [
             (source, int(leads), int(opps), opps / leads if leads else 0.0)
             for source, leads, opps in con.execute(
-                """
-                select source, sum(leads), sum(opportunities)
-                from marts.fct_funnel
-                group by source
-                order by sum(leads) desc
-                """
+                sql.load("crmlens", "report_conversion_by_source")
             ).fetchall()
         ]
-    for table in ("lead_scores", "opportunity_scores", "churn_scores"):
+    for table in SCORE_TABLES:
         if table_exists(con, "ml", table):
             rows, path, mean = con.execute(
-                f"select count(*), any_value(scoring_path), avg(score) from ml.{table}"
+                sql.load("crmlens", "report_scores"), {"table_name": f"ml.{table}"}
             ).fetchall()[0]
             out.scores.append((table, int(rows), path or "-", float(mean or 0)))
     return out

@@ -32,6 +32,8 @@ from crmlens.warehouse import connect
 
 @dataclass(frozen=True)
 class SnapshotInfo:
+    """A serving snapshot: its file, the run that made it, when, and its size."""
+
     path: Path
     run_id: str | None
     published_at: str | None
@@ -39,11 +41,20 @@ class SnapshotInfo:
 
 
 def info_path(serving_path: Path) -> Path:
+    """The JSON file beside a snapshot that records its run and time."""
     return Path(serving_path).with_suffix(".json")
 
 
 def refresh_snapshot(settings: Settings, run_id: str | None = None) -> SnapshotInfo:
-    """Copy the warehouse to the serving path atomically. Call with no writer connected."""
+    """Copy the warehouse to the serving path atomically. Call with no writer connected.
+
+    Args:
+        settings: the warehouse and serving paths.
+        run_id: the run publishing, recorded with the snapshot.
+
+    Returns:
+        The new snapshot.
+    """
     warehouse = Path(settings.warehouse_path)
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -70,16 +81,6 @@ def _forget_old_versions(target: Path) -> None:
         with contextlib.suppress(FileNotFoundError):
             if link.stat().st_ino != current:
                 link.unlink()
-
-
-def snapshot_info(settings: Settings) -> SnapshotInfo | None:
-    target = Path(settings.serving_path)
-    if not target.exists():
-        return None
-    meta = {}
-    if info_path(target).exists():
-        meta = json.loads(info_path(target).read_text())
-    return SnapshotInfo(target, meta.get("run_id"), meta.get("published_at"), target.stat().st_size)
 
 
 def _pinned(path: Path) -> tuple[Path, int]:
@@ -149,6 +150,7 @@ class SnapshotReader:
         self._link: Path | None = None
 
     def connection(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the current snapshot (reopened after a swap)."""
         with self._lock:
             if self._con is None or self.path.stat().st_ino != self._inode:
                 previous = self._link
@@ -158,6 +160,7 @@ class SnapshotReader:
             return self._con.cursor()
 
     def close(self) -> None:
+        """Close the open connection; the next :meth:`connection` opens it again."""
         with self._lock:
             if self._con is not None:
                 self._con.close()

@@ -14,6 +14,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from crmlens import sql as queries
+
 SCHEMAS = ("raw", "quarantine", "features", "ml", "publish", "ops")
 
 _DUCK_TYPES: dict[type[pl.DataType], str] = {
@@ -37,7 +39,15 @@ def duck_type(dtype: pl.DataType) -> str:
 
 
 def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open a DuckDB connection in UTC. The caller closes it (or uses :func:`session`)."""
+    """Open a DuckDB connection in UTC.
+
+    Args:
+        path: the database file (its folder is created), or ``:memory:``.
+        read_only: open read-only (many readers, no writer).
+
+    Returns:
+        The connection; the caller closes it (or uses :func:`session`).
+    """
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), read_only=read_only)
@@ -47,7 +57,15 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
 
 @contextlib.contextmanager
 def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection that is closed on exit, so the file lock is released promptly."""
+    """A connection that is closed on exit, so the file lock is released promptly.
+
+    Args:
+        path: the database file.
+        read_only: open read-only.
+
+    Yields:
+        The connection.
+    """
     con = connect(path, read_only=read_only)
     try:
         yield con
@@ -56,37 +74,67 @@ def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
 
 
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the warehouse's own schemas (dbt creates its own) if absent."""
     for schema in SCHEMAS:
         con.execute(f"create schema if not exists {schema}")
 
 
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> tuple | None:
-    """The first row of a query. Fetches everything: in DuckDB 2 a half-read result
-    blocks the connection for the next statement."""
+def fetch_one(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None
+) -> tuple | None:
+    """The first row of a query.
+
+    Fetches everything: in DuckDB 2 a half-read result blocks the connection for
+    the next statement.
+
+    Args:
+        con: the connection.
+        sql: the query.
+        params: positional (``?``) or named (``$name``) parameters.
+
+    Returns:
+        The first row, or ``None`` if there is none.
+    """
     rows = con.execute(sql, params or []).fetchall()
     return rows[0] if rows else None
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (a view counts).
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table or view.
+
+    Returns:
+        True if it exists.
+    """
     row = fetch_one(
-        con,
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
+        con, queries.load("crmlens", "table_exists"), {"schema": schema, "table_name": table}
     )
     return bool(row and row[0])
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type name, in table order; empty if the table is absent."""
+    """The columns of ``schema.table`` and their types.
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table or view.
+
+    Returns:
+        Column name -> DuckDB type name, in table order; empty if the table is absent.
+    """
     rows = con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ? order by ordinal_position",
-        [schema, table],
+        queries.load("crmlens", "table_columns"), {"schema": schema, "table_name": table}
     ).fetchall()
     return dict(rows)
 
 
 def quote_ident(name: str) -> str:
+    """A SQL identifier, quoted (for names that come from data, not code)."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -97,7 +145,15 @@ def replace_table(
     frame: pl.DataFrame,
     comment: str | None = None,
 ) -> None:
-    """Replace a table with a frame's rows in one transaction: readers see the old or the new."""
+    """Replace a table with a frame's rows in one transaction: readers see the old or the new.
+
+    Args:
+        con: a read-write connection.
+        schema: the schema (created if absent).
+        table: the table.
+        frame: its new rows.
+        comment: the table's comment, if any.
+    """
     con.execute(f"create schema if not exists {schema}")
     con.register("_replacement", frame)
     con.execute("begin transaction")
@@ -115,9 +171,17 @@ def replace_table(
 
 
 def table_comment(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> str | None:
+    """The comment on ``schema.table``.
+
+    Args:
+        con: the connection.
+        schema: the schema.
+        table: the table.
+
+    Returns:
+        The comment, or ``None``.
+    """
     row = fetch_one(
-        con,
-        "select comment from duckdb_tables() where schema_name = ? and table_name = ?",
-        [schema, table],
+        con, queries.load("crmlens", "table_comment"), {"schema": schema, "table_name": table}
     )
     return row[0] if row else None

@@ -364,3 +364,9 @@ def test_a_live_field_must_be_a_custom_one(export):
     )
     with pytest.raises(SpecError, match="'name' is canonical"):
         load_spec(path)
+
+
+def test_the_dbt_sources_of_the_raw_tables_are_rendered_from_the_contracts():
+    from crmlens.sources import source_yaml
+
+    assert source_yaml.SOURCES_PATH.read_text() == source_yaml.render()

@@ -23,6 +23,8 @@ STAMP = (
 
 @dataclass(frozen=True)
 class ScoreTable:
+    """One score family as the CRM reads it: key, content (what a change is judged on), stamp."""
+
     name: str
     source: str  # ml.<table> the pipeline scored into
     key: tuple[str, ...]
@@ -32,6 +34,7 @@ class ScoreTable:
 
     @property
     def columns(self) -> tuple[str, ...]:
+        """Every column, in the contract's order: key, content, stamp."""
         return (*self.key, *self.content, *self.stamp)
 
 
@@ -85,6 +88,17 @@ SCORE_TABLES: dict[str, ScoreTable] = {
 
 
 def score_table(name: str) -> ScoreTable:
+    """The contract of a score table.
+
+    Args:
+        name: e.g. ``lead_scores``.
+
+    Returns:
+        Its :class:`ScoreTable`.
+
+    Raises:
+        KeyError: not a score table (the message lists them).
+    """
     try:
         return SCORE_TABLES[name]
     except KeyError:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from crmlens.warehouse import fetch_one
+from crmlens.warehouse import fetch_one, table_columns
 
 
 def _sha256(path: Path) -> str:
@@ -36,7 +36,18 @@ def export_table(
     run_id: str,
     csv: bool = False,
 ) -> dict:
-    """Write publish.<table> to ``folder``; returns the manifest."""
+    """Write ``publish.<table>`` to ``folder``, each file renamed into place when complete.
+
+    Args:
+        con: a connection to the warehouse.
+        table: the score table's name.
+        folder: the export folder (created if missing).
+        run_id: recorded in the manifest.
+        csv: also write a CSV beside the Parquet file.
+
+    Returns:
+        The manifest (also written as ``<table>.manifest.json``).
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     formats = {"parquet": "(format parquet, compression zstd)"} | (
@@ -54,11 +65,7 @@ def export_table(
         staged.append((tmp, final))
     schema = [
         {"name": name, "type": dtype}
-        for name, dtype in con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'publish' and table_name = ? order by ordinal_position",
-            [table],
-        ).fetchall()
+        for name, dtype in table_columns(con, "publish", table).items()
     ]
     manifest = {
         "table": table,
@@ -77,7 +84,18 @@ def export_table(
 
 
 def verify(folder: Path, table: str) -> dict:
-    """Read a manifest and check its files against it; raises ValueError on a mismatch."""
+    """Read a manifest and check its files against it.
+
+    Args:
+        folder: the export folder.
+        table: the score table's name.
+
+    Returns:
+        The manifest.
+
+    Raises:
+        ValueError: a file's size or checksum differs from the manifest's.
+    """
     manifest = json.loads((Path(folder) / f"{table}.manifest.json").read_text())
     for entry in manifest["files"]:
         path = Path(folder) / entry["name"]

@@ -9,9 +9,17 @@ from crmlens.warehouse import ensure_schemas, fetch_one, table_columns, table_ex
 
 
 def publish_table(con: duckdb.DuckDBPyConnection, table: ScoreTable) -> int:
-    """Replace publish.<table> with the scored rows and add them to publish.<table>_history.
+    """Replace ``publish.<table>`` with the scored rows and add them to ``publish.<table>_history``.
 
-    One transaction: a reader sees the previous version or this one. Returns the rows.
+    One transaction: a reader sees the previous version or this one. A rerun of the
+    same run replaces its own version in the history.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        table: the score table.
+
+    Returns:
+        The rows published (0 if the scores were never made).
     """
     schema, name = table.source.split(".")
     if not table_exists(con, schema, name):

@@ -26,10 +26,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from crmlens.publish.contract import SCORE_TABLES, ScoreTable
-from crmlens.publish.postgres import Destination
+from crmlens.publish.postgres_writes import Destination
 
 
 class MappedTable(BaseModel):
+    """Where one score table lands in the CRM: its table, how rows match, column names."""
+
     model_config = ConfigDict(extra="forbid")
 
     target: str
@@ -38,6 +40,8 @@ class MappedTable(BaseModel):
 
 
 class PublishMapping(BaseModel):
+    """A publish mapping as written in YAML."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -49,6 +53,17 @@ class MappingError(ValueError):
 
 
 def load_mapping(path: str | Path) -> list[tuple[ScoreTable, Destination]]:
+    """Read and check a publish mapping.
+
+    Args:
+        path: the mapping (YAML).
+
+    Returns:
+        Per mapped score table, the table and its destination in the CRM.
+
+    Raises:
+        MappingError: the file is missing or malformed, or names unknown tables or columns.
+    """
     path = Path(path)
     if not path.exists():
         raise MappingError(f"publish mapping {path} does not exist")

@@ -23,6 +23,7 @@ Two shapes of target:
   are renamed onto CRM columns (created if absent) and written with an UPDATE
   of the matching rows (see :mod:`crmlens.publish.mapping`).
 
+The statements PostgreSQL receives are in :mod:`crmlens.publish.postgres_writes`.
 Errors never carry the DSN's password (:func:`crmlens.sources.postgres.describe_dsn`).
 """
 
@@ -40,35 +41,28 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from crmlens import sql as queries
 from crmlens.publish.contract import ScoreTable
-from crmlens.sources.postgres import describe_dsn
-from crmlens.warehouse import fetch_one, quote_ident, table_exists
+from crmlens.publish.postgres_writes import (
+    Destination,
+    copy_rows,
+    ensure_target,
+    log_sync,
+    remove_rows,
+    upsert_rows,
+)
+from crmlens.sources.postgres import PG_TYPES, describe_dsn
+from crmlens.warehouse import fetch_one, quote_ident, table_columns, table_exists
 
 log = logging.getLogger(__name__)
 
-_PG_TYPES = {
-    "VARCHAR": "text",
-    "DOUBLE": "double precision",
-    "FLOAT": "double precision",
-    "BIGINT": "bigint",
-    "INTEGER": "integer",
-    "BOOLEAN": "boolean",
-    "TIMESTAMP": "timestamp",
-    "DATE": "date",
-}
 JSON_COLUMNS = ("reasons", "risk_flags")
-
-SYNC_LOG_DDL = """
-create table if not exists ops.sync_log (
-    run_id varchar, target varchar, table_name varchar, inserted bigint, updated bigint,
-    unchanged bigint, deleted bigint, failed boolean, attempts integer, seconds double,
-    error varchar, synced_at timestamp
-)
-"""
 
 
 @dataclass
 class SyncResult:
+    """What one publish of a table to PostgreSQL did."""
+
     table: str
     target: str
     inserted: int = 0
@@ -83,26 +77,20 @@ class SyncResult:
 
     @property
     def written(self) -> int:
+        """Rows PostgreSQL received: inserted, updated and deleted."""
         return self.inserted + self.updated + self.deleted
 
 
-@dataclass(frozen=True)
-class Destination:
-    """Where and how a score table lands in PostgreSQL."""
-
-    name: str  # identifies the remembered state
-    schema: str
-    table: str
-    key: dict[str, str]  # contract key column -> target column
-    columns: dict[str, str]  # contract column -> target column (key excluded)
-    own_table: bool  # True: the contract table itself; False: columns of a CRM table
-
-    @property
-    def qualified(self) -> str:
-        return f"{self.schema}.{self.table}"
-
-
 def contract_destination(table: ScoreTable, schema: str) -> Destination:
+    """The contract table itself, with the contract's column names.
+
+    Args:
+        table: the score table.
+        schema: the PostgreSQL schema it goes to.
+
+    Returns:
+        The destination.
+    """
     return Destination(
         name=table.name,
         schema=schema,
@@ -115,12 +103,24 @@ def contract_destination(table: ScoreTable, schema: str) -> Destination:
 
 @dataclass
 class _Diff:
-    changed: int = 0
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
     deleted_keys: list[tuple] = field(default_factory=list)
     full: bool = False
+
+
+@dataclass(frozen=True)
+class _Publish:
+    """One publish of one table to one destination (what every attempt shares)."""
+
+    table: ScoreTable
+    destination: Destination
+    state: str  # the DuckDB table remembering what was last published
+    target: str  # where it goes, without the password
+    remembered_target: str | None
+    run_id: str
+    before_commit: Callable[[psycopg.Connection], None] | None
 
 
 def sync(
@@ -134,13 +134,52 @@ def sync(
     backoff_seconds: float = 0.5,
     before_commit: Callable[[psycopg.Connection], None] | None = None,
 ) -> SyncResult:
-    """Publish ``publish.<table>`` to PostgreSQL, sending only what changed."""
+    """Publish ``publish.<table>`` to PostgreSQL, sending only what changed.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        table: the score table.
+        destination: where it lands (:func:`contract_destination` or a mapping's).
+        dsn: the PostgreSQL database.
+        run_id: recorded in both sync logs.
+        max_attempts: connections tried before the publish fails.
+        backoff_seconds: the wait after the first lost connection, doubled after each.
+        before_commit: called with the PostgreSQL connection just before it commits
+            (tests cut the connection there).
+
+    Returns:
+        What was inserted, updated, deleted and left unchanged.
+
+    Raises:
+        ConnectionError: every attempt lost its connection; the previous scores stay.
+    """
     started = time.perf_counter()
     target = f"{describe_dsn(dsn)}/{destination.qualified}"
     result = SyncResult(table=table.name, target=target)
-    con.execute(SYNC_LOG_DDL)
+    con.execute(queries.load("crmlens.publish", "sync_log_table"))
     state = f"publish.pg_state__{destination.name}"
     _prepare_state(con, table, state)
+    _hash_current(con, table, destination)
+    remembered_target = fetch_one(con, f"select any_value(target) from {state}")[0]
+    publish = _Publish(table, destination, state, target, remembered_target, run_id, before_commit)
+    diff = _send(con, publish, dsn, result, max_attempts, backoff_seconds)
+    if diff is None:
+        result.seconds = time.perf_counter() - started
+        _log(con, run_id, result)
+        raise ConnectionError(result.error)
+    _remember(con, publish, diff)
+    result.inserted, result.updated = diff.inserted, diff.updated
+    result.unchanged, result.deleted = diff.unchanged, len(diff.deleted_keys)
+    result.full_resync = diff.full
+    result.seconds = time.perf_counter() - started
+    _log(con, run_id, result)
+    return result
+
+
+def _hash_current(
+    con: duckdb.DuckDBPyConnection, table: ScoreTable, destination: Destination
+) -> None:
+    """``_current``: the key and a hash of the content of every row to publish."""
     content = [c for c in table.content if c in destination.columns or destination.own_table]
     # DuckDB's own row hash: fast (no serialisation). Should a DuckDB upgrade change it,
     # every row looks changed once and is sent once more: correct, only slower.
@@ -150,7 +189,22 @@ def sync(
         f"create or replace temp table _current as select {keys}, {digest} as row_hash "
         f"from publish.{table.name}"
     )
-    remembered_target = fetch_one(con, f"select any_value(target) from {state}")[0]
+
+
+def _send(
+    con: duckdb.DuckDBPyConnection,
+    publish: _Publish,
+    dsn: str,
+    result: SyncResult,
+    max_attempts: int,
+    backoff_seconds: float,
+) -> _Diff | None:
+    """Send the difference, retrying a lost connection with backoff.
+
+    Returns:
+        What was sent; ``None`` when every attempt lost its connection (``result``
+        then says why).
+    """
     with tempfile.TemporaryDirectory(prefix="crmlens-publish-") as tmp:
         rows_file = Path(tmp) / "rows.csv"
         error: Exception | None = None
@@ -158,60 +212,44 @@ def sync(
             result.attempts = attempt
             try:
                 with psycopg.connect(dsn, connect_timeout=10) as pg:
-                    diff = _write(
-                        con,
-                        pg,
-                        table,
-                        destination,
-                        state,
-                        remembered_target,
-                        target,
-                        rows_file,
-                        run_id,
-                        before_commit,
-                    )
-                error = None
-                break
+                    return _write(con, pg, publish, rows_file)
             except psycopg.OperationalError as exc:
                 error = exc
                 log.warning(
-                    "publish %s: connection lost (attempt %d): %s", target, attempt, _reason(exc)
+                    "publish %s: connection lost (attempt %d): %s",
+                    publish.target,
+                    attempt,
+                    _reason(exc),
                 )
                 if attempt < max_attempts:
                     time.sleep(backoff_seconds * 2 ** (attempt - 1))
-        if error is not None:
-            result.failed = True
-            result.error = (
-                f"publishing {table.name} to {target} failed after {result.attempts} attempt(s): "
-                f"{_reason(error)}; the previous scores are still in place"
-            )
-            result.seconds = time.perf_counter() - started
-            _log(con, run_id, result)
-            raise ConnectionError(result.error) from None
-    # PostgreSQL committed: only now does the remembered state move — by the rows that
-    # changed (all of them after a full resync).
+    result.failed = True
+    result.error = (
+        f"publishing {publish.table.name} to {publish.target} failed after "
+        f"{result.attempts} attempt(s): {_reason(error)}; the previous scores are still in place"
+    )
+    return None
+
+
+def _remember(con: duckdb.DuckDBPyConnection, publish: _Publish, diff: _Diff) -> None:
+    """PostgreSQL committed: only now does the remembered state move — by the rows that
+    changed (all of them after a full resync)."""
+    state, target = publish.state, publish.target
     con.execute("begin transaction")
     if diff.full:
         con.execute(f"delete from {state}")
         con.execute(f"insert into {state} select *, ? as target from _current", [target])
     else:
-        on = " and ".join(f"s.{quote_ident(k)} = c.{quote_ident(k)}" for k in table.key)
+        key = publish.table.key
+        on = " and ".join(f"s.{quote_ident(k)} = c.{quote_ident(k)}" for k in key)
         con.execute(f"delete from {state} s using _send c where {on}")
         if diff.deleted_keys:
             con.execute(
                 f"delete from {state} s where not exists (select 1 from _current c where {on})"
             )
-        con.execute(
-            f"insert into {state} select {keys}, row_hash, ? from _send",
-            [target],
-        )
+        keys = ", ".join(quote_ident(k) for k in key)
+        con.execute(f"insert into {state} select {keys}, row_hash, ? from _send", [target])
     con.execute("commit")
-    result.inserted, result.updated = diff.inserted, diff.updated
-    result.unchanged, result.deleted = diff.unchanged, len(diff.deleted_keys)
-    result.full_resync = diff.full
-    result.seconds = time.perf_counter() - started
-    _log(con, run_id, result)
-    return result
 
 
 def _prepare_state(con: duckdb.DuckDBPyConnection, table: ScoreTable, state: str) -> None:
@@ -225,36 +263,21 @@ def _prepare_state(con: duckdb.DuckDBPyConnection, table: ScoreTable, state: str
     )
 
 
-def _write(
-    con: duckdb.DuckDBPyConnection,
-    pg: psycopg.Connection,
-    table: ScoreTable,
-    destination: Destination,
-    state: str,
-    remembered_target: str | None,
-    target: str,
-    rows_file: Path,
-    run_id: str,
-    before_commit: Callable[[psycopg.Connection], None] | None,
-) -> _Diff:
-    """One attempt: ensure the target, send the difference, log, commit."""
-    key_cols = list(table.key)
-    target_ident = sql.Identifier(destination.schema, destination.table)
-    pg_types = _pg_types(con, table)
-    _ensure_target(pg, destination, pg_types)
-    empty = pg.execute(
-        sql.SQL("select not exists (select 1 from {} limit 1)").format(target_ident)
-    ).fetchone()[0]
+def _diff(con: duckdb.DuckDBPyConnection, publish: _Publish, empty: bool) -> _Diff:
+    """``_send``: the rows to send, each tagged insert or update; and the keys to delete."""
+    state, key_cols = publish.state, list(publish.table.key)
     remembered_rows = fetch_one(con, f"select count(*) from {state}")[0]
-    full = remembered_target != target or (empty and remembered_rows > 0) or remembered_rows == 0
+    full = (
+        publish.remembered_target != publish.target
+        or (empty and remembered_rows > 0)
+        or remembered_rows == 0
+    )
     on = " and ".join(f"c.{quote_ident(k)} = s.{quote_ident(k)}" for k in key_cols)
     if full:
         con.execute(
             "create or replace temp table _send as select *, 'insert' as _action from _current"
         )
         deleted = []
-        if destination.own_table and not empty:
-            pg.execute(sql.SQL("truncate {}").format(target_ident))
     else:
         con.execute(
             f"create or replace temp table _send as "
@@ -276,6 +299,24 @@ def _write(
     diff.unchanged = (
         fetch_one(con, "select count(*) from _current")[0] - diff.inserted - diff.updated
     )
+    return diff
+
+
+def _write(
+    con: duckdb.DuckDBPyConnection, pg: psycopg.Connection, publish: _Publish, rows_file: Path
+) -> _Diff:
+    """One attempt: ensure the target, send the difference, log, commit."""
+    table, destination = publish.table, publish.destination
+    key_cols = list(table.key)
+    target_ident = sql.Identifier(destination.schema, destination.table)
+    pg_types = _pg_types(con, table)
+    ensure_target(pg, destination, pg_types)
+    empty = pg.execute(
+        sql.SQL("select not exists (select 1 from {} limit 1)").format(target_ident)
+    ).fetchone()[0]
+    diff = _diff(con, publish, empty)
+    if diff.full and destination.own_table and not empty:
+        pg.execute(sql.SQL("truncate {}").format(target_ident))
     columns = [*key_cols, *destination.columns]
     select = ", ".join(f"p.{quote_ident(c)}" for c in columns)
     con.execute(
@@ -287,218 +328,49 @@ def _write(
         destination.key[c] if c in destination.key else destination.columns[c] for c in columns
     ]
     if diff.inserted or diff.updated:
-        if full and destination.own_table:
-            _copy(pg, target_ident, target_cols, rows_file)  # an empty table: straight in
+        if diff.full and destination.own_table:
+            copy_rows(pg, target_ident, target_cols, rows_file)  # an empty table: straight in
         else:
-            _upsert(pg, destination, target_ident, target_cols, pg_types, columns, rows_file)
-    if deleted:
-        _remove(pg, destination, target_ident, key_cols, pg_types, deleted)
-    _pg_sync_log(pg, destination, run_id, table.name, diff)
-    if before_commit is not None:
-        before_commit(pg)
+            upsert_rows(pg, destination, target_ident, target_cols, pg_types, columns, rows_file)
+    if diff.deleted_keys:
+        remove_rows(pg, destination, target_ident, key_cols, pg_types, diff.deleted_keys)
+    counts = (diff.inserted, diff.updated, len(diff.deleted_keys))
+    log_sync(pg, destination, publish.run_id, table.name, counts, diff.full)
+    if publish.before_commit is not None:
+        publish.before_commit(pg)
     pg.commit()
     return diff
 
 
 def _pg_types(con: duckdb.DuckDBPyConnection, table: ScoreTable) -> dict[str, str]:
-    types = dict(
-        con.execute(
-            "select column_name, data_type from information_schema.columns "
-            "where table_schema = 'publish' and table_name = ?",
-            [table.name],
-        ).fetchall()
-    )
+    """Contract column -> PostgreSQL type, from the published table's DuckDB types."""
+    types = table_columns(con, "publish", table.name)
     out = {}
     for column in table.columns:
         if column in JSON_COLUMNS:
             out[column] = "jsonb"
         else:
-            out[column] = _PG_TYPES.get(str(types.get(column, "VARCHAR")).split("(")[0], "text")
+            out[column] = PG_TYPES.get(str(types.get(column, "VARCHAR")).split("(")[0], "text")
     return out
-
-
-def _ensure_target(
-    pg: psycopg.Connection, destination: Destination, pg_types: dict[str, str]
-) -> None:
-    schema = sql.Identifier(destination.schema)
-    target = sql.Identifier(destination.schema, destination.table)
-    pg.execute(sql.SQL("create schema if not exists {}").format(schema))
-    if destination.own_table:
-        columns = [*destination.key, *destination.columns]
-        pg.execute(
-            sql.SQL("create table if not exists {} ({}, primary key ({}))").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(pg_types[c]))
-                    for c in columns
-                ),
-                sql.SQL(", ").join(sql.Identifier(k) for k in destination.key),
-            )
-        )
-    else:
-        for column, crm_column in destination.columns.items():
-            pg.execute(
-                sql.SQL("alter table {} add column if not exists {} {}").format(
-                    target, sql.Identifier(crm_column), sql.SQL(pg_types[column])
-                )
-            )
-    pg.execute(
-        sql.SQL(
-            "create table if not exists {} (run_id text, table_name text, inserted bigint, "
-            "updated bigint, deleted bigint, full_resync boolean, synced_at timestamp)"
-        ).format(sql.Identifier(destination.schema, "sync_log"))
-    )
-
-
-def _copy(
-    pg: psycopg.Connection, target: sql.Composed, columns: list[str], rows_file: Path
-) -> None:
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
-        target, sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    )
-    with pg.cursor() as cur, cur.copy(statement) as copy, rows_file.open("rb") as src:
-        while block := src.read(1 << 20):
-            copy.write(block)
-
-
-def _upsert(
-    pg: psycopg.Connection,
-    destination: Destination,
-    target: sql.Composed,
-    target_cols: list[str],
-    pg_types: dict[str, str],
-    columns: list[str],
-    rows_file: Path,
-) -> None:
-    staging = sql.Identifier("_crmlens_incoming")
-    pg.execute(
-        sql.SQL("create temp table {} ({}) on commit drop").format(
-            staging,
-            sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(t), sql.SQL(pg_types[c]))
-                for t, c in zip(target_cols, columns, strict=True)
-            ),
-        )
-    )
-    _copy(pg, staging, target_cols, rows_file)
-    keys = [destination.key[k] for k in destination.key]
-    values = [c for c in target_cols if c not in keys]
-    if destination.own_table:
-        pg.execute(
-            sql.SQL(
-                "insert into {} ({}) select {} from {} on conflict ({}) do update set {}"
-            ).format(
-                target,
-                sql.SQL(", ").join(map(sql.Identifier, target_cols)),
-                sql.SQL(", ").join(map(sql.Identifier, target_cols)),
-                staging,
-                sql.SQL(", ").join(map(sql.Identifier, keys)),
-                sql.SQL(", ").join(
-                    sql.SQL("{} = excluded.{}").format(sql.Identifier(c), sql.Identifier(c))
-                    for c in values
-                ),
-            )
-        )
-    else:
-        pg.execute(
-            sql.SQL("update {} as t set {} from {} as s where {}").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c))
-                    for c in values
-                ),
-                staging,
-                sql.SQL(" and ").join(
-                    sql.SQL("t.{} = s.{}").format(sql.Identifier(k), sql.Identifier(k))
-                    for k in keys
-                ),
-            )
-        )
-
-
-def _remove(
-    pg: psycopg.Connection,
-    destination: Destination,
-    target: sql.Composed,
-    key_cols: list[str],
-    pg_types: dict[str, str],
-    deleted: list[tuple],
-) -> None:
-    keys = [destination.key[k] for k in key_cols]
-    gone = sql.Identifier("_crmlens_gone")
-    pg.execute(
-        sql.SQL("create temp table {} ({}) on commit drop").format(
-            gone,
-            sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(destination.key[k]), sql.SQL(pg_types[k]))
-                for k in key_cols
-            ),
-        )
-    )
-    with (
-        pg.cursor() as cur,
-        cur.copy(
-            sql.SQL("copy {} ({}) from stdin").format(
-                gone, sql.SQL(", ").join(map(sql.Identifier, keys))
-            )
-        ) as copy,
-    ):
-        for row in deleted:
-            copy.write_row(row)
-    match = sql.SQL(" and ").join(
-        sql.SQL("t.{} = g.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in keys
-    )
-    if destination.own_table:
-        pg.execute(
-            sql.SQL("delete from {} as t using {} as g where {}").format(target, gone, match)
-        )
-    else:  # a CRM row is never deleted by crmlens: its score columns are cleared
-        cleared = sql.SQL(", ").join(
-            sql.SQL("{} = null").format(sql.Identifier(c)) for c in destination.columns.values()
-        )
-        pg.execute(
-            sql.SQL("update {} as t set {} from {} as g where {}").format(
-                target, cleared, gone, match
-            )
-        )
-
-
-def _pg_sync_log(
-    pg: psycopg.Connection, destination: Destination, run_id: str, table: str, diff: _Diff
-) -> None:
-    pg.execute(
-        sql.SQL("insert into {} values (%s, %s, %s, %s, %s, %s, %s)").format(
-            sql.Identifier(destination.schema, "sync_log")
-        ),
-        [
-            run_id,
-            destination.table if destination.own_table else f"{destination.table} ({table})",
-            diff.inserted,
-            diff.updated,
-            len(diff.deleted_keys),
-            diff.full,
-            datetime.now(UTC).replace(tzinfo=None),
-        ],
-    )
 
 
 def _log(con: duckdb.DuckDBPyConnection, run_id: str, r: SyncResult) -> None:
     con.execute(
-        "insert into ops.sync_log values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            run_id,
-            r.target,
-            r.table,
-            r.inserted,
-            r.updated,
-            r.unchanged,
-            r.deleted,
-            r.failed,
-            r.attempts,
-            r.seconds,
-            r.error,
-            datetime.now(UTC).replace(tzinfo=None),
-        ],
+        queries.load("crmlens.publish", "sync_log_insert"),
+        {
+            "run_id": run_id,
+            "target": r.target,
+            "table_name": r.table,
+            "inserted": r.inserted,
+            "updated": r.updated,
+            "unchanged": r.unchanged,
+            "deleted": r.deleted,
+            "failed": r.failed,
+            "attempts": r.attempts,
+            "seconds": r.seconds,
+            "error": r.error,
+            "synced_at": datetime.now(UTC).replace(tzinfo=None),
+        },
     )
 
 

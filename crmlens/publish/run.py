@@ -15,6 +15,8 @@ from crmlens.warehouse import session
 
 @dataclass
 class PublishResult:
+    """What publishing one score table did, target by target."""
+
     table: str
     rows: int = 0
     export: dict | None = None
@@ -22,8 +24,20 @@ class PublishResult:
 
 
 def publish(settings: Settings, table: ScoreTable, run_id: str) -> PublishResult:
-    """DuckDB publish schema (always), the export folder (always), PostgreSQL and the
-    CRM mapping when the settings give a DSN (and a mapping)."""
+    """Publish one score table to every target the settings name.
+
+    The DuckDB ``publish`` schema and the export folder always; PostgreSQL, and the
+    CRM's own tables through a publish mapping, when the settings give a DSN (and a
+    mapping).
+
+    Args:
+        settings: paths, DSN and mapping.
+        table: the score table.
+        run_id: the run publishing.
+
+    Returns:
+        The rows published, the export's manifest, and what each PostgreSQL sync did.
+    """
     result = PublishResult(table=table.name)
     with session(settings.warehouse_path) as con:
         result.rows = publish_table(con, table)

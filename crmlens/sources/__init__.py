@@ -20,7 +20,15 @@ def shipped_spec(name: str) -> Path:
 
 
 def write_synthetic_spec(out_dir: Path, events_format: str = "parquet") -> Path:
-    """Put the synthetic CRM's spec next to its files, as ``source_spec.yml``."""
+    """Put the synthetic CRM's spec next to its files, as ``source_spec.yml``.
+
+    Args:
+        out_dir: the synthetic CRM's folder.
+        events_format: ``parquet`` or ``jsonl``, as the day files were written.
+
+    Returns:
+        The spec's path.
+    """
     text = shipped_spec("synthetic").read_text()
     if events_format != "parquet":
         text = text.replace("events/{day}.parquet", f"events/{{day}}.{events_format}")

@@ -31,20 +31,17 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
+from crmlens import sql as queries
 from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
-from crmlens.sources.spec import ReadBatch, SourceSpec, SpecError, check_columns
+from crmlens.sources.files import ReadBatch, check_columns, read_table
+from crmlens.sources.spec import SourceSpec, SpecError, load_spec
 from crmlens.warehouse import duck_type, fetch_one, quote_ident
 
-WATERMARKS_DDL = """
-create table if not exists ops.watermarks (
-    source varchar, table_name varchar, column_name varchar, value timestamp,
-    updated_at timestamp, primary key (source, table_name)
-)
-"""
-
-_PG_TYPES = {
+# DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
+PG_TYPES = {
     "VARCHAR": "text",
     "DOUBLE": "double precision",
+    "FLOAT": "double precision",
     "BIGINT": "bigint",
     "INTEGER": "integer",
     "BOOLEAN": "boolean",
@@ -67,7 +64,18 @@ def describe_dsn(dsn: str) -> str:
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Connect, turning a failure into a message without the password."""
+    """Connect, turning a failure into a message without the password.
+
+    Args:
+        dsn: the database.
+        autocommit: whether each statement commits on its own.
+
+    Returns:
+        The connection.
+
+    Raises:
+        ConnectionError: the database cannot be reached (the DSN shown without password).
+    """
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
     except psycopg.OperationalError as exc:
@@ -83,21 +91,25 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
 
     Runs inside ingest's transaction on ``con``; the new watermark is written there
     too, so it only moves when the load commits.
+
+    Args:
+        con: the connection of the load's transaction.
+        spec: a postgres spec.
+        table: the canonical table.
+
+    Returns:
+        The rows read (lineage: the database and the row number in this read).
+
+    Raises:
+        SpecError: the spec has no DSN, its select fails, or its columns are wrong.
     """
     if not spec.dsn:
         raise SpecError(
             f"{spec.where(table)}: a postgres spec needs `dsn` (e.g. ${{CRMLENS_SOURCE_POSTGRES_DSN}})"
         )
     source = spec.tables[table]
-    con.execute(WATERMARKS_DDL)
-    since = None
-    if source.watermark:
-        row = fetch_one(
-            con,
-            "select value from ops.watermarks where source = ? and table_name = ?",
-            [spec.name, table],
-        )
-        since = row[0] if row else None
+    con.execute(queries.load("crmlens.sources", "watermarks_table"))
+    since = _stored_watermark(con, spec.name, table) if source.watermark else None
     query = sql.SQL("select * from ({}) as q").format(sql.SQL(source.select))
     params: list[object] = []
     if source.watermark and since is not None:
@@ -142,16 +154,36 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
         )[0]
         if newest is not None and (since is None or newest > since):
             con.execute(
-                "insert or replace into ops.watermarks values (?, ?, ?, ?, ?)",
-                [spec.name, table, source.watermark, newest, datetime.now()],
+                queries.load("crmlens.sources", "watermark_store"),
+                {
+                    "source": spec.name,
+                    "table_name": table,
+                    "column_name": source.watermark,
+                    "value": newest,
+                    "updated_at": datetime.now(),
+                },
             )
     return ReadBatch(relation=con.sql(f"select * from {view}"), files=[], views=[view])
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
-    con.execute(WATERMARKS_DDL)
+    """The newest change of a source table that a committed load has read.
+
+    Args:
+        con: a connection to the warehouse.
+        source: the spec's name.
+        table: the canonical table.
+
+    Returns:
+        The watermark, or ``None`` before the first load.
+    """
+    con.execute(queries.load("crmlens.sources", "watermarks_table"))
+    return _stored_watermark(con, source, table)
+
+
+def _stored_watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
     row = fetch_one(
-        con, "select value from ops.watermarks where source = ? and table_name = ?", [source, table]
+        con, queries.load("crmlens.sources", "watermark"), {"source": source, "table_name": table}
     )
     return row[0] if row else None
 
@@ -162,10 +194,16 @@ def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> dateti
 def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[str, int]:
     """Load the synthetic CRM's objects (not events) into ``schema`` of a PostgreSQL database.
 
-    Replaces the schema's tables. Returns rows loaded per table.
-    """
-    from crmlens.sources.spec import load_spec, read_table
+    Replaces the schema's tables.
 
+    Args:
+        data_dir: the synthetic CRM's folder (with ``source_spec.yml``).
+        dsn: the PostgreSQL database.
+        schema: the schema the tables are written to.
+
+    Returns:
+        Rows loaded per table.
+    """
     spec = load_spec(Path(data_dir) / "source_spec.yml")
     counts: dict[str, int] = {}
     duck = duckdb.connect()
@@ -206,7 +244,7 @@ def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[
                 sql.SQL("create table {} ({}, primary key ({}))").format(
                     ident,
                     sql.SQL(", ").join(
-                        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(_PG_TYPES[t]))
+                        sql.SQL("{} {}").format(sql.Identifier(c), sql.SQL(PG_TYPES[t]))
                         for c, t in types.items()
                     ),
                     sql.SQL(", ").join(sql.Identifier(k) for k in contract.key),

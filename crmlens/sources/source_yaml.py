@@ -34,13 +34,14 @@ LOADED_AT = {
 }
 
 HEADER = """\
-# Rendered from crmlens/contracts.py by crmlens/sources/source_yaml.py: edit the
+# Rendered from crmlens/contracts/ by crmlens/sources/source_yaml.py: edit the
 # contract, then re-render (python -m crmlens.sources.source_yaml). A test fails if
 # this file and the contracts disagree.
 """
 
 
 def render() -> str:
+    """The dbt sources YAML of the raw tables: a table per contract, a column per field."""
     tables = []
     for name in TABLES:
         contract = CONTRACTS[name]

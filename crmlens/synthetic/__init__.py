@@ -9,18 +9,20 @@ The timeline, in causal order (each module's docstring has the details):
 
 1. :mod:`.org` — teams and users (SDRs, AEs, CSMs, managers; latent rep skill),
    accounts (industry, size, tier, region) and their contacts.
-2. :mod:`.funnel` — campaigns; leads with a latent intent that drives their
-   engagement events and their conversion, together with fit, custom fields,
-   nonlinear effects and hidden noise; events after the decision (a leak).
-3. :mod:`.deals` — opportunities through the stages, with activity cadence,
+2. :mod:`.campaigns` — campaigns (channel, dates, cost, a latent lead quality).
+3. :mod:`.funnel` — leads with a latent intent that drives their engagement
+   events and their conversion, together with fit, custom fields, nonlinear
+   effects and hidden noise; events after the decision (a leak).
+4. :mod:`.deals` — opportunities through the stages, with activity cadence,
    stakeholders, competitors, discounting, stalls and close-date pushes driving
-   the outcome; quarter-end clustering of wins.
-4. :mod:`.customers` — subscriptions per yearly term, renewals with expansion
+   the outcome; quarter-end clustering of wins. Then e-mail campaigns to the
+   contacts (:mod:`.campaigns`).
+5. :mod:`.customers` — subscriptions per yearly term, renewals with expansion
    or contraction, churn at renewal driven by a drifting health latent that also
    shows in usage, tickets/CSAT, late invoices and NPS.
-5. :mod:`.events` — the day files: lead and e-mail engagement, product usage,
+6. :mod:`.events` — the day files: lead and e-mail engagement, product usage,
    anonymous traffic; written day by day.
-6. :mod:`.dirty` — seeded defects (quarantine reason codes) and duplicates.
+7. :mod:`.dirty` — seeded defects (quarantine reason codes) and duplicates.
 
 Headline rates (calibrated, checked by the tests): lead → opportunity ~12 %,
 win rate ~27 % of closed deals, annual logo churn ~13 %.

@@ -30,7 +30,15 @@ EVENT_COLUMNS = ("t", "etype", "contact", "lead", "account", "anon", "campaign",
 
 
 def random_props(rng: np.random.Generator, etype: np.ndarray) -> np.ndarray:
-    """A random property string index for each event of the given type codes."""
+    """A random property string for each event, among those of its type.
+
+    Args:
+        rng: the stream to draw from.
+        etype: the events' type codes.
+
+    Returns:
+        Indices into :data:`PROP_STRINGS`, one per event.
+    """
     pick = np.floor(rng.random(len(etype)) * PROP_COUNT[etype]).astype(np.int16)
     return (PROP_OFFSET[etype] + pick).astype(np.int16)
 
@@ -63,11 +71,20 @@ def concat(batches: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 
 def take(b: dict[str, np.ndarray], idx: np.ndarray) -> dict[str, np.ndarray]:
+    """The rows ``idx`` of an event batch."""
     return {c: b[c][idx] for c in EVENT_COLUMNS}
 
 
 def sessions(b: dict[str, np.ndarray], day: int) -> np.ndarray:
-    """Session ids of a day's events: per visitor (lead or anonymous) or product user and day."""
+    """Session ids of a day's events: per visitor (lead or anonymous) or product user and day.
+
+    Args:
+        b: the day's events.
+        day: the simulation day.
+
+    Returns:
+        One id per event; -1 for events outside any session (e-mail).
+    """
     product = np.isin(b["etype"], PRODUCT_TYPES)
     lead_visitor = b["anon"] >= LEAD_VISITOR_BASE
     return np.select(

@@ -24,17 +24,35 @@ def stream(seed: int, name: str, *extra: int) -> np.random.Generator:
     Each stream is seeded by the user's seed and a stable hash of its name (not
     by its position in a spawn order), so adding a column or a table draws from
     its own stream and shifts no other table.
+
+    Args:
+        seed: the user's seed.
+        name: the part's name (``deals``, ``events_day``...).
+        *extra: further integers that key the stream (a day).
+
+    Returns:
+        The generator.
     """
     entropy = [seed & 0xFFFFFFFF, seed >> 32, zlib.crc32(name.encode()), *extra]
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(entropy)))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, elementwise."""
     return 1.0 / (1.0 + np.exp(-x))
 
 
 def choice(rng: np.random.Generator, pairs: Sequence[tuple[object, float]], n: int) -> np.ndarray:
-    """Draw ``n`` indices into ``pairs`` (value, weight) with the given weights."""
+    """Draw ``n`` indices into ``pairs`` (value, weight) with the given weights.
+
+    Args:
+        rng: the stream to draw from.
+        pairs: (value, weight) pairs; the weights need not sum to 1.
+        n: how many to draw.
+
+    Returns:
+        Indices into ``pairs``.
+    """
     weights = np.array([w for _, w in pairs], dtype=float)
     return rng.choice(len(pairs), size=n, p=weights / weights.sum())
 
@@ -44,6 +62,13 @@ def calibrate_offset(logits: np.ndarray, target: float) -> float:
 
     Used so that headline rates (conversion, win, churn) land in realistic ranges
     at every scale while the *relative* effects stay those of the causal model.
+
+    Args:
+        logits: the model's logits.
+        target: the mean probability wanted.
+
+    Returns:
+        The offset.
     """
     lo, hi = -20.0, 20.0
     for _ in range(60):
@@ -56,7 +81,16 @@ def calibrate_offset(logits: np.ndarray, target: float) -> float:
 
 
 def key_strings(prefix: str, n: int, width: int) -> np.ndarray:
-    """Keys ``prefix`` + zero-padded 1-based numbers, as an object array."""
+    """Keys ``prefix`` + zero-padded 1-based numbers, as an object array.
+
+    Args:
+        prefix: e.g. ``A`` for accounts.
+        n: how many keys.
+        width: digits of the number.
+
+    Returns:
+        ``n`` keys, in order.
+    """
     return np.array([f"{prefix}{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
 
 
@@ -69,7 +103,15 @@ class Clock:
 
     @classmethod
     def for_years(cls, end: date, years: int) -> Clock:
-        """A window of ``years`` years ending on ``end`` (inclusive)."""
+        """A window of ``years`` years ending on ``end`` (inclusive).
+
+        Args:
+            end: the last day of history.
+            years: the window's length.
+
+        Returns:
+            The clock.
+        """
         try:
             first = end.replace(year=end.year - years)
         except ValueError:  # 29 February
@@ -78,10 +120,12 @@ class Clock:
 
     @property
     def days(self) -> int:
+        """Whole days in the window."""
         return (self.end - self.start).days + 1
 
     @property
     def start_seconds(self) -> int:
+        """Seconds from the Unix epoch to the window's first midnight."""
         return int((datetime.combine(self.start, datetime.min.time()) - _EPOCH).total_seconds())
 
     def to_seconds(self, t: np.ndarray) -> np.ndarray:
@@ -95,6 +139,7 @@ class Clock:
         ).astype(np.int64)
 
     def day_of(self, d: date) -> int:
+        """The simulation day of a calendar date."""
         return (d - self.start).days
 
     def weekday(self, day_index: np.ndarray) -> np.ndarray:
@@ -132,7 +177,16 @@ class Clock:
 
 
 def day_weights(clock: Clock, growth_per_year: float, weekend: float) -> np.ndarray:
-    """Relative volume per day: exponential growth and a weekday/weekend rhythm."""
+    """Relative volume per day: exponential growth and a weekday/weekend rhythm.
+
+    Args:
+        clock: the window.
+        growth_per_year: yearly growth (0.3: 30 % more per year).
+        weekend: a weekend day's volume relative to a weekday's.
+
+    Returns:
+        One weight per day, summing to 1.
+    """
     days = np.arange(clock.days)
     w = np.exp(np.log1p(growth_per_year) * days / 365.0)
     w = w * np.where(clock.weekday(days) >= 5, weekend, 1.0)
@@ -146,6 +200,15 @@ def sample_times(
 
     Times of day follow office hours (roughly 08:00-19:00 UTC with a spread) when
     ``business_hours`` is set, else they are uniform over the day.
+
+    Args:
+        rng: the stream to draw from.
+        n: how many times.
+        weights: one weight per day (:func:`day_weights`).
+        business_hours: office hours rather than any time of day.
+
+    Returns:
+        The times, sorted.
     """
     days = rng.choice(len(weights), size=n, p=weights)
     if business_hours:
@@ -154,8 +217,3 @@ def sample_times(
     else:
         frac = rng.random(n)
     return np.sort(days + frac)
-
-
-def add_months(t: np.ndarray, months: np.ndarray) -> np.ndarray:
-    """Approximate calendar months as 30.4375 days (billing cycles, terms)."""
-    return t + months * 30.4375

@@ -22,6 +22,8 @@ with the window.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from crmlens.synthetic import vocab
@@ -47,113 +49,44 @@ def build_health(world: World) -> None:
     world.health, world.health_months = h, months
 
 
+@dataclass
+class _Starts:
+    """Where subscription chains start: legacy customers (before the window) and won deals."""
+
+    company: np.ndarray
+    time: np.ndarray
+    seats: np.ndarray
+    pps: np.ndarray  # price per seat per month
+    line: np.ndarray
+
+
 def build_subscriptions(world: World) -> None:
     """Subscription terms of every customer: new business, renewals, churn, co-terms."""
+    # Every draw comes from this one stream, in this order: reordering changes the CRM.
     rng = stream(world.seed, "subscriptions")
-    comp, opps, clock = world.companies, world.opps, world.clock
-    end = float(clock.days)
+    comp = world.companies
     n_comp = len(comp["region"])
-
-    # Starts: legacy customers (before the window) and won deals.
-    legacy = np.flatnonzero(comp["legacy"])
-    line_of_tier = np.array(["Starter", "Professional", "Enterprise"], dtype=object)
-    leg_line = line_of_tier[comp["tier"][legacy]]
-    leg_price = np.array([vocab.PLAN_PRICE[x] for x in leg_line])
-    leg_seats = np.clip(
-        np.round(comp["employees"][legacy] * rng.uniform(0.03, 0.25, len(legacy))), 3, 3000
-    )
-    won = np.flatnonzero(opps["is_won"] == True)  # noqa: E712 (object array of bools/None)
-    won_start = opps["closed"][won] + rng.uniform(0.0, 5.0, len(won))
-    keep = won_start < end
-    won, won_start = won[keep], won_start[keep]
-    s_company = np.r_[legacy, opps["company"][won]]
-    s_time = np.r_[-rng.uniform(1.0, YEAR, len(legacy)), won_start]
-    s_seats = np.r_[leg_seats, opps["seats"][won]].astype(float)
-    s_pps = np.r_[
-        leg_price * (1 - rng.uniform(0.0, 0.15, len(legacy))),
-        opps["final_amount"][won] / 12.0 / opps["seats"][won],
-    ]
-    s_line = np.r_[leg_line, opps["line"][won]]
-    order = np.lexsort((s_time, s_company))
+    starts = _starts(world, rng)
+    order = np.lexsort((starts.time, starts.company))
 
     # Churn logit offset, calibrated on the health of customers over the window.
     months = world.health_months
-    sample_h = world.health[s_company][:, months >= 0].ravel()
-    uc = np.repeat(comp["uses_competitor"][s_company], int((months >= 0).sum()))
+    sample_h = world.health[starts.company][:, months >= 0].ravel()
+    uc = np.repeat(comp["uses_competitor"][starts.company], int((months >= 0).sum()))
     c0 = calibrate_offset(-1.5 * sample_h + 0.4 * uc, CHURN_RATE)
 
-    rows: dict[str, list] = {k: [] for k in ("company", "line", "seats", "mrr", "start")}
-    rows.update({k: [] for k in ("renewal", "ended", "status", "reason")})
-
-    def emit(c, line, seats, pps, start, renewal, ended, status, reason) -> None:
-        rows["company"].append(c)
-        rows["line"].append(line)
-        rows["seats"].append(int(seats))
-        rows["mrr"].append(round(seats * pps, 2))
-        rows["start"].append(start)
-        rows["renewal"].append(renewal)
-        rows["ended"].append(ended)
-        rows["status"].append(status)
-        rows["reason"].append(reason)
-
     u = rng.random((len(order), 64))  # one row of uniforms per start, used in order
-    health = world.health
+    rows = _TermRows()
     i = 0
     while i < len(order):
-        c = int(s_company[order[i]])
+        c = int(starts.company[order[i]])
         j = i
-        while j < len(order) and s_company[order[j]] == c:
+        while j < len(order) and starts.company[order[j]] == c:
             j += 1
-        starts = order[i:j]
-        k = 0  # uniforms used for this account
-        draws = u[i]
-        idx = 0
-        while idx < len(starts):
-            st = starts[idx]
-            line, seats, pps, s = s_line[st], s_seats[st], s_pps[st], s_time[st]
-            idx += 1
-            renewal = s + YEAR
-            while True:
-                # Wins during the term are co-termed: the row ends, a bigger one starts.
-                if idx < len(starts) and s_time[starts[idx]] < min(renewal, end):
-                    w = starts[idx]
-                    idx += 1
-                    t_w = s_time[w]
-                    emit(c, line, seats, pps, s, renewal, t_w, "expired", None)
-                    seats, s = seats + s_seats[w], t_w
-                    continue
-                if renewal >= end:
-                    emit(c, line, seats, pps, s, renewal, np.nan, "active", None)
-                    break
-                m = np.searchsorted(months, renewal, side="right") - 1
-                h = float(health[c, m])
-                p = sigmoid(c0 - 1.5 * h + 0.4 * comp["uses_competitor"][c])
-                r1, r2, r3 = draws[k % 64], draws[(k + 1) % 64], draws[(k + 2) % 64]
-                k += 3
-                if r1 < p:
-                    ended = max(s + 1.0, renewal - 14.0 * r2)
-                    why = _cancel_reason(h, comp["uses_competitor"][c], r3)
-                    emit(c, line, seats, pps, s, renewal, ended, "cancelled", why)
-                    comp["churned_at"][c] = ended
-                    # A later win is a win-back: it starts a fresh chain.
-                    while idx < len(starts) and s_time[starts[idx]] < ended:
-                        idx += 1
-                    break
-                emit(c, line, seats, pps, s, renewal, renewal, "expired", None)
-                if r2 < sigmoid(-1.2 + 1.0 * h):
-                    seats = np.ceil(seats * (1.05 + 0.35 * r3))
-                elif r2 > 1.0 - sigmoid(-1.6 - 1.2 * h):
-                    seats = max(1.0, np.floor(seats * (0.9 - 0.3 * r3)))
-                s, renewal = renewal, renewal + YEAR
+        _chain(world, starts, order[i:j], c0, u[i], rows)
         i = j
 
-    text = ("line", "status", "reason")
-    subs = {k: np.array(v, dtype=object if k in text else None) for k, v in rows.items()}
-    subs["company"] = subs["company"].astype(np.int64)
-    subs["seats"] = subs["seats"].astype(np.int64)
-    subs["mrr"] = subs["mrr"].astype(float)
-    for k in ("start", "renewal", "ended"):
-        subs[k] = subs[k].astype(float)
+    subs = rows.arrays()
     o = np.argsort(subs["start"], kind="stable")
     world.subscriptions = {k: v[o] for k, v in subs.items()}
 
@@ -165,6 +98,135 @@ def build_subscriptions(world: World) -> None:
     comp["customer_ever"] = ever
     comp["churned_at"][active] = np.nan  # won back: no decline at the end
     _billing(world, rng)
+
+
+def _starts(world: World, rng: np.random.Generator) -> _Starts:
+    comp, opps = world.companies, world.opps
+    end = float(world.clock.days)
+    legacy = np.flatnonzero(comp["legacy"])
+    line_of_tier = np.array(["Starter", "Professional", "Enterprise"], dtype=object)
+    leg_line = line_of_tier[comp["tier"][legacy]]
+    leg_price = np.array([vocab.PLAN_PRICE[x] for x in leg_line])
+    leg_seats = np.clip(
+        np.round(comp["employees"][legacy] * rng.uniform(0.03, 0.25, len(legacy))), 3, 3000
+    )
+    won = np.flatnonzero(opps["is_won"] == True)  # noqa: E712 (object array of bools/None)
+    won_start = opps["closed"][won] + rng.uniform(0.0, 5.0, len(won))
+    keep = won_start < end
+    won, won_start = won[keep], won_start[keep]
+    return _Starts(
+        company=np.r_[legacy, opps["company"][won]],
+        time=np.r_[-rng.uniform(1.0, YEAR, len(legacy)), won_start],
+        seats=np.r_[leg_seats, opps["seats"][won]].astype(float),
+        pps=np.r_[
+            leg_price * (1 - rng.uniform(0.0, 0.15, len(legacy))),
+            opps["final_amount"][won] / 12.0 / opps["seats"][won],
+        ],
+        line=np.r_[leg_line, opps["line"][won]],
+    )
+
+
+class _TermRows:
+    """Subscription terms collected one by one."""
+
+    def __init__(self) -> None:
+        self.cols: dict[str, list] = {
+            k: []
+            for k in (
+                "company",
+                "line",
+                "seats",
+                "mrr",
+                "start",
+                "renewal",
+                "ended",
+                "status",
+                "reason",
+            )
+        }
+
+    def emit(self, c, line, seats, pps, start, renewal, ended, status, reason) -> None:
+        rows = self.cols
+        rows["company"].append(c)
+        rows["line"].append(line)
+        rows["seats"].append(int(seats))
+        rows["mrr"].append(round(seats * pps, 2))
+        rows["start"].append(start)
+        rows["renewal"].append(renewal)
+        rows["ended"].append(ended)
+        rows["status"].append(status)
+        rows["reason"].append(reason)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        text = ("line", "status", "reason")
+        subs = {k: np.array(v, dtype=object if k in text else None) for k, v in self.cols.items()}
+        subs["company"] = subs["company"].astype(np.int64)
+        subs["seats"] = subs["seats"].astype(np.int64)
+        subs["mrr"] = subs["mrr"].astype(float)
+        for k in ("start", "renewal", "ended"):
+            subs[k] = subs[k].astype(float)
+        return subs
+
+
+def _chain(
+    world: World,
+    s: _Starts,
+    starts: np.ndarray,
+    c0: float,
+    draws: np.ndarray,
+    rows: _TermRows,
+) -> None:
+    """The terms of one account: renewals, co-terms, churn and win-backs, in time order.
+
+    Args:
+        world: the simulation (health; the account's churn time is set here).
+        s: every start.
+        starts: this account's starts, in time order.
+        c0: the churn logit offset.
+        draws: this account's uniforms, used in order (cycling).
+        rows: where the terms go.
+    """
+    comp, end, months = world.companies, float(world.clock.days), world.health_months
+    c = int(s.company[starts[0]])
+    k = 0  # uniforms used for this account
+    idx = 0
+    while idx < len(starts):
+        st = starts[idx]
+        line, seats, pps, t = s.line[st], s.seats[st], s.pps[st], s.time[st]
+        idx += 1
+        renewal = t + YEAR
+        while True:
+            # Wins during the term are co-termed: the row ends, a bigger one starts.
+            if idx < len(starts) and s.time[starts[idx]] < min(renewal, end):
+                w = starts[idx]
+                idx += 1
+                t_w = s.time[w]
+                rows.emit(c, line, seats, pps, t, renewal, t_w, "expired", None)
+                seats, t = seats + s.seats[w], t_w
+                continue
+            if renewal >= end:
+                rows.emit(c, line, seats, pps, t, renewal, np.nan, "active", None)
+                break
+            m = np.searchsorted(months, renewal, side="right") - 1
+            h = float(world.health[c, m])
+            p = sigmoid(c0 - 1.5 * h + 0.4 * comp["uses_competitor"][c])
+            r1, r2, r3 = draws[k % 64], draws[(k + 1) % 64], draws[(k + 2) % 64]
+            k += 3
+            if r1 < p:
+                ended = max(t + 1.0, renewal - 14.0 * r2)
+                why = _cancel_reason(h, comp["uses_competitor"][c], r3)
+                rows.emit(c, line, seats, pps, t, renewal, ended, "cancelled", why)
+                comp["churned_at"][c] = ended
+                # A later win is a win-back: it starts a fresh chain.
+                while idx < len(starts) and s.time[starts[idx]] < ended:
+                    idx += 1
+                break
+            rows.emit(c, line, seats, pps, t, renewal, renewal, "expired", None)
+            if r2 < sigmoid(-1.2 + 1.0 * h):
+                seats = np.ceil(seats * (1.05 + 0.35 * r3))
+            elif r2 > 1.0 - sigmoid(-1.6 - 1.2 * h):
+                seats = max(1.0, np.floor(seats * (0.9 - 0.3 * r3)))
+            t, renewal = renewal, renewal + YEAR
 
 
 def _cancel_reason(h: float, uses_competitor: bool, r: float) -> str:
@@ -191,9 +253,28 @@ def _pick_contacts(
 
 
 def _billing(world: World, rng: np.random.Generator) -> None:
-    """Monthly invoices, tickets and CSM touches for every subscription term."""
-    subs, comp, clock = world.subscriptions, world.companies, world.clock
-    end = float(clock.days)
+    """Monthly invoices, tickets and CSM touches for every subscription term; NPS."""
+    months = _invoices(world, rng)
+    _tickets(world, rng, months)
+    _csm_touches(world, rng, months)
+    _nps(world)
+
+
+@dataclass
+class _Months:
+    """Every subscribed month: its term, company, start (the invoice date) and health."""
+
+    row: np.ndarray  # the subscription term
+    company: np.ndarray
+    issued: np.ndarray
+    health: np.ndarray
+    stop: np.ndarray  # per term: when it stops (ended or the end date)
+
+
+def _invoices(world: World, rng: np.random.Generator) -> _Months:
+    """An invoice per subscribed month; late payers are unhealthy. Overdue terms are past due."""
+    subs = world.subscriptions
+    end = float(world.clock.days)
     stop = np.where(np.isnan(subs["ended"]), end, np.minimum(subs["ended"], end))
     first_k = np.maximum(np.ceil(-subs["start"] / MONTH), 0)
     last_k = np.ceil((stop - subs["start"]) / MONTH)
@@ -231,13 +312,18 @@ def _billing(world: World, rng: np.random.Generator) -> None:
     overdue_subs = np.unique(row[status == "overdue"])
     live = np.isnan(subs["ended"])
     subs["status"][np.intersect1d(overdue_subs, np.flatnonzero(live))] = "past_due"
+    return _Months(row=row, company=company, issued=issued, health=h, stop=stop)
 
-    # Tickets: per subscribed month, more (and worse) when health is low.
+
+def _tickets(world: World, rng: np.random.Generator, months: _Months) -> None:
+    """Tickets: per subscribed month, more (and worse) when health is low."""
+    comp, end = world.companies, float(world.clock.days)
+    company, issued, row = months.company, months.issued, months.row
     size = np.array([0.7, 1.2, 2.0])[comp["tier"][company]]
-    nt = rng.poisson(0.35 * size * np.exp(-0.6 * h))
-    ti = np.repeat(np.arange(m), nt)
+    nt = rng.poisson(0.35 * size * np.exp(-0.6 * months.health))
+    ti = np.repeat(np.arange(len(row)), nt)
     t = issued[ti] + rng.random(len(ti)) * MONTH
-    keep = t < np.minimum(stop[row[ti]], end)
+    keep = t < np.minimum(months.stop[row[ti]], end)
     ti, t = ti[keep], t[keep]
     tc = company[ti]
     th = world.health_at(tc, t)
@@ -265,9 +351,13 @@ def _billing(world: World, rng: np.random.Generator) -> None:
         "csat": np.where(answered, csat, np.nan),
     }
 
-    # CSM touches: check-ins and business reviews.
-    nc = rng.poisson(0.45, m)
-    ci = np.repeat(np.arange(m), nc)
+
+def _csm_touches(world: World, rng: np.random.Generator, months: _Months) -> None:
+    """CSM touches: check-ins and business reviews."""
+    comp, end = world.companies, float(world.clock.days)
+    company, issued = months.company, months.issued
+    nc = rng.poisson(0.45, len(months.row))
+    ci = np.repeat(np.arange(len(months.row)), nc)
     t = issued[ci] + rng.random(len(ci)) * MONTH
     keep = t < end
     ci, t = ci[keep], t[keep]
@@ -291,7 +381,10 @@ def _billing(world: World, rng: np.random.Generator) -> None:
         )
     )
 
-    # NPS: the latest survey while a customer.
+
+def _nps(world: World) -> None:
+    """NPS: the latest survey while a customer."""
+    comp, end = world.companies, float(world.clock.days)
     c_ever = np.flatnonzero(comp["customer_ever"])
     last = np.where(
         np.isnan(comp["churned_at"][c_ever]), end - 1.0, comp["churned_at"][c_ever] - 10.0

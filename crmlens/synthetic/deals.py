@@ -28,6 +28,8 @@ to stage equal). Anything after ``end_date`` is cut: such deals are open.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from crmlens.synthetic import vocab
@@ -69,12 +71,90 @@ def _pick_outbound_accounts(world: World, rng: np.random.Generator, t: np.ndarra
     return np.where(avail > 0, cand[np.minimum(pick, len(cand) - 1)], -1)
 
 
+@dataclass
+class _Deals:
+    """Every deal as it opens: when, where, whose, and its latent quality."""
+
+    created: np.ndarray
+    company: np.ndarray
+    lead: np.ndarray  # the converted lead, or -1 for outbound deals
+    owner: np.ndarray
+    tier: np.ndarray
+    competitor_present: np.ndarray
+    q: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.created)
+
+
+@dataclass
+class _Course:
+    """The random course of every deal through the stages, drawn up front."""
+
+    stall: np.ndarray  # (n, 5): stalled in each stage
+    d_active: np.ndarray  # (n, 5): active days in each stage
+    heavy: np.ndarray  # discounted heavily entering negotiation
+    light: np.ndarray  # discounted lightly at proposal
+    won: np.ndarray
+    last_stage: np.ndarray  # index of the last stage entered
+    entry: np.ndarray  # (n, 6): when each stage was entered; column k+1 = left stage k
+
+
 def build_deals(world: World) -> None:
     """Create every opportunity, simulate its stages, and log history and activities."""
+    # Every draw comes from this one stream, in this order: reordering changes the CRM.
     rng = stream(world.seed, "deals")
-    clock, comp, ppl, leads = world.clock, world.companies, world.people, world.leads
+    conv, t_conv = _convert_leads(world, rng)
+    deals = _open_deals(world, rng, conv, t_conv)
+    line_name, seats, price, list_amount = _products(world, rng, deals)
+    course = _course(world, rng, deals)
+    hist, amount_after = _history(world, rng, deals, course, list_amount)
+    world.history = hist
 
-    # --- conversions: the lead's company becomes an account if it is new ----------
+    # Final state as of end_date: the last history row of each deal.
+    n = deals.n
+    last = np.r_[hist["opp"][1:] != hist["opp"][:-1], True]
+    final = {c: v[last] for c, v in hist.items()}
+    assert np.array_equal(final["opp"], np.arange(n))
+    closed = np.isin(final["to"], ("closed_won", "closed_lost"))
+    is_won = np.where(closed, final["to"] == "closed_won", None)
+    won = course.won
+    reason, competitor = _lost_reasons(rng, deals, course)
+
+    world.opps = {
+        "company": deals.company,
+        "lead": deals.lead,
+        "owner": deals.owner,
+        "created": deals.created,
+        "quality": deals.q,
+        "line": line_name,
+        "seats": seats,
+        "price": price,
+        "list_amount": list_amount,
+        "amount": final["amount"],
+        "final_amount": amount_after,
+        "stage": final["to"],
+        "ecd": final["ecd"],
+        "closed": np.where(closed, final["t"], np.nan),
+        "is_won": is_won,
+        "won_eventually": won,
+        "lost_reason": np.where(closed & ~won, reason, None),
+        "competitor": competitor,
+        "updated": final["t"],
+    }
+    leads, lead = world.leads, deals.lead
+    leads["opp"] = np.full(len(leads["t0"]), -1)
+    leads["opp"][lead[lead >= 0]] = np.flatnonzero(lead >= 0)
+
+    _deal_activities(
+        world, rng, course.entry, course.d_active, course.last_stage, deals.tier, deals.q
+    )
+
+
+def _convert_leads(world: World, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Converted leads; a new company becomes an account, with its people, at conversion."""
+    comp, ppl, leads = world.companies, world.people, world.leads
     conv = np.flatnonzero(leads["converted"])
     t_conv = leads["t_dec"][conv]
     new = conv[~leads["linked"][conv]]
@@ -86,10 +166,15 @@ def build_deals(world: World) -> None:
     per = people_per_company(world, new_company, rng) - 1
     more = np.repeat(new_company, per)
     added = add_people(world, more, comp["created"][more], rng)
-    ppl = world.people
-    ppl["source"][added] = "lead_conversion"
+    world.people["source"][added] = "lead_conversion"
+    return conv, t_conv
 
-    # --- outbound deals --------------------------------------------------------------
+
+def _open_deals(
+    world: World, rng: np.random.Generator, conv: np.ndarray, t_conv: np.ndarray
+) -> _Deals:
+    """Deals from conversions and from outbound prospecting, in order of creation."""
+    clock, comp, leads = world.clock, world.companies, world.leads
     n_out = world.scale.outbound_opportunities
     t_out = sample_times(rng, n_out, day_weights(clock, 0.35, 0.08))
     acct_out = _pick_outbound_accounts(world, rng, t_out)
@@ -102,7 +187,6 @@ def build_deals(world: World) -> None:
     lead = np.r_[conv, np.full(len(t_out), -1)][order]
     n = len(created)
     owner = comp["owner"][company]
-    tier = comp["tier"][company]
 
     competitor_present = rng.random(n) < 0.2 + 0.35 * comp["uses_competitor"][company]
     intent = np.where(lead >= 0, leads["intent"][np.maximum(lead, 0)], 0.0)
@@ -115,8 +199,14 @@ def build_deals(world: World) -> None:
         - 0.45 * comp["uses_competitor"][company]
         + rng.normal(0.0, 0.8, n)
     )
+    return _Deals(created, company, lead, owner, comp["tier"][company], competitor_present, q)
 
-    # --- what is being sold ------------------------------------------------------------
+
+def _products(
+    world: World, rng: np.random.Generator, deals: _Deals
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What each deal sells: product line (by tier), seats, list price and list amount."""
+    n, tier, company = deals.n, deals.tier, deals.company
     line_by_tier = (
         [(0, 0.66), (1, 0.26), (3, 0.08)],
         [(0, 0.12), (1, 0.70), (2, 0.10), (3, 0.08)],
@@ -129,11 +219,15 @@ def build_deals(world: World) -> None:
     line_name = np.array(vocab.PRODUCT_LINES, dtype=object)[line]
     price = np.array([vocab.PLAN_PRICE[x] for x in vocab.PRODUCT_LINES])[line]
     seats = np.clip(
-        np.round(comp["employees"][company] * rng.uniform(0.03, 0.25, n)), 3, 3000
+        np.round(world.companies["employees"][company] * rng.uniform(0.03, 0.25, n)), 3, 3000
     ).astype(np.int64)
-    list_amount = np.round(seats * price * 12.0 * (1.0 + 0.08 * created / 365.0), -2)
+    list_amount = np.round(seats * price * 12.0 * (1.0 + 0.08 * deals.created / 365.0), -2)
+    return line_name, seats, price, list_amount
 
-    # --- the random course of every deal, drawn up front so the rate can be calibrated --
+
+def _course(world: World, rng: np.random.Generator, deals: _Deals) -> _Course:
+    """Stalls, stage durations, discounts and advances; the win rate calibrated."""
+    n, q = deals.n, deals.q
     stall = rng.random((n, 5)) < sigmoid(-2.4 - 0.8 * q)[:, None]
     d_active = rng.gamma(2.0, (STAGE_DAYS / 2.0)[None, :] * np.exp(-0.3 * q)[:, None])
     d_stall = np.where(stall, rng.uniform(25.0, 80.0, (n, 5)), 0.0)
@@ -156,129 +250,129 @@ def build_deals(world: World) -> None:
     last_stage = np.where(won, 4, reached)
 
     entry = np.empty((n, 6))
-    entry[:, 0] = created
+    entry[:, 0] = deals.created
     for k in range(5):
         entry[:, k + 1] = entry[:, k] + d_active[:, k] + d_stall[:, k]
     close = entry[np.arange(n), last_stage + 1]
     # Quarter-end pressure: many wins slip to the last days of the quarter.
-    qe = clock.quarter_ends()
+    qe = world.clock.quarter_ends()
     next_qe = qe[np.minimum(np.searchsorted(qe, close), len(qe) - 1)]
     slip = won & (next_qe - close < 40.0) & (rng.random(n) < 0.5)
     target = next_qe - rng.uniform(0.1, 12.0, n)
     close = np.where(slip & (target > close), target, close)
     entry[np.arange(n), last_stage + 1] = close
+    return _Course(stall, d_active, heavy, light, won, last_stage, entry)
 
-    # --- history -----------------------------------------------------------------------------
+
+def _history(
+    world: World,
+    rng: np.random.Generator,
+    deals: _Deals,
+    course: _Course,
+    list_amount: np.ndarray,
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every change of every deal up to the end date, sorted by deal and time.
+
+    Returns:
+        The history columns, and each deal's amount after its last discount.
+    """
+    n, created = deals.n, deals.created
+    last_stage, entry, d_active = course.last_stage, course.entry, course.d_active
+    qe = world.clock.quarter_ends()
     amount_known0 = rng.random(n) > 0.4
     planned = created + rng.gamma(3.0, 25.0, n)
     ecd0 = np.where(
         rng.random(n) < 0.5, qe[np.minimum(np.searchsorted(qe, planned), len(qe) - 1)] - 1, planned
     )
-    h_opp, h_t, h_from, h_to, h_amount, h_ecd = [], [], [], [], [], []
-
-    def add(rows: np.ndarray, t: np.ndarray, frm: object, to: object, amt, ecd) -> None:
-        h_opp.append(rows)
-        h_t.append(t)
-        h_from.append(np.broadcast_to(np.asarray(frm, dtype=object), rows.shape))
-        h_to.append(np.broadcast_to(np.asarray(to, dtype=object), rows.shape))
-        h_amount.append(np.asarray(amt, dtype=float))
-        h_ecd.append(np.asarray(ecd, dtype=float))
-
-    all_rows = np.arange(n)
-    add(all_rows, created, None, "prospecting", np.where(amount_known0, list_amount, np.nan), ecd0)
+    rows = _HistoryRows()
+    rows.add(
+        np.arange(n),
+        created,
+        None,
+        "prospecting",
+        np.where(amount_known0, list_amount, np.nan),
+        ecd0,
+    )
     ecd = ecd0.copy()
     amount = list_amount.copy()
+    # Stage -> (deals discounted, share of the amount kept, when in the stage's active time):
+    # a light discount in the proposal, a heavy one in negotiation.
+    discounts = {
+        3: (course.light, (0.90, 0.97), (0.2, 0.8)),
+        4: (course.heavy, (0.65, 0.85), (0.2, 0.9)),
+    }
     for k in range(5):
         inside = np.flatnonzero(last_stage >= k)
         t_out = entry[inside, k + 1]
         # Close-date pushes whenever the expected close date passes inside this stage.
         for _ in range(4):
             due = (ecd[inside] + rng.uniform(0.0, 3.0, len(inside))) < t_out
-            rows = inside[due]
-            if len(rows) == 0:
+            pushed = inside[due]
+            if len(pushed) == 0:
                 break
-            t_push = np.maximum(ecd[rows] + rng.uniform(0.0, 3.0, len(rows)), entry[rows, k])
-            ecd[rows] = t_push + rng.uniform(14.0, 45.0, len(rows))
-            amt = np.where((k == 0) & ~amount_known0[rows], np.nan, amount[rows])
-            add(rows, t_push, STAGES[k], STAGES[k], amt, ecd[rows])
-        if k == 3:
-            rows = inside[light[inside]]
-            amount[rows] = np.round(amount[rows] * rng.uniform(0.90, 0.97, len(rows)), -1)
-            t_d = entry[rows, 3] + rng.uniform(0.2, 0.8, len(rows)) * d_active[rows, 3]
-            add(rows, t_d, STAGES[3], STAGES[3], amount[rows], ecd[rows])
-        if k == 4:
-            rows = inside[heavy[inside]]
-            amount[rows] = np.round(amount[rows] * rng.uniform(0.65, 0.85, len(rows)), -1)
-            t_d = entry[rows, 4] + rng.uniform(0.2, 0.9, len(rows)) * d_active[rows, 4]
-            add(rows, t_d, STAGES[4], STAGES[4], amount[rows], ecd[rows])
+            t_push = np.maximum(ecd[pushed] + rng.uniform(0.0, 3.0, len(pushed)), entry[pushed, k])
+            ecd[pushed] = t_push + rng.uniform(14.0, 45.0, len(pushed))
+            amt = np.where((k == 0) & ~amount_known0[pushed], np.nan, amount[pushed])
+            rows.add(pushed, t_push, STAGES[k], STAGES[k], amt, ecd[pushed])
+        if k in discounts:
+            discounted, cut, when = discounts[k]
+            cuts = inside[discounted[inside]]
+            amount[cuts] = np.round(amount[cuts] * rng.uniform(*cut, len(cuts)), -1)
+            t_d = entry[cuts, k] + rng.uniform(*when, len(cuts)) * d_active[cuts, k]
+            rows.add(cuts, t_d, STAGES[k], STAGES[k], amount[cuts], ecd[cuts])
         # Leaving the stage: up, won, or lost.
         ends_here = last_stage[inside] == k
         up = inside[~ends_here]
         if k < 4:
-            add(up, entry[up, k + 1], STAGES[k], STAGES[k + 1], amount[up], ecd[up])
+            rows.add(up, entry[up, k + 1], STAGES[k], STAGES[k + 1], amount[up], ecd[up])
         fin = inside[ends_here]
-        to = np.where(won[fin], "closed_won", "closed_lost")
+        to = np.where(course.won[fin], "closed_won", "closed_lost")
         amt = np.where((k == 0) & ~amount_known0[fin], np.nan, amount[fin])
-        add(fin, entry[fin, k + 1], STAGES[k], to, amt, entry[fin, k + 1])
-    amount_after = amount
+        rows.add(fin, entry[fin, k + 1], STAGES[k], to, amt, entry[fin, k + 1])
+    return rows.sorted_until(world.clock.days), amount
 
-    hist = {
-        "opp": np.concatenate(h_opp),
-        "t": np.concatenate(h_t),
-        "from": np.concatenate(h_from),
-        "to": np.concatenate(h_to),
-        "amount": np.concatenate(h_amount),
-        "ecd": np.concatenate(h_ecd),
-    }
-    keep = hist["t"] < clock.days
-    hist = {c: v[keep] for c, v in hist.items()}
-    o = np.lexsort((hist["t"], hist["opp"]))
-    hist = {c: v[o] for c, v in hist.items()}
-    world.history = hist
 
-    # Final state as of end_date: the last history row of each deal.
-    last = np.r_[hist["opp"][1:] != hist["opp"][:-1], True]
-    final = {c: v[last] for c, v in hist.items()}
-    assert np.array_equal(final["opp"], np.arange(n))
-    closed = np.isin(final["to"], ("closed_won", "closed_lost"))
-    is_won = np.where(closed, final["to"] == "closed_won", None)
+class _HistoryRows:
+    """Stage-history rows collected in batches: deal, time, from, to, amount, close date."""
 
-    stalled_any = stall.any(axis=1)
+    def __init__(self) -> None:
+        self.parts: dict[str, list[np.ndarray]] = {
+            c: [] for c in ("opp", "t", "from", "to", "amount", "ecd")
+        }
+
+    def add(self, rows: np.ndarray, t: np.ndarray, frm: object, to: object, amt, ecd) -> None:
+        self.parts["opp"].append(rows)
+        self.parts["t"].append(t)
+        self.parts["from"].append(np.broadcast_to(np.asarray(frm, dtype=object), rows.shape))
+        self.parts["to"].append(np.broadcast_to(np.asarray(to, dtype=object), rows.shape))
+        self.parts["amount"].append(np.asarray(amt, dtype=float))
+        self.parts["ecd"].append(np.asarray(ecd, dtype=float))
+
+    def sorted_until(self, end: float) -> dict[str, np.ndarray]:
+        """The rows before ``end``, sorted by deal, then time."""
+        hist = {c: np.concatenate(v) for c, v in self.parts.items()}
+        keep = hist["t"] < end
+        hist = {c: v[keep] for c, v in hist.items()}
+        o = np.lexsort((hist["t"], hist["opp"]))
+        return {c: v[o] for c, v in hist.items()}
+
+
+def _lost_reasons(
+    rng: np.random.Generator, deals: _Deals, course: _Course
+) -> tuple[np.ndarray, np.ndarray]:
+    """Why each deal would be lost, and the competitor in it (if any)."""
+    n = deals.n
+    stalled_any = course.stall.any(axis=1)
     reason = np.array(vocab.LOST_REASONS, dtype=object)[rng.integers(0, len(vocab.LOST_REASONS), n)]
     reason = np.where(stalled_any & (rng.random(n) < 0.6), "went_dark", reason)
-    reason = np.where(competitor_present & (rng.random(n) < 0.5), LOST_COMPETITOR, reason)
-    reason = np.where(heavy & (rng.random(n) < 0.3), "price", reason)
+    reason = np.where(deals.competitor_present & (rng.random(n) < 0.5), LOST_COMPETITOR, reason)
+    reason = np.where(course.heavy & (rng.random(n) < 0.3), "price", reason)
     competitor = np.where(
-        competitor_present,
+        deals.competitor_present,
         np.array(vocab.COMPETITORS, dtype=object)[rng.integers(0, len(vocab.COMPETITORS), n)],
         None,
     )
-
-    world.opps = {
-        "company": company,
-        "lead": lead,
-        "owner": owner,
-        "created": created,
-        "quality": q,
-        "line": line_name,
-        "seats": seats,
-        "price": price,
-        "list_amount": list_amount,
-        "amount": final["amount"],
-        "final_amount": amount_after,
-        "stage": final["to"],
-        "ecd": final["ecd"],
-        "closed": np.where(closed, final["t"], np.nan),
-        "is_won": is_won,
-        "won_eventually": won,
-        "lost_reason": np.where(closed & ~won, reason, None),
-        "competitor": competitor,
-        "updated": final["t"],
-    }
-    leads["opp"] = np.full(len(leads["t0"]), -1)
-    leads["opp"][lead[lead >= 0]] = np.flatnonzero(lead >= 0)
-
-    _deal_activities(world, rng, entry, d_active, last_stage, tier, q)
+    return reason, competitor
 
 
 def _deal_activities(

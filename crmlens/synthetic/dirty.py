@@ -142,9 +142,18 @@ def inject(
 ) -> tuple[pl.DataFrame, list[dict], dict[int, str]]:
     """Break ``round(rate · rows)`` eligible rows, one defect each.
 
-    Returns the modified frame, the ground-truth records (row = CSV line number)
-    and the rows to make unparseable (index → "extra" or "short"), which are
-    applied to the written text.
+    Args:
+        table: the canonical table (its defect kinds).
+        strings: the table as text.
+        key_cols: its key columns.
+        eligible: rows a defect may go into.
+        rate: the share of rows to break.
+        rng: the stream to draw from.
+
+    Returns:
+        The modified frame, the ground-truth records (row = CSV line number) and the
+        rows to make unparseable (index → "extra" or "short"), which are applied to the
+        written text.
     """
     kinds = DEFECT_KINDS.get(table, ())
     n = strings.height
@@ -233,7 +242,15 @@ def _bad_value(table: str, k: Kind, row: dict, rng: np.random.Generator) -> str 
 
 
 def csv_bytes(strings: pl.DataFrame, unparseable: dict[int, str]) -> bytes:
-    """The CSV text, with the chosen rows given one field too many or too few."""
+    """The CSV text, with the chosen rows given one field too many or too few.
+
+    Args:
+        strings: the table as text.
+        unparseable: row index → "extra" or "short".
+
+    Returns:
+        The file's bytes.
+    """
     buf = io.BytesIO()
     strings.write_csv(buf, null_value="", quote_style="necessary", line_terminator="\n")
     data = buf.getvalue()
@@ -276,7 +293,18 @@ def _name_variant(name: str, rng: np.random.Generator) -> tuple[str, str]:
 def duplicate_accounts(
     df: pl.DataFrame, eligible: np.ndarray, rate: float, rng: np.random.Generator, end_s: int
 ) -> tuple[pl.DataFrame, list[dict]]:
-    """Append re-entered copies of some accounts (name variant, same domain, new key)."""
+    """Append re-entered copies of some accounts (name variant, same domain, new key).
+
+    Args:
+        df: the accounts.
+        eligible: accounts that may be copied.
+        rate: the share of accounts to copy.
+        rng: the stream to draw from.
+        end_s: the end of the window, in epoch seconds (copies are created before it).
+
+    Returns:
+        The accounts with the copies appended, and a record per copy.
+    """
     n_dup = round(df.height * rate)
     cand = np.flatnonzero(eligible)
     if n_dup == 0 or len(cand) == 0:
@@ -307,7 +335,18 @@ def duplicate_accounts(
 def duplicate_contacts(
     df: pl.DataFrame, eligible: np.ndarray, rate: float, rng: np.random.Generator, end_s: int
 ) -> tuple[pl.DataFrame, list[dict]]:
-    """Append re-entered copies of some contacts (name / e-mail variant, same account)."""
+    """Append re-entered copies of some contacts (name / e-mail variant, same account).
+
+    Args:
+        df: the contacts.
+        eligible: contacts that may be copied.
+        rate: the share of contacts to copy.
+        rng: the stream to draw from.
+        end_s: the end of the window, in epoch seconds (copies are created before it).
+
+    Returns:
+        The contacts with the copies appended, and a record per copy.
+    """
     n_dup = round(df.height * rate)
     cand = np.flatnonzero(eligible)
     if n_dup == 0 or len(cand) == 0:

@@ -157,7 +157,16 @@ class EventWriter:
         defects_out: IO[str],
         progress: Callable[[str, int, int], None] | None,
     ) -> tuple[int, int]:
-        """Write every day's file; returns (events written, defect rows recorded)."""
+        """Write every day's file.
+
+        Args:
+            target: about how many events to write over the window.
+            defects_out: where each seeded event defect is written (one JSON per line).
+            progress: called as ``progress("events", days done, days)``, if given.
+
+        Returns:
+            Events written and defect rows recorded.
+        """
         self.plan(target)
         days = self.clock.days
         ev_dir = self.out_dir / "events"

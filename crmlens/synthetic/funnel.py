@@ -31,6 +31,8 @@ are created only when the lead converts.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from crmlens.synthetic import catalog, vocab
@@ -74,29 +76,6 @@ WEB_TYPES = {"page_view", "pricing_view", "form_submit", "demo_request", "conten
 EMAIL_TYPES = {"email_open", "email_click", "email_reply"}
 
 
-def build_campaigns(world: World) -> None:
-    """Campaigns over the window: channel, dates, cost and a latent lead quality."""
-    rng = stream(world.seed, "campaigns")
-    clock = world.clock
-    n = world.scale.campaigns
-    ch = choice(rng, [(c, w) for c, w, _, _ in vocab.CAMPAIGN_CHANNELS], n)
-    start = rng.permutation(sample_times(rng, n, day_weights(clock, 0.3, 0.05)))
-    length_lo = np.array([lo for _, _, _, (lo, _) in vocab.CAMPAIGN_CHANNELS])[ch]
-    length_hi = np.array([hi for _, _, _, (_, hi) in vocab.CAMPAIGN_CHANNELS])[ch]
-    end = start + rng.uniform(length_lo, length_hi)
-    cost_lo = np.array([lo for _, _, (lo, _), _ in vocab.CAMPAIGN_CHANNELS])[ch]
-    cost_hi = np.array([hi for _, _, (_, hi), _ in vocab.CAMPAIGN_CHANNELS])[ch]
-    order = np.argsort(start, kind="stable")
-    world.campaigns = {
-        "channel": np.array([c for c, *_ in vocab.CAMPAIGN_CHANNELS], dtype=object)[ch][order],
-        "start": start[order],
-        "end": end[order],
-        "cost": np.round(rng.uniform(cost_lo, cost_hi), -1)[order],
-        "topic": rng.integers(0, len(vocab.CAMPAIGN_TOPICS), n)[order],
-        "quality": rng.normal(0.0, 0.3, n)[order],
-    }
-
-
 def _pick_linked_people(world: World, rng: np.random.Generator, t: np.ndarray) -> np.ndarray:
     """For each time, a contact created before it at a non-customer account (or -1)."""
     ppl, comp = world.people, world.companies
@@ -110,11 +89,75 @@ def _pick_linked_people(world: World, rng: np.random.Generator, t: np.ndarray) -
 
 def build_leads(world: World) -> None:
     """Create leads, draw their intent and engagement, and decide their conversion."""
+    # Every draw comes from this one stream, in this order: reordering changes the CRM.
     rng = stream(world.seed, "leads")
-    clock, comp, ppl, camp = world.clock, world.companies, world.people, world.campaigns
     n = world.scale.leads
+    t0, campaign, source = _arrivals(world, rng, n)
+    person, linked, company = _people_of(world, rng, t0)
+    comp, ppl, camp = world.companies, world.people, world.campaigns
 
-    # --- when, where from ------------------------------------------------------
+    # --- latent intent and fit ---------------------------------------------------
+    quality = np.where(campaign >= 0, camp["quality"][np.maximum(campaign, 0)], 0.0)
+    z = rng.normal(0.0, 1.0, n) + quality
+    seniority = ppl["seniority"][person]
+    sen_fit = np.array([vocab.SENIORITY_FIT[s] for s in seniority])
+    src_fit = np.array([vocab.LEAD_SOURCE_FIT[s] for s in source])
+    fit = comp["fit"][company] + sen_fit + src_fit
+    fields = _custom_fields(rng, z, seniority)
+
+    # --- engagement before the decision, and the decision --------------------------
+    delay = np.clip(rng.gamma(2.0, 13.0 * np.exp(-0.15 * z)), 1.0, 88.0)
+    t_dec = t0 + delay
+    counts, batches = _engagement(rng, z, fit, t0, delay, source)
+    logit = _conversion_logit(counts, fit, z, comp["tier"][company], fields)
+    logit = logit + rng.normal(0.0, 0.7, n)
+    p = sigmoid(logit + calibrate_offset(logit, CONVERSION_RATE))
+    decided = t_dec < world.clock.days
+    converted = decided & (rng.random(n) < p)
+    rejected = decided & ~converted
+    disqualified = rejected & (rng.random(n) < 0.65)
+
+    batches += _after_decision(rng, z, t0, t_dec, converted, rejected)
+    lead_events = _identify(world, rng, batches, linked, person, company, campaign)
+    status = _statuses(world, rng, t0, converted, disqualified, rejected, fields)
+
+    world.leads = {
+        "t0": t0,
+        "t_dec": t_dec,
+        "person": person,
+        "company": company,
+        "linked": linked,
+        "source": source,
+        "campaign": campaign,
+        "owner": users_of(world, "sdr", comp["region"][company], rng),
+        "intent": z,
+        "fit": fit,
+        "budget": fields.budget,
+        "timeline": fields.timeline,
+        "decision_maker": fields.decision_maker,
+        "form_variant": rng.integers(0, 3, n),
+        "language": choice(rng, vocab.LANGUAGES, n),
+        "converted": converted,
+        "disqualified": disqualified,
+        "dq_reason": rng.integers(0, len(vocab.DISQUALIFY_REASONS), n),
+        "status": status,
+        "webinar": counts["webinar_attend"],
+        "clicks": counts["email_click"],
+        "opens": counts["email_open"],
+    }
+    world.sparse_events = lead_events
+    _lead_members(world, rng)
+    _sdr_activities(world, rng)
+
+
+def _arrivals(
+    world: World, rng: np.random.Generator, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """When each lead arrives and from where: a campaign (or -1) and a source.
+
+    Sorted by time, since keys follow creation order.
+    """
+    clock, camp = world.clock, world.campaigns
     from_campaign = rng.random(n) < 0.5
     n_c = int(from_campaign.sum())
     ch_weight = {"paid_search": 3.0, "social": 2.0, "webinar": 2.0, "event": 2.5, "content": 2.0}
@@ -132,12 +175,15 @@ def build_leads(world: World) -> None:
     source[from_campaign] = np.array([vocab.CHANNEL_SOURCE[x] for x in camp["channel"][c]])
     organic = np.array([s for s, _ in vocab.ORGANIC_SOURCES], dtype=object)
     source[~from_campaign] = organic[choice(rng, vocab.ORGANIC_SOURCES, n - n_c)]
-
-    # Keys follow creation order, so sort everything by time now.
     order = np.argsort(t0, kind="stable")
-    t0, campaign, source = t0[order], campaign[order], source[order]
+    return t0[order], campaign[order], source[order]
 
-    # --- who -------------------------------------------------------------------
+
+def _people_of(
+    world: World, rng: np.random.Generator, t0: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The person behind each lead (a contact already in the CRM, or a new one) and company."""
+    n = len(t0)
     person = np.where(rng.random(n) < 0.40, _pick_linked_people(world, rng, t0), -1)
     linked = person >= 0
     n_new = int((~linked).sum())
@@ -145,31 +191,42 @@ def build_leads(world: World) -> None:
     # until the lead converts.
     new_company = add_prospect_companies(world, n_new, rng)
     company = np.empty(n, dtype=np.int64)
-    company[linked] = ppl["company"][person[linked]]
+    company[linked] = world.people["company"][person[linked]]
     company[~linked] = new_company
     person[~linked] = add_people(world, new_company, np.full(n_new, np.nan), rng)
-    comp, ppl = world.companies, world.people
+    return person, linked, company
 
-    # --- latent intent and fit ---------------------------------------------------
-    quality = np.where(campaign >= 0, camp["quality"][np.maximum(campaign, 0)], 0.0)
-    z = rng.normal(0.0, 1.0, n) + quality
-    seniority = ppl["seniority"][person]
-    sen_fit = np.array([vocab.SENIORITY_FIT[s] for s in seniority])
-    src_fit = np.array([vocab.LEAD_SOURCE_FIT[s] for s in source])
-    fit = comp["fit"][company] + sen_fit + src_fit
-    tier = comp["tier"][company]
 
-    # --- custom fields the SDR fills in (tied to intent) ---------------------------
+@dataclass
+class _Fields:
+    """The custom fields the SDR fills in (tied to intent)."""
+
+    budget: np.ndarray  # 1 confirmed, 0 not, -1 not asked yet
+    timeline: np.ndarray  # index into vocab.TIMELINES
+    decision_maker: np.ndarray
+
+
+def _custom_fields(rng: np.random.Generator, z: np.ndarray, seniority: np.ndarray) -> _Fields:
+    n = len(z)
     budget = np.where(rng.random(n) < sigmoid(-0.2 + 1.1 * z), 1, 0)
     budget = np.where(rng.random(n) < 0.35, -1, budget)  # -1: not asked yet
     tl_logits = np.stack([0.8 * z, 0.3 * z + 0.2, -0.3 * z + 0.2, -0.6 * z + 0.3], axis=1)
     timeline = np.argmax(tl_logits + rng.gumbel(size=(n, 4)), axis=1)
     senior = np.isin(seniority, ("c_level", "vp", "director"))
     decision_maker = rng.random(n) < sigmoid(-1.2 + 1.6 * senior + 0.5 * z)
+    return _Fields(budget, timeline, decision_maker)
 
-    # --- engagement before the decision -----------------------------------------
-    delay = np.clip(rng.gamma(2.0, 13.0 * np.exp(-0.15 * z)), 1.0, 88.0)
-    t_dec = t0 + delay
+
+def _engagement(
+    rng: np.random.Generator,
+    z: np.ndarray,
+    fit: np.ndarray,
+    t0: np.ndarray,
+    delay: np.ndarray,
+    source: np.ndarray,
+) -> tuple[dict[str, np.ndarray], list[dict[str, np.ndarray]]]:
+    """Engagement events between creation and decision: counts per type, and the events."""
+    n = len(z)
     counts = {}
     batches = []
     for name, base, load, late in PRE_DECISION:
@@ -182,7 +239,17 @@ def build_leads(world: World) -> None:
     # The form that created an inbound lead.
     inbound = np.flatnonzero(source != "outbound")
     batches.append(_lead_events("form_submit", inbound, t0[inbound]))
+    return counts, batches
 
+
+def _conversion_logit(
+    counts: dict[str, np.ndarray],
+    fit: np.ndarray,
+    z: np.ndarray,
+    tier: np.ndarray,
+    fields: _Fields,
+) -> np.ndarray:
+    """The conversion logit before noise and calibration (module docstring)."""
     eng = (
         0.5 * np.log1p(counts["pricing_view"])
         + 1.1 * (counts["demo_request"] > 0)
@@ -195,19 +262,23 @@ def build_leads(world: World) -> None:
     # Browsing a lot without ever looking at prices: researchers, students, job seekers.
     tire_kicker = (counts["page_view"] >= 10) & (counts["pricing_view"] == 0)
     custom = (
-        np.array([-0.35, 0.45, 0.0])[budget]
-        + np.array([0.55, 0.15, -0.15, -0.35])[timeline]
-        + 0.4 * decision_maker
+        np.array([-0.35, 0.45, 0.0])[fields.budget]
+        + np.array([0.55, 0.15, -0.15, -0.35])[fields.timeline]
+        + 0.4 * fields.decision_maker
     )
-    logit = 0.8 * fit + g_size * eng - 0.9 * tire_kicker + 0.55 * z + custom
-    logit = logit + rng.normal(0.0, 0.7, n)
-    p = sigmoid(logit + calibrate_offset(logit, CONVERSION_RATE))
-    decided = t_dec < clock.days
-    converted = decided & (rng.random(n) < p)
-    rejected = decided & ~converted
-    disqualified = rejected & (rng.random(n) < 0.65)
+    return 0.8 * fit + g_size * eng - 0.9 * tire_kicker + 0.55 * z + custom
 
-    # --- engagement after the decision (the leak) ---------------------------------
+
+def _after_decision(
+    rng: np.random.Generator,
+    z: np.ndarray,
+    t0: np.ndarray,
+    t_dec: np.ndarray,
+    converted: np.ndarray,
+    rejected: np.ndarray,
+) -> list[dict[str, np.ndarray]]:
+    """Engagement after the decision (the leak), and anonymous views before creation."""
+    batches = []
     for rows, span, spec in (
         (np.flatnonzero(converted), 60.0, AFTER_CONVERSION),
         (np.flatnonzero(rejected), 90.0, AFTER_REJECTION),
@@ -218,11 +289,23 @@ def build_leads(world: World) -> None:
             batches.append(_lead_events(name, idx, t_dec[idx] + rng.random(len(idx)) * span))
     # Anonymous browsing before the lead identified itself (same browser id).
     k = rng.poisson(1.0 + np.maximum(z, 0.0))
-    idx = np.repeat(np.arange(n), k)
+    idx = np.repeat(np.arange(len(z)), k)
     pre = _lead_events("page_view", idx, t0[idx] - rng.random(len(idx)) * 14.0)
     pre["lead"][:] = -1
     batches.append(pre)
+    return batches
 
+
+def _identify(
+    world: World,
+    rng: np.random.Generator,
+    batches: list[dict[str, np.ndarray]],
+    linked: np.ndarray,
+    person: np.ndarray,
+    company: np.ndarray,
+    campaign: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The leads' events with contact, account, browser and campaign, inside the window."""
     ev = catalog.concat(batches)
     src_lead = _event_owner(batches)
     et = ev["etype"]
@@ -234,11 +317,23 @@ def build_leads(world: World) -> None:
     first_touch = (ev["lead"] >= 0) & (et == EVENT_CODE["form_submit"])
     ev["campaign"] = np.where(is_email | first_touch, campaign[src_lead], -1)
     ev["prop"] = catalog.random_props(rng, et)
-    keep = (ev["t"] >= 0.0) & (ev["t"] < clock.days)
-    lead_events = catalog.concat([catalog.take(ev, np.flatnonzero(keep))])
+    keep = (ev["t"] >= 0.0) & (ev["t"] < world.clock.days)
+    return catalog.concat([catalog.take(ev, np.flatnonzero(keep))])
 
-    # --- statuses ------------------------------------------------------------------
-    age = clock.days - t0
+
+def _statuses(
+    world: World,
+    rng: np.random.Generator,
+    t0: np.ndarray,
+    converted: np.ndarray,
+    disqualified: np.ndarray,
+    rejected: np.ndarray,
+    fields: _Fields,
+) -> np.ndarray:
+    """Each lead's status at the end date."""
+    n = len(t0)
+    decided = converted | rejected
+    age = world.clock.days - t0
     status = np.where(
         converted,
         "converted",
@@ -252,36 +347,9 @@ def build_leads(world: World) -> None:
             ),
         ),
     ).astype(object)
-    open_qualified = ~decided & (budget == 1) & (timeline == 0) & (age > 10)
+    open_qualified = ~decided & (fields.budget == 1) & (fields.timeline == 0) & (age > 10)
     status[open_qualified] = "qualified"
-
-    world.leads = {
-        "t0": t0,
-        "t_dec": t_dec,
-        "person": person,
-        "company": company,
-        "linked": linked,
-        "source": source,
-        "campaign": campaign,
-        "owner": users_of(world, "sdr", comp["region"][company], rng),
-        "intent": z,
-        "fit": fit,
-        "budget": budget,
-        "timeline": timeline,
-        "decision_maker": decision_maker,
-        "form_variant": rng.integers(0, 3, n),
-        "language": choice(rng, vocab.LANGUAGES, n),
-        "converted": converted,
-        "disqualified": disqualified,
-        "dq_reason": rng.integers(0, len(vocab.DISQUALIFY_REASONS), n),
-        "status": status,
-        "webinar": counts["webinar_attend"],
-        "clicks": counts["email_click"],
-        "opens": counts["email_open"],
-    }
-    world.sparse_events = lead_events
-    _lead_members(world, rng)
-    _sdr_activities(world, rng)
+    return status
 
 
 def _lead_events(name: str, lead: np.ndarray, t: np.ndarray) -> dict[str, np.ndarray]:
@@ -362,51 +430,3 @@ def _sdr_activities(world: World, rng: np.random.Generator) -> None:
             outcome=outcome,
         )
     )
-
-
-def build_email_campaigns(world: World) -> None:
-    """E-mail campaigns sent to opted-in contacts: members and open/click events."""
-    rng = stream(world.seed, "email_campaigns")
-    camp, ppl, clock = world.campaigns, world.people, world.clock
-    created = ppl["created"]
-    ok = ~np.isnan(created) & ppl["opt_in"] & ~ppl["do_not_contact"]
-    members, batches = [], []
-    for c in np.flatnonzero(camp["channel"] == "email"):
-        cand = np.flatnonzero(ok & (created < camp["start"][c]))
-        if len(cand) == 0:
-            continue
-        sel = cand[rng.random(len(cand)) < 0.06]
-        m = len(sel)
-        aff = ppl["email_affinity"][sel]
-        opened = rng.random(m) < np.clip(0.25 * aff, 0.0, 0.9)
-        clicked = opened & (rng.random(m) < np.clip(0.22 * aff, 0.0, 0.8))
-        unsub = rng.random(m) < 0.01
-        t_sent = camp["start"][c] + rng.random(m) * 0.3
-        t_open = t_sent + rng.exponential(1.2, m)
-        t_click = t_open + rng.exponential(0.05, m)
-        status = np.where(
-            unsub, "unsubscribed", np.where(clicked, "clicked", np.where(opened, "opened", "sent"))
-        )
-        members.append(
-            {
-                "campaign": np.full(m, c),
-                "member": sel,
-                "is_lead": np.zeros(m, dtype=bool),
-                "t": t_sent,
-                "status": status.astype(object),
-            }
-        )
-        for name, mask, tt in (("email_open", opened, t_open), ("email_click", clicked, t_click)):
-            rows = np.flatnonzero(mask)
-            b = catalog.batch(len(rows))
-            b["t"] = tt[rows]
-            b["etype"][:] = EVENT_CODE[name]
-            b["contact"] = sel[rows]
-            b["account"] = ppl["company"][sel[rows]]
-            b["campaign"][:] = c
-            b["prop"] = catalog.random_props(rng, b["etype"])
-            batches.append(b)
-    world.members.extend(members)
-    ev = catalog.concat(batches)
-    ev = catalog.take(ev, np.flatnonzero(ev["t"] < clock.days))
-    world.sparse_events = catalog.concat([world.sparse_events, ev])

@@ -15,7 +15,17 @@ import numpy as np
 import polars as pl
 
 from crmlens.contracts import CONTRACTS
-from crmlens.synthetic import customers, deals, dirty, funnel, org
+from crmlens.synthetic import (
+    campaigns,
+    customers,
+    deals,
+    dirty,
+    funnel,
+    org,
+    tables_customers,
+    tables_org,
+    tables_sales,
+)
 from crmlens.synthetic.common import Clock, stream
 from crmlens.synthetic.events import EventWriter
 from crmlens.synthetic.scales import SCALES, Scale
@@ -23,21 +33,23 @@ from crmlens.synthetic.tables import Tables
 from crmlens.synthetic.vocab import REGIONS
 from crmlens.synthetic.world import World
 
-CRM_TABLES = (
-    "teams",
-    "users",
-    "accounts",
-    "contacts",
-    "leads",
-    "opportunities",
-    "opportunity_stage_history",
-    "activities",
-    "campaigns",
-    "campaign_members",
-    "subscriptions",
-    "invoices",
-    "tickets",
-)
+# The CRM's tables in the order they are written (the order the builders share the
+# `tables` random stream in: changing it changes the bytes).
+CRM_TABLES: dict[str, Callable[[Tables], pl.DataFrame]] = {
+    "teams": tables_org.teams,
+    "users": tables_org.users,
+    "accounts": tables_org.accounts,
+    "contacts": tables_org.contacts,
+    "leads": tables_sales.leads,
+    "opportunities": tables_sales.opportunities,
+    "opportunity_stage_history": tables_sales.opportunity_stage_history,
+    "activities": tables_sales.activities,
+    "campaigns": tables_sales.campaigns,
+    "campaign_members": tables_sales.campaign_members,
+    "subscriptions": tables_customers.subscriptions,
+    "invoices": tables_customers.invoices,
+    "tickets": tables_customers.tickets,
+}
 Progress = Callable[[str, int, int], None]
 
 
@@ -94,14 +106,7 @@ def generate(
     Raises:
         ValueError: For an unknown scale or format, or a rate outside [0, 0.2].
     """
-    if scale not in SCALES:
-        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
-    if events_format not in ("parquet", "jsonl"):
-        raise ValueError(f"events_format must be 'parquet' or 'jsonl', not {events_format!r}")
-    if not 0.0 <= dirty_rate <= 0.2:
-        raise ValueError(f"dirty_rate must lie in [0, 0.2], not {dirty_rate}")
-    if not 0 <= seed < 2**63:
-        raise ValueError(f"seed must be a non-negative integer below 2**63, not {seed}")
+    _check_arguments(scale, seed, dirty_rate, events_format)
     if isinstance(end_date, datetime):
         end_date = end_date.date()
     out_dir = Path(out_dir)
@@ -110,21 +115,7 @@ def generate(
     sc = SCALES[scale]
     clock = Clock.for_years(end_date, sc.years)
     world = World(seed=seed, scale=sc, clock=clock, regions=REGIONS[: sc.regions])
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("users", lambda: org.build_users(world)),
-        ("accounts", lambda: org.build_companies(world, _base_accounts(sc))),
-        ("contacts", lambda: org.build_people(world)),
-        ("campaigns", lambda: funnel.build_campaigns(world)),
-        ("leads", lambda: funnel.build_leads(world)),
-        ("opportunities", lambda: deals.build_deals(world)),
-        ("email", lambda: funnel.build_email_campaigns(world)),
-        ("health", lambda: customers.build_health(world)),
-        ("subscriptions", lambda: customers.build_subscriptions(world)),
-    ]
-    for i, (_name, step) in enumerate(steps):
-        report("simulate", i, len(steps))
-        step()
-    report("simulate", len(steps), len(steps))
+    _simulate(world, report)
 
     for sub in ("crm", "events"):
         shutil.rmtree(out_dir / sub, ignore_errors=True)
@@ -138,28 +129,74 @@ def generate(
     world.activities, world.members, world.history = [], [], {}
     world.invoices, world.tickets = {}, {}
 
-    # Event defects go to a temporary file (there can be millions) and are spliced
-    # into ground_truth.json, so memory stays bounded.
+    header = {
+        "seed": seed,
+        "scale": scale,
+        "end_date": end_date.isoformat(),
+        "dirty_rate": dirty_rate,
+        "events_format": events_format,
+    }
     writer = EventWriter(world, keys, out_dir, events_format, dirty_rate)
+    _write_events(writer, sc.events, result, defects, duplicates, header, progress)
+    return result
+
+
+def _check_arguments(scale: str, seed: int, dirty_rate: float, events_format: str) -> None:
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
+    if events_format not in ("parquet", "jsonl"):
+        raise ValueError(f"events_format must be 'parquet' or 'jsonl', not {events_format!r}")
+    if not 0.0 <= dirty_rate <= 0.2:
+        raise ValueError(f"dirty_rate must lie in [0, 0.2], not {dirty_rate}")
+    if not 0 <= seed < 2**63:
+        raise ValueError(f"seed must be a non-negative integer below 2**63, not {seed}")
+
+
+def _simulate(world: World, report: Progress) -> None:
+    """Run the stages of the simulation in causal order."""
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("users", lambda: org.build_users(world)),
+        ("accounts", lambda: org.build_companies(world, _base_accounts(world.scale))),
+        ("contacts", lambda: org.build_people(world)),
+        ("campaigns", lambda: campaigns.build_campaigns(world)),
+        ("leads", lambda: funnel.build_leads(world)),
+        ("opportunities", lambda: deals.build_deals(world)),
+        ("email", lambda: campaigns.build_email_campaigns(world)),
+        ("health", lambda: customers.build_health(world)),
+        ("subscriptions", lambda: customers.build_subscriptions(world)),
+    ]
+    for i, (_name, step) in enumerate(steps):
+        report("simulate", i, len(steps))
+        step()
+    report("simulate", len(steps), len(steps))
+
+
+def _write_events(
+    writer: EventWriter,
+    events: int,
+    result: GenerateResult,
+    defects: list[dict],
+    duplicates: list[dict],
+    header: dict,
+    progress: Progress | None,
+) -> None:
+    """Write the day files, then ground_truth.json with every defect and duplicate.
+
+    Event defects go to a temporary file (there can be millions) and are spliced
+    into ground_truth.json, so memory stays bounded.
+    """
+    out_dir = result.out_dir
     fd, tmp_name = tempfile.mkstemp(prefix="events-defects-", suffix=".jsonl", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as tmp:
-            n_events, n_event_defects = writer.run(sc.events, tmp, progress)
+            n_events, n_event_defects = writer.run(events, tmp, progress)
         result.counts["events"] = n_events
         result.event_files = len(list((out_dir / "events").iterdir()))
         result.defects = len(defects) + n_event_defects
         result.duplicates = len(duplicates)
-        header = {
-            "seed": seed,
-            "scale": scale,
-            "end_date": end_date.isoformat(),
-            "dirty_rate": dirty_rate,
-            "events_format": events_format,
-        }
         _write_ground_truth(result, Path(tmp_name), defects, duplicates, header)
     finally:
         Path(tmp_name).unlink(missing_ok=True)
-    return result
 
 
 def _base_accounts(sc: Scale) -> int:
@@ -176,9 +213,9 @@ def _write_crm(
     end_s = world.clock.start_seconds + world.clock.days * 86_400
     defects: list[dict] = []
     duplicates: list[dict] = []
-    for i, table in enumerate(CRM_TABLES):
+    for i, (table, build) in enumerate(CRM_TABLES.items()):
         report("write", i, len(CRM_TABLES))
-        df = getattr(tables, table)()
+        df = build(tables)
         eligible = _defect_eligible(tables, table, df)
         if table in ("accounts", "contacts"):
             dup = dirty.duplicate_accounts if table == "accounts" else dirty.duplicate_contacts

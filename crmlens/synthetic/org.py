@@ -99,7 +99,17 @@ def build_users(world: World) -> None:
 
 
 def users_of(world: World, role: str, region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A random active-or-not user of ``role`` in each given region."""
+    """A random user of ``role`` in each given region (active or not).
+
+    Args:
+        world: the simulation (its users).
+        role: e.g. ``sdr``.
+        region: region indices, one per pick.
+        rng: the stream to draw from.
+
+    Returns:
+        User indices, one per region given.
+    """
     users = world.users
     out = np.empty(len(region), dtype=np.int64)
     for r in range(len(world.regions)):
@@ -110,7 +120,12 @@ def users_of(world: World, role: str, region: np.ndarray, rng: np.random.Generat
 
 
 def build_companies(world: World, n_base: int) -> None:
-    """The CRM's own accounts: most imported at the start, the rest created over time."""
+    """The CRM's own accounts: most imported at the start, the rest created over time.
+
+    Args:
+        world: the simulation; its ``companies`` are set here.
+        n_base: how many accounts.
+    """
     rng = stream(world.seed, "companies")
     clock = world.clock
     world.companies = _company_arrays(world, rng, n_base)
@@ -130,7 +145,16 @@ def build_companies(world: World, n_base: int) -> None:
 
 
 def add_prospect_companies(world: World, n: int, rng: np.random.Generator) -> np.ndarray:
-    """Append ``n`` company profiles that are not (yet) accounts; returns their indices."""
+    """Append ``n`` company profiles that are not (yet) accounts.
+
+    Args:
+        world: the simulation; its ``companies`` grow.
+        n: how many.
+        rng: the stream to draw from.
+
+    Returns:
+        Their indices.
+    """
     comp = world.companies
     new = _company_arrays(world, rng, n)
     new.update(
@@ -192,7 +216,16 @@ def _company_arrays(world: World, rng: np.random.Generator, n: int) -> dict[str,
 
 
 def people_per_company(world: World, company: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """How many people each company has in the CRM (bigger companies, more)."""
+    """How many people each company has in the CRM (bigger companies, more).
+
+    Args:
+        world: the simulation.
+        company: company indices.
+        rng: the stream to draw from.
+
+    Returns:
+        A count per company given, at least 1.
+    """
     tier_mult = np.array([0.7, 1.25, 2.2])[world.companies["tier"][company]]
     lam = (world.scale.contacts_per_account - 1.0) * tier_mult / 1.05
     return 1 + rng.poisson(lam)
@@ -216,7 +249,17 @@ def build_people(world: World) -> None:
 def add_people(
     world: World, company: np.ndarray, created: np.ndarray, rng: np.random.Generator
 ) -> np.ndarray:
-    """Append people at ``company`` (one per entry) created at ``created``; their indices."""
+    """Append people at ``company`` (one per entry) created at ``created``.
+
+    Args:
+        world: the simulation; its ``people`` grow.
+        company: the company of each new person.
+        created: when each becomes a contact (nan: not yet).
+        rng: the stream to draw from.
+
+    Returns:
+        Their indices.
+    """
     ppl = world.people
     new = _people_arrays(world, rng, company, created)
     first = len(ppl["company"])

@@ -55,6 +55,13 @@ class World:
         The monthly latent, minus a decline over the 120 days before a churn (the
         customer disengages before it leaves, which is what usage, tickets and
         late payments show).
+
+        Args:
+            company: company indices.
+            t: simulation times, one per company given.
+
+        Returns:
+            The health, one per pair.
         """
         assert self.health is not None and self.health_months is not None
         m = np.clip(np.searchsorted(self.health_months, t, side="right") - 1, 0, None)
@@ -77,7 +84,22 @@ def activity_rows(
     duration: np.ndarray | None = None,
     outcome: np.ndarray | None = None,
 ) -> Arrays:
-    """Activity rows as columns; missing references are -1, missing numbers nan."""
+    """Activity rows as columns; missing references are -1, missing numbers nan.
+
+    Args:
+        kind: activity type per row.
+        t: when.
+        user: who did it.
+        account: the account, if any.
+        contact: the contact, if any.
+        lead: the lead, if any.
+        opp: the opportunity, if any.
+        duration: minutes, if any.
+        outcome: as logged, if any.
+
+    Returns:
+        The rows' columns.
+    """
     n = len(t)
 
     def ref(a: np.ndarray | None) -> np.ndarray:

@@ -52,7 +52,7 @@ def ops_alerts(context: AssetExecutionContext, crmlens: CrmlensResource) -> Mate
     now = datetime.now(UTC).replace(tzinfo=None)
     with session(settings.warehouse_path) as con:
         today = data_today(con, settings.as_of)
-        found, skipped = alerts.evaluate(con, today)
+        found, skipped = alerts.evaluate(con, today, settings)
         new = alerts.record(con, found, day=str(today.date()), run_id=context.run_id, now=now)
         delivery = alerts.deliver(con, settings.alert_webhook_url, now=now)
     by_kind = found.group_by("kind").len().sort("kind") if found.height else None

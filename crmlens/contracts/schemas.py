@@ -1,182 +1,42 @@
-"""Data contracts for the canonical CRM model (DESIGN.md, "The canonical CRM model").
+"""The fourteen canonical tables: one pandera ``DataFrameModel`` each.
 
-One pandera ``DataFrameModel`` per canonical table, on pandera's polars backend
-(it validates millions of rows in seconds and reports the row position of every
-failure, which is what routing bad rows to quarantine needs). Each schema is the
-single description of its table: column names, types, nullability, allowed
-values, ranges and a sentence per field. Ingest builds the raw tables from these,
-and the dbt sources document the same columns.
-
-Checks a single column cannot express (an end before its start) are dataframe
-checks named ``<end>_not_before_<start>``. "Not in the future" compares with the
-clock in :func:`validation_clock`, so tests and replays can pin "now".
-
-Keys are strings as the CRM gives them; timestamps are naive and mean UTC.
+Each schema is the single description of its table: column names, types,
+nullability, allowed values, ranges and a sentence per field. Checks a single
+column cannot express (an end before its start) are dataframe checks named
+``<end>_not_before_<start>``.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 
 import pandera.polars as pa
 import polars as pl
-from pandera.api.extensions import register_check_method
 
-# --- enumerations -------------------------------------------------------------
-
-USER_ROLES = ("sdr", "ae", "csm", "manager", "marketing", "admin")
-ACCOUNT_TYPES = ("prospect", "customer", "former_customer", "partner", "other")
-ACCOUNT_TIERS = ("enterprise", "mid_market", "smb")
-SENIORITIES = ("c_level", "vp", "director", "manager", "individual_contributor", "unknown")
-LIFECYCLE_STAGES = (
-    "subscriber",
-    "lead",
-    "mql",
-    "sql",
-    "opportunity",
-    "customer",
-    "evangelist",
-    "other",
-)
-LEAD_STATUSES = ("new", "working", "nurturing", "qualified", "converted", "disqualified")
-OPEN_STAGES = ("prospecting", "qualification", "needs_analysis", "proposal", "negotiation")
-CLOSED_STAGES = ("closed_won", "closed_lost")
-OPPORTUNITY_STAGES = OPEN_STAGES + CLOSED_STAGES
-FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
-ACTIVITY_TYPES = ("call", "email", "meeting", "task", "note", "sms", "demo")
-CAMPAIGN_CHANNELS = (
-    "email",
-    "paid_search",
-    "social",
-    "webinar",
-    "event",
-    "content",
-    "direct_mail",
-    "partner",
-    "telemarketing",
-    "other",
-)
-MEMBER_TYPES = ("lead", "contact")
-MEMBER_STATUSES = (
-    "sent",
-    "opened",
-    "clicked",
-    "responded",
-    "registered",
-    "attended",
-    "unsubscribed",
-)
-SUBSCRIPTION_STATUSES = ("trialing", "active", "past_due", "cancelled", "expired")
-INVOICE_STATUSES = ("draft", "open", "paid", "overdue", "void", "uncollectible")
-TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
-EVENT_TYPES = (
-    "page_view",
-    "pricing_view",
-    "email_open",
-    "email_click",
-    "email_reply",
-    "form_submit",
-    "demo_request",
-    "content_download",
-    "webinar_attend",
-    "login",
-    "feature_use",
+from crmlens.contracts.checks import ends_after
+from crmlens.contracts.fields import ContractSchema, Email, Enum, Key, Money, Ref, Ts
+from crmlens.contracts.vocabulary import (
+    ACCOUNT_TIERS,
+    ACCOUNT_TYPES,
+    ACTIVITY_TYPES,
+    CAMPAIGN_CHANNELS,
+    CURRENCY_PATTERN,
+    EVENT_TYPES,
+    FORECAST_CATEGORIES,
+    INVOICE_STATUSES,
+    LEAD_STATUSES,
+    LIFECYCLE_STAGES,
+    MEMBER_STATUSES,
+    MEMBER_TYPES,
+    OPPORTUNITY_STAGES,
+    SENIORITIES,
+    SUBSCRIPTION_STATUSES,
+    TICKET_PRIORITIES,
+    USER_ROLES,
 )
 
-# A pragmatic address check: something@domain.tld, no spaces, one @.
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$"
-CURRENCY_PATTERN = r"^[A-Z]{3}$"
 
-# --- the clock behind "not in the future" -------------------------------------
-
-_clock: contextvars.ContextVar[tuple[datetime, timedelta] | None] = contextvars.ContextVar(
-    "crmlens_validation_clock", default=None
-)
-DEFAULT_FUTURE_TOLERANCE = timedelta(hours=24)
-
-
-@contextlib.contextmanager
-def validation_clock(
-    now: datetime | None = None, tolerance: timedelta = DEFAULT_FUTURE_TOLERANCE
-) -> Iterator[None]:
-    """Pin the 'now' (naive UTC) and the clock-skew tolerance used by future checks."""
-    now = now or datetime.now(UTC).replace(tzinfo=None)
-    token = _clock.set((now, tolerance))
-    try:
-        yield
-    finally:
-        _clock.reset(token)
-
-
-def latest_allowed_timestamp() -> datetime:
-    """The latest timestamp a contract accepts: now plus the tolerance."""
-    pinned = _clock.get()
-    if pinned is None:
-        return datetime.now(UTC).replace(tzinfo=None) + DEFAULT_FUTURE_TOLERANCE
-    now, tolerance = pinned
-    return now + tolerance
-
-
-def not_in_future(data: pa.PolarsData) -> pl.LazyFrame:
-    """Vectorized check: the value is null or no later than now plus the tolerance."""
-    limit = latest_allowed_timestamp()
-    col = pl.col(data.key)
-    if data.lazyframe.collect_schema()[data.key] == pl.Date:
-        return data.lazyframe.select(col.is_null() | (col <= pl.lit(limit.date())))
-    return data.lazyframe.select(col.is_null() | (col <= pl.lit(limit)))
-
-
-# Registered so that fields can say `not_in_future=()`. Guarded: pandera's registry
-# is process-wide and refuses a second registration (module reloads in notebooks).
-if "not_in_future" not in pa.Check.REGISTERED_CUSTOM_CHECKS:
-    register_check_method(not_in_future)
-
-
-def _ends_after(data: pa.PolarsData, start: str, end: str) -> pl.LazyFrame:
-    s, e = pl.col(start), pl.col(end)
-    return data.lazyframe.select((s.is_null() | e.is_null() | (e >= s)).alias("ok"))
-
-
-def Ts(description: str, *, nullable: bool = True) -> object:
-    """A timestamp field (naive, UTC) that must not lie in the future."""
-    return pa.Field(nullable=nullable, not_in_future=(), description=description)
-
-
-def Email(description: str) -> object:
-    return pa.Field(nullable=True, str_matches=EMAIL_PATTERN, description=description)
-
-
-def Money(description: str) -> object:
-    return pa.Field(nullable=True, ge=0, description=description)
-
-
-def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) -> object:
-    return pa.Field(nullable=nullable, isin=list(values), description=description)
-
-
-def Key(description: str) -> object:
-    return pa.Field(nullable=False, str_length={"min_value": 1}, description=description)
-
-
-def Ref(description: str) -> object:
-    return pa.Field(nullable=True, description=description)
-
-
-class _Contract(pa.DataFrameModel):
-    class Config:
-        # Extra columns are custom attributes: kept, not rejected.
-        strict = False
-        coerce = False
-
-
-# --- the fourteen canonical tables --------------------------------------------
-
-
-class UsersSchema(_Contract):
+class UsersSchema(ContractSchema):
     """People who work in the CRM: reps, managers, marketers."""
 
     user_id: str = Key("CRM identifier of the user.")
@@ -193,7 +53,7 @@ class UsersSchema(_Contract):
         unique = ["user_id"]
 
 
-class TeamsSchema(_Contract):
+class TeamsSchema(ContractSchema):
     """Sales, success and marketing teams."""
 
     team_id: str = Key("CRM identifier of the team.")
@@ -205,7 +65,7 @@ class TeamsSchema(_Contract):
         unique = ["team_id"]
 
 
-class AccountsSchema(_Contract):
+class AccountsSchema(ContractSchema):
     """Companies: prospects, customers, partners."""
 
     account_id: str = Key("CRM identifier of the account.")
@@ -227,7 +87,7 @@ class AccountsSchema(_Contract):
         unique = ["account_id"]
 
 
-class ContactsSchema(_Contract):
+class ContactsSchema(ContractSchema):
     """People at accounts."""
 
     contact_id: str = Key("CRM identifier of the contact.")
@@ -249,7 +109,7 @@ class ContactsSchema(_Contract):
         unique = ["contact_id"]
 
 
-class LeadsSchema(_Contract):
+class LeadsSchema(ContractSchema):
     """Inbound or outbound leads, before and after qualification."""
 
     lead_id: str = Key("CRM identifier of the lead.")
@@ -269,17 +129,17 @@ class LeadsSchema(_Contract):
 
     @pa.dataframe_check
     def converted_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "created_at", "converted_at")
+        return ends_after(data, "created_at", "converted_at")
 
     @pa.dataframe_check
     def disqualified_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "created_at", "disqualified_at")
+        return ends_after(data, "created_at", "disqualified_at")
 
     class Config:
         unique = ["lead_id"]
 
 
-class OpportunitiesSchema(_Contract):
+class OpportunitiesSchema(ContractSchema):
     """Deals."""
 
     opportunity_id: str = Key("CRM identifier of the opportunity.")
@@ -305,13 +165,13 @@ class OpportunitiesSchema(_Contract):
 
     @pa.dataframe_check
     def closed_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "created_at", "closed_at")
+        return ends_after(data, "created_at", "closed_at")
 
     class Config:
         unique = ["opportunity_id"]
 
 
-class OpportunityStageHistorySchema(_Contract):
+class OpportunityStageHistorySchema(ContractSchema):
     """Every stage change of every deal."""
 
     opportunity_id: str = Key("The deal (opportunities.opportunity_id).")
@@ -327,7 +187,7 @@ class OpportunityStageHistorySchema(_Contract):
         unique = ["opportunity_id", "changed_at"]
 
 
-class ActivitiesSchema(_Contract):
+class ActivitiesSchema(ContractSchema):
     """Calls, e-mails, meetings, tasks, notes, SMS and demos logged by reps."""
 
     activity_id: str = Key("CRM identifier of the activity.")
@@ -347,7 +207,7 @@ class ActivitiesSchema(_Contract):
         unique = ["activity_id"]
 
 
-class CampaignsSchema(_Contract):
+class CampaignsSchema(ContractSchema):
     """Marketing campaigns."""
 
     campaign_id: str = Key("CRM identifier of the campaign.")
@@ -359,13 +219,13 @@ class CampaignsSchema(_Contract):
 
     @pa.dataframe_check
     def ended_at_not_before_started_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "started_at", "ended_at")
+        return ends_after(data, "started_at", "ended_at")
 
     class Config:
         unique = ["campaign_id"]
 
 
-class CampaignMembersSchema(_Contract):
+class CampaignMembersSchema(ContractSchema):
     """Leads and contacts enrolled in campaigns."""
 
     campaign_id: str = Key("The campaign (campaigns.campaign_id).")
@@ -380,7 +240,7 @@ class CampaignMembersSchema(_Contract):
         unique = ["campaign_id", "member_id"]
 
 
-class SubscriptionsSchema(_Contract):
+class SubscriptionsSchema(ContractSchema):
     """Recurring contracts of customer accounts."""
 
     subscription_id: str = Key("CRM or billing identifier of the subscription.")
@@ -396,13 +256,13 @@ class SubscriptionsSchema(_Contract):
 
     @pa.dataframe_check
     def ended_at_not_before_started_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "started_at", "ended_at")
+        return ends_after(data, "started_at", "ended_at")
 
     class Config:
         unique = ["subscription_id"]
 
 
-class InvoicesSchema(_Contract):
+class InvoicesSchema(ContractSchema):
     """Invoices issued to accounts."""
 
     invoice_id: str = Key("Billing identifier of the invoice.")
@@ -416,13 +276,13 @@ class InvoicesSchema(_Contract):
 
     @pa.dataframe_check
     def paid_at_not_before_issued_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "issued_at", "paid_at")
+        return ends_after(data, "issued_at", "paid_at")
 
     class Config:
         unique = ["invoice_id"]
 
 
-class TicketsSchema(_Contract):
+class TicketsSchema(ContractSchema):
     """Support tickets."""
 
     ticket_id: str = Key("Helpdesk identifier of the ticket.")
@@ -437,13 +297,13 @@ class TicketsSchema(_Contract):
 
     @pa.dataframe_check
     def resolved_at_not_before_created_at(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return _ends_after(data, "created_at", "resolved_at")
+        return ends_after(data, "created_at", "resolved_at")
 
     class Config:
         unique = ["ticket_id"]
 
 
-class EventsSchema(_Contract):
+class EventsSchema(ContractSchema):
     """Behavioural events: web visits, e-mail engagement, product usage."""
 
     event_id: str = Key("Unique identifier of the event.")
@@ -459,95 +319,3 @@ class EventsSchema(_Contract):
 
     class Config:
         unique = ["event_id"]
-
-
-# --- the registry ingest works from -------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableContract:
-    """What ingest needs to know about a canonical table beyond its schema."""
-
-    name: str
-    schema: type[_Contract]
-    key: tuple[str, ...]
-    updated_at: str | None = None
-    # Columns whose values must exist in another raw table (column -> (table, column)).
-    # Checked against what is loaded or quarantined there: an event for a contact
-    # the CRM never had is a defect; one for a contact with a typo in its e-mail is not.
-    references: dict[str, tuple[str, str]] = field(default_factory=dict)
-    json_columns: tuple[str, ...] = ()
-    # The column whose day names the partition of partitioned tables.
-    partition_column: str | None = None
-
-    @property
-    def columns(self) -> dict[str, pl.DataType]:
-        """Canonical column -> polars dtype, in contract order."""
-        return {name: col.dtype.type for name, col in self.schema.to_schema().columns.items()}
-
-    @property
-    def required(self) -> tuple[str, ...]:
-        return tuple(
-            name for name, col in self.schema.to_schema().columns.items() if not col.nullable
-        )
-
-    @property
-    def descriptions(self) -> dict[str, str]:
-        return {
-            name: col.description or "" for name, col in self.schema.to_schema().columns.items()
-        }
-
-
-CONTRACTS: dict[str, TableContract] = {
-    c.name: c
-    for c in (
-        TableContract("teams", TeamsSchema, ("team_id",)),
-        TableContract("users", UsersSchema, ("user_id",)),
-        TableContract("accounts", AccountsSchema, ("account_id",), "updated_at"),
-        TableContract(
-            "contacts",
-            ContactsSchema,
-            ("contact_id",),
-            "updated_at",
-        ),
-        TableContract("leads", LeadsSchema, ("lead_id",), "updated_at"),
-        TableContract("opportunities", OpportunitiesSchema, ("opportunity_id",), "updated_at"),
-        TableContract(
-            "opportunity_stage_history",
-            OpportunityStageHistorySchema,
-            ("opportunity_id", "changed_at"),
-            references={"opportunity_id": ("opportunities", "opportunity_id")},
-        ),
-        TableContract("activities", ActivitiesSchema, ("activity_id",)),
-        TableContract("campaigns", CampaignsSchema, ("campaign_id",)),
-        TableContract(
-            "campaign_members",
-            CampaignMembersSchema,
-            ("campaign_id", "member_id"),
-            references={"campaign_id": ("campaigns", "campaign_id")},
-        ),
-        TableContract("subscriptions", SubscriptionsSchema, ("subscription_id",)),
-        TableContract("invoices", InvoicesSchema, ("invoice_id",)),
-        TableContract("tickets", TicketsSchema, ("ticket_id",)),
-        TableContract(
-            "events",
-            EventsSchema,
-            ("event_id",),
-            references={"contact_id": ("contacts", "contact_id")},
-            json_columns=("properties",),
-            partition_column="occurred_at",
-        ),
-    )
-}
-
-TABLES: tuple[str, ...] = tuple(CONTRACTS)
-
-
-def contract(table: str) -> TableContract:
-    """The contract of a canonical table, with a clear error for an unknown name."""
-    try:
-        return CONTRACTS[table]
-    except KeyError:
-        raise KeyError(
-            f"unknown canonical table {table!r}; the canonical tables are: {', '.join(TABLES)}"
-        ) from None

@@ -1,0 +1,64 @@
+"""The kinds of field the contracts are made of, and their common base class."""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+
+from crmlens.contracts import checks  # noqa: F401 - registers not_in_future before a field uses it
+from crmlens.contracts.vocabulary import EMAIL_PATTERN
+
+
+def Ts(description: str, *, nullable: bool = True) -> object:
+    """A timestamp field (naive, UTC) that must not lie in the future.
+
+    Args:
+        description: a sentence for the documentation.
+        nullable: whether it may be empty.
+
+    Returns:
+        The pandera field.
+    """
+    return pa.Field(nullable=nullable, not_in_future=(), description=description)
+
+
+def Email(description: str) -> object:
+    """An e-mail address field: something@domain.tld, or null."""
+    return pa.Field(nullable=True, str_matches=EMAIL_PATTERN, description=description)
+
+
+def Money(description: str) -> object:
+    """An amount of money: not negative, or null."""
+    return pa.Field(nullable=True, ge=0, description=description)
+
+
+def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) -> object:
+    """A field that takes one of ``values`` (canonical labels, see :mod:`.vocabulary`).
+
+    Args:
+        values: the allowed values.
+        description: a sentence for the documentation.
+        nullable: whether it may be empty.
+
+    Returns:
+        The pandera field.
+    """
+    return pa.Field(nullable=nullable, isin=list(values), description=description)
+
+
+def Key(description: str) -> object:
+    """A key column: a non-empty string as the CRM gives it."""
+    return pa.Field(nullable=False, str_length={"min_value": 1}, description=description)
+
+
+def Ref(description: str) -> object:
+    """A reference to another table's key, or null."""
+    return pa.Field(nullable=True, description=description)
+
+
+class ContractSchema(pa.DataFrameModel):
+    """The base of every canonical table's schema."""
+
+    class Config:
+        # Extra columns are custom attributes: kept, not rejected.
+        strict = False
+        coerce = False

@@ -1,0 +1,231 @@
+"""Typing a batch: each column cast to its type, values that do not fit reported.
+
+Canonical columns take the contract's type. A custom attribute takes the type
+its raw column already has, else the one the spec declares, else the narrowest
+type every value fits (:func:`target_types`).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from crmlens.contracts import TableContract
+from crmlens.ingest.batch import json_flag
+from crmlens.warehouse import duck_type, fetch_one, quote_ident, table_columns
+
+_BOOL_WORDS = ("true", "false", "yes", "no", "t", "f", "y", "n")
+
+_POLARS_OF = {
+    "VARCHAR": pl.String,
+    "DOUBLE": pl.Float64,
+    "BIGINT": pl.Int64,
+    "INTEGER": pl.Int32,
+    "BOOLEAN": pl.Boolean,
+    "TIMESTAMP": pl.Datetime("us"),
+    "DATE": pl.Date,
+    "JSON": pl.String,
+}
+
+_TYPE_FAILURE_SCHEMA = {
+    "_rid": pl.UInt32,
+    "column": pl.String,
+    "value": pl.String,
+    "target": pl.String,
+}
+
+
+def target_types(
+    con: duckdb.DuckDBPyConnection,
+    declared: dict[str, str],
+    contract: TableContract,
+    src: pl.DataFrame,
+    custom: list[str],
+) -> dict[str, str]:
+    """DuckDB type of each custom column: the raw table's, the spec's, or inferred.
+
+    Args:
+        con: a connection to the warehouse.
+        declared: custom column -> DuckDB type, as the spec declares them.
+        contract: the table's contract.
+        src: the batch.
+        custom: the custom columns to type.
+
+    Returns:
+        Custom column -> DuckDB type name.
+    """
+    if not custom:
+        return {}
+    existing = table_columns(con, "raw", contract.name)
+    targets, to_infer = {}, []
+    for column in custom:
+        if column in existing:
+            targets[column] = existing[column]
+        elif column in declared:
+            targets[column] = declared[column]
+        elif src.schema[column] != pl.String:
+            dtype = src.schema[column]
+            targets[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
+        else:
+            to_infer.append(column)
+    return targets | (_infer_types(con, src.select(to_infer)) if to_infer else {})
+
+
+def _known(dtype: pl.DataType) -> bool:
+    try:
+        duck_type(dtype)
+    except TypeError:
+        return False
+    return True
+
+
+def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str]:
+    """Narrowest type every non-empty value of a text column fits (custom attributes)."""
+    con.register("_infer", text)
+    checks = []
+    for c in text.columns:
+        q = quote_ident(c)
+        nonnull = f"{q} is not null and trim({q}) <> ''"
+        checks.append(
+            f"bool_and(not ({nonnull}) or lower(trim({q})) in {_BOOL_WORDS}), "
+            f"bool_and(not ({nonnull}) or try_cast({q} as bigint) is not null), "
+            f"bool_and(not ({nonnull}) or try_cast({q} as double) is not null), "
+            f"bool_and(not ({nonnull}) or regexp_full_match(trim({q}), '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
+            f"bool_and(not ({nonnull}) or try_cast({q} as timestamp) is not null), "
+            f"count({q}) filter (where {nonnull})"
+        )
+    row = fetch_one(con, f"select {', '.join(checks)} from _infer")
+    con.unregister("_infer")
+    types = {}
+    for i, c in enumerate(text.columns):
+        is_bool, is_int, is_num, is_date, is_ts, n = row[i * 6 : i * 6 + 6]
+        if not n:
+            types[c] = "VARCHAR"
+        elif is_bool:
+            types[c] = "BOOLEAN"
+        elif is_int:
+            types[c] = "BIGINT"
+        elif is_num:
+            types[c] = "DOUBLE"
+        elif is_date:
+            types[c] = "DATE"
+        elif is_ts:
+            types[c] = "TIMESTAMP"
+        else:
+            types[c] = "VARCHAR"
+    return types
+
+
+def _cast_sql(column: str, target: str, source_is_text: bool) -> str:
+    q = quote_ident(column)
+    if target == "TIMESTAMP":
+        # Through TIMESTAMPTZ so offsets ("...Z", "+02:00") land in UTC.
+        return f"try_cast({q} as timestamptz)::timestamp"
+    if target == "DATE":
+        return f"coalesce(try_cast({q} as date), try_cast({q} as timestamp)::date)"
+    if target == "BOOLEAN" and source_is_text:
+        words = "('true', 't', 'yes', 'y', '1'), ('false', 'f', 'no', 'n', '0')"
+        yes, no = words.split("), (")
+        return (
+            f"case when lower(trim({q})) in {yes}) then true "
+            f"when lower(trim({q})) in ({no} then false end"
+        )
+    return f"try_cast({q} as {target})"
+
+
+def cast(
+    con: duckdb.DuckDBPyConnection,
+    src: pl.DataFrame,
+    targets: dict[str, str],
+    contract: TableContract,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast every column to its target type; report values that do not fit.
+
+    Columns already of the right type (Parquet) pass through untouched; a JSON
+    column is only checked, since a valid value is kept as it is.
+
+    Args:
+        con: a connection to run the casts in.
+        src: the batch, with ``_rid``.
+        targets: column -> DuckDB type name.
+        contract: the table's contract.
+
+    Returns:
+        The typed rows (same rows, same order as ``src``) and a frame of failures
+        (``_rid``, column, reason_code, reason, value).
+    """
+    json_cols = [c for c in contract.json_columns if json_flag(c) in src.columns]
+    to_cast = {
+        c: t
+        for c, t in targets.items()
+        if c not in json_cols and src.schema[c] != _POLARS_OF.get(t, pl.String)
+    }
+    failures = [pl.DataFrame(schema=_TYPE_FAILURE_SCHEMA)]
+    typed = src
+    for c in json_cols:
+        # The read computed json_valid() into a flag column (see batch.read_frame).
+        flag = json_flag(c)
+        invalid = pl.col(c).is_not_null() & ~pl.col(flag).fill_null(True)
+        bad = src.filter(invalid).select(
+            "_rid", column=pl.lit(c), value=pl.col(c).cast(pl.String), target=pl.lit("JSON")
+        )
+        failures.append(bad)
+        if bad.height:
+            typed = typed.with_columns(pl.when(invalid).then(None).otherwise(pl.col(c)).alias(c))
+    typed = typed.drop([json_flag(c) for c in json_cols])
+    if to_cast:
+        typed, cast_failures = _cast_columns(con, src, typed, to_cast)
+        failures.append(cast_failures)
+    return typed, _in_words(pl.concat(failures))
+
+
+def _cast_columns(
+    con: duckdb.DuckDBPyConnection,
+    src: pl.DataFrame,
+    typed: pl.DataFrame,
+    to_cast: dict[str, str],
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Cast ``to_cast`` columns of ``src`` in DuckDB; put them into ``typed``."""
+    con.register("_src", src.select(["_rid", *to_cast]))
+    exprs, flags = ["_rid"], []
+    for c, t in to_cast.items():
+        q = quote_ident(c)
+        cast_expr = _cast_sql(c, t, src.schema[c] == pl.String)
+        exprs.append(f"{cast_expr} as {q}")
+        flags.append(f"case when {q} is not null and {cast_expr} is null then '{c}' end")
+    query = (
+        f"select {', '.join(exprs)}, "
+        f"list_filter([{', '.join(flags)}], lambda x: x is not null) as _bad from _src"
+    )
+    cast_part = con.sql(query).pl()
+    con.unregister("_src")
+    if not cast_part["_rid"].equals(src["_rid"]):  # DuckDB kept the order; make sure
+        cast_part = src.select("_rid").join(cast_part, on="_rid", how="left")
+    typed = typed.with_columns(cast_part.select(list(to_cast)))
+    long = (
+        cast_part.select("_rid", "_bad")
+        .filter(pl.col("_bad").list.len() > 0)
+        .explode("_bad")
+        .rename({"_bad": "column"})
+    )
+    if not long.height:
+        return typed, pl.DataFrame(schema=_TYPE_FAILURE_SCHEMA)
+    values = src.join(long.select("_rid").unique(), on="_rid").select(
+        "_rid", *[pl.col(c).cast(pl.String) for c in to_cast]
+    )
+    long = long.join(values, on="_rid").with_columns(
+        value=pl.coalesce([pl.when(pl.col("column") == c).then(pl.col(c)) for c in to_cast]),
+        target=pl.col("column").replace_strict(to_cast, default=None),
+    )
+    return typed, long.select("_rid", "column", "value", "target")
+
+
+def _in_words(type_failures: pl.DataFrame) -> pl.DataFrame:
+    """Type failures in the common shape of failures, with a reason in words."""
+    return type_failures.select(
+        "_rid",
+        "column",
+        reason_code=pl.lit("type_error"),
+        reason=pl.format("{}: cannot read '{}' as {}", "column", "value", "target"),
+        value="value",
+    )

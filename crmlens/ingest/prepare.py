@@ -1,0 +1,94 @@
+"""The walk of one batch: read → type → contract → references → versions → split.
+
+Every check runs on the whole typed frame; failures are few, so the rows are
+marked once at the end by a mask instead of copying the frame at each step.
+Nothing here writes to the warehouse: a batch can be prepared on a reader
+connection while the previous one is written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import duckdb
+import polars as pl
+
+from crmlens.contracts import TableContract, latest_allowed_timestamp, validation_clock
+from crmlens.ingest.batch import internal, read_frame
+from crmlens.ingest.cast import cast, target_types
+from crmlens.ingest.quarantine import quarantine_rows, reject_rows
+from crmlens.ingest.references import check_references
+from crmlens.ingest.validate import validate
+from crmlens.ingest.versions import keep_mask, resolve_versions
+from crmlens.sources.files import ReadBatch
+from crmlens.warehouse import duck_type
+
+
+@dataclass
+class LoadState:
+    """What every batch of one load shares."""
+
+    source: str
+    contract: TableContract
+    declared: dict[str, str]  # custom column -> DuckDB type, as the spec declares it
+    known: dict[str, pl.Series]
+    now: datetime | None
+    tolerance: timedelta
+    # Custom-attribute types, fixed by the first chunk that has the column, so all
+    # chunks of a load agree.
+    targets: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Prepared:
+    """A batch read and checked, ready to write."""
+
+    rows: pl.DataFrame  # every row of the batch; `_keep` marks those that go to raw
+    quarantine: pl.DataFrame
+    rows_in: int
+    superseded: int
+    files: list[str]
+    custom: dict[str, str]
+
+
+def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) -> Prepared:
+    """Type a batch, run the contract and the reference checks, and split it.
+
+    Args:
+        con: the connection the batch was read on (reads only).
+        batch: what the source read.
+        state: what the load's batches share; custom types found here are added to it.
+
+    Returns:
+        The rows marked for raw, the quarantine rows, and the batch's counts.
+    """
+    contract = state.contract
+    src = read_frame(con, batch, contract, origin=f"{state.source}:{contract.name}")
+
+    custom = [c for c in src.columns if c not in contract.columns and not internal(c)]
+    new = [c for c in custom if c not in state.targets]
+    state.targets |= target_types(con, state.declared, contract, src, new)
+    targets = {c: duck_type(t) for c, t in contract.columns.items()} | {
+        c: state.targets[c] for c in custom
+    }
+
+    typed, type_failures = cast(con, src, targets, contract)
+    with validation_clock(state.now, state.tolerance):
+        contract_failures = validate(contract, typed, latest_allowed_timestamp())
+    ref_failures = check_references(contract, typed, state.known)
+    bad = pl.concat([type_failures, contract_failures, ref_failures], how="vertical_relaxed")
+    valid = keep_mask(typed, bad)
+    valid, dup_failures, superseded = resolve_versions(contract, valid)
+    bad = pl.concat([bad, dup_failures], how="vertical_relaxed")
+
+    quarantine = quarantine_rows(src, bad, contract)
+    quarantine = pl.concat([quarantine, reject_rows(batch.rejects)], how="vertical_relaxed")
+    return Prepared(
+        rows=valid.drop("_rid"),
+        quarantine=quarantine,
+        rows_in=src.height + len(batch.rejects),
+        superseded=superseded,
+        files=sorted(set(batch.files)),
+        custom={c: state.targets[c] for c in custom},
+    )

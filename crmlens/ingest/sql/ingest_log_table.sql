@@ -1,0 +1,16 @@
+-- Creates ops.ingest_log, one row per load of one table (returns nothing).
+create table if not exists ops.ingest_log (
+    run_id varchar,
+    source varchar,
+    table_name varchar,
+    partitions varchar,
+    rows_in bigint,
+    rows_loaded bigint,
+    rows_quarantined bigint,
+    inserted bigint,
+    updated bigint,
+    unchanged bigint,
+    superseded bigint,
+    started_at timestamp,
+    seconds double
+)
