@@ -20,6 +20,7 @@ from rich.table import Table
 from cli import summary
 from cli.console import console, progress
 from cli.errors import friendly_errors
+from cli.init import init
 from cli.jobs import run_and_report
 from crmlens.settings import Settings, get_settings
 
@@ -305,6 +306,8 @@ def _parse_days(days: str | None) -> list[date] | None:
         ) from None
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
+
+main.add_command(init)
 
 if __name__ == "__main__":
     main()
