@@ -24,21 +24,12 @@
     `keep` selects, each event_id once (the newest load wins): event_id, event_type,
     `columns` and occurred_at. -#}
 {% macro mkt_engagement_events(columns, keep) -%}
+    {%- set selected = (['event_id', 'event_type'] + columns + ['occurred_at']) | join(',\n        ') %}
     select
-        event_id,
-        event_type,
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
-        occurred_at
+        {{ selected }}
     from (
         select
-            event_id,
-            event_type,
-            {%- for column in columns %}
-            {{ column }},
-            {%- endfor %}
-            occurred_at,
+            {{ selected }},
             row_number() over (
                 partition by event_id
                 order by loaded_day desc, occurred_at desc
