@@ -7,6 +7,7 @@ it in the same interpreter.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import multiprocessing as mp
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 BENCH_HOME = Path(".crmlens") / "bench"
+# The synthetic CRM's scales, smallest first.
+SCALE_ORDER = ("tiny", "small", "medium", "large")
 
 
 @dataclass
@@ -111,3 +114,17 @@ def save(name: str, payload: dict[str, Any]) -> Path:
 
 def as_dict(m: Measurement) -> dict[str, Any]:
     return asdict(m) | {"rows_per_second": m.rows_per_second}
+
+
+def stage_parser(doc: str | None) -> argparse.ArgumentParser:
+    """The command line of one stage's benchmark (``python -m bench.<stage>``).
+
+    Args:
+        doc: the stage module's docstring; its first line describes the command.
+
+    Returns:
+        A parser with ``--scale`` (medium by default); the stage adds its own options.
+    """
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--scale", default="medium", choices=SCALE_ORDER)
+    return parser

@@ -18,14 +18,13 @@ Goal: median warm render under 1 s. Prints figures; never fails on time.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
 import time
 from pathlib import Path
 
-from bench.common import BENCH_HOME, ensure_synthetic, measure, report, save
+from bench.common import BENCH_HOME, ensure_synthetic, measure, report, save, stage_parser
 from dashboards.catalog import APP, PAGES
 
 JOBS = ("daily", "train", "score", "forecast")
@@ -174,8 +173,7 @@ def main(scale: str = "medium", warm_runs: int = 5) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser = stage_parser(__doc__)
     parser.add_argument("--warm-runs", type=int, default=5)
     args = parser.parse_args()
     main(args.scale, args.warm_runs)

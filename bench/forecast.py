@@ -21,7 +21,6 @@ months). Pass ``--quality-warehouse`` to score another warehouse (e.g. a copy of
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import time
@@ -31,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from bench.common import BENCH_HOME, Measurement, as_dict, measure, report, save
+from bench.common import BENCH_HOME, Measurement, as_dict, measure, report, save, stage_parser
 from bench.scoring import staged
 from bench.transform import dbt
 
@@ -320,8 +319,7 @@ def main(
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser = stage_parser(__doc__)
     parser.add_argument("--series", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sequential", type=int, default=100, help="series timed in one process")

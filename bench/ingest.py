@@ -11,12 +11,11 @@ Both are measured in the same run, each in its own process (peak memory its own)
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import tempfile
 from pathlib import Path
 
-from bench.common import as_dict, ensure_synthetic, measure, report, save
+from bench.common import as_dict, ensure_synthetic, measure, report, save, stage_parser
 
 # Imported here, not in the measured functions: a spawned child imports this module
 # before the timer starts, so import time is not counted as load time.
@@ -99,6 +98,5 @@ def main(scale: str = "medium") -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser = stage_parser(__doc__)
     main(parser.parse_args().scale)

@@ -36,10 +36,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bench.common import SCALE_ORDER
 from bench.figures import DEFINITIONS, condense, growth
 from bench.runner import RESULTS, in_process
 
-SCALE_ORDER = ("tiny", "small", "medium", "large")
 STAGES = ("ingest", "transform", "scoring", "publish", "forecast", "dashboards")
 
 # Each stage's own size parameters, by scale (the CRM itself grows about 10x per scale).

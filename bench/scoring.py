@@ -18,7 +18,6 @@ crmlens must do at least once per row); the goal is at least 0.5.
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import shutil
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench.common import as_dict, measure, report, save
+from bench.common import as_dict, measure, report, save, stage_parser
 from bench.transform import dbt, ingested
 from crmlens.clock import data_today
 from crmlens.warehouse import connect
@@ -182,8 +181,7 @@ def main(scale: str = "medium", rows: int = 1_000_000) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser = stage_parser(__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
     args = parser.parse_args()
     main(args.scale, args.rows)

@@ -21,7 +21,6 @@ included: it is part of what a run costs).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.common import BENCH_HOME, ensure_synthetic, report, save
+from bench.common import BENCH_HOME, ensure_synthetic, report, save, stage_parser
 from crmlens.contracts import TABLES
 from crmlens.ingest import ingest_table
 from crmlens.settings import get_settings
@@ -208,6 +207,5 @@ def main(scale: str = "medium") -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", default="medium", choices=["tiny", "small", "medium", "large"])
+    parser = stage_parser(__doc__)
     main(parser.parse_args().scale)

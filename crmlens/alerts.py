@@ -38,7 +38,7 @@ import polars as pl
 
 from crmlens import sql
 from crmlens.settings import Settings
-from crmlens.warehouse import ensure_schemas, table_exists
+from crmlens.warehouse import ensure_schemas, table_exists, transaction
 
 COLUMNS = (
     "kind", "severity", "entity_type", "entity_id", "owner_user_id", "title", "detail",
@@ -174,15 +174,11 @@ def record(
     rows = alerts.with_columns(alert_id=pl.Series(ids)).unique("alert_id", keep="first")
     con.register("_alerts", rows)
     try:
-        con.execute("begin transaction")
-        new = con.execute(sql.load("crmlens", "alerts_count_new")).fetchone()[0]
-        con.execute(
-            sql.load("crmlens", "alerts_upsert"), {"day": day, "now": now, "run_id": run_id}
-        )
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            new = con.execute(sql.load("crmlens", "alerts_count_new")).fetchone()[0]
+            con.execute(
+                sql.load("crmlens", "alerts_upsert"), {"day": day, "now": now, "run_id": run_id}
+            )
     finally:
         con.unregister("_alerts")
     return int(new)

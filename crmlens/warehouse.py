@@ -73,6 +73,25 @@ def session(path: str | Path, *, read_only: bool = False) -> Iterator[duckdb.Duc
         con.close()
 
 
+@contextlib.contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction around a block: committed when it ends, rolled back when it raises.
+
+    Args:
+        con: a read-write connection.
+
+    Yields:
+        The connection, inside the transaction.
+    """
+    con.execute("begin transaction")
+    try:
+        yield con
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
 def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
     """Create the warehouse's own schemas (dbt creates its own) if absent."""
     for schema in SCHEMAS:
@@ -156,16 +175,12 @@ def replace_table(
     """
     con.execute(f"create schema if not exists {schema}")
     con.register("_replacement", frame)
-    con.execute("begin transaction")
     try:
-        con.execute(f"create or replace table {schema}.{table} as select * from _replacement")
-        if comment is not None:
-            literal = "'" + comment.replace("'", "''") + "'"  # COMMENT takes no parameters
-            con.execute(f"comment on table {schema}.{table} is {literal}")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+        with transaction(con):
+            con.execute(f"create or replace table {schema}.{table} as select * from _replacement")
+            if comment is not None:
+                literal = "'" + comment.replace("'", "''") + "'"  # COMMENT takes no parameters
+                con.execute(f"comment on table {schema}.{table} is {literal}")
     finally:
         con.unregister("_replacement")
 

@@ -62,6 +62,7 @@ from features.common import (
     fill_counts,
     qualified,
     run,
+    select,
     split_custom,
 )
 
@@ -185,8 +186,7 @@ def training_snapshots(
     Returns:
         account_id, as_of and label (1: churned), by as_of then account_id.
     """
-    params = {"today": today, "horizon_days": int(horizon_days)}
-    return con.sql(sql.load("features", "account_training_snapshots"), params=params).pl()
+    return select(con, "account_training_snapshots", today=today, horizon_days=int(horizon_days))
 
 
 def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
@@ -199,8 +199,7 @@ def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.Da
     Returns:
         account_id and as_of, by account_id.
     """
-    query = sql.load("features", "account_scoring_population")
-    return con.sql(query, params={"as_of": as_of}).pl()
+    return select(con, "account_scoring_population", as_of=as_of)
 
 
 def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet:

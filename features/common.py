@@ -81,15 +81,7 @@ def event_window_sql(
     Returns:
         The select-list fragment (each aggregate preceded by a comma) and the column names.
     """
-    exprs, names = [], []
-    for event_type in EVENT_TYPES:
-        for days in windows:
-            name = f"{event_type}_{days}d"
-            exprs.append(
-                f"count(*) filter (where {alias}.event_type = '{event_type}' and "
-                f"{alias}.occurred_at >= {alias}.as_of - interval {days} day) as {name}"
-            )
-            names.append(name)
+    exprs, names = counts_per_type_and_window(alias, "event_type", EVENT_TYPES, windows)
     for event_type in recency_types:
         name = f"days_since_{event_type}"
         exprs.append(
@@ -103,13 +95,67 @@ def event_window_sql(
     names.append("days_since_last_event")
     exprs.append("count(*) as events_total")
     names.append("events_total")
-    return "".join(f",\n        {e}" for e in exprs), names
+    return select_list(exprs), names
+
+
+def counts_per_type_and_window(
+    alias: str,
+    type_column: str,
+    types: tuple[str, ...],
+    windows: tuple[int, ...],
+    prefix: str = "",
+) -> tuple[list[str], list[str]]:
+    """A count of the rows of each type in each window before the snapshot's ``as_of``.
+
+    The relation (events, activities) must carry ``occurred_at`` and the snapshot's
+    ``as_of``; every row in it already lies before ``as_of``.
+
+    Args:
+        alias: The relation's alias in the query.
+        type_column: Its column of the row's type (``event_type``, ``activity_type``).
+        types: The types, one count per type and window.
+        windows: Days of each count window.
+        prefix: Put before each column name: ``activity_`` gives ``activity_call_30d``.
+
+    Returns:
+        The aggregate expressions (each with its ``as`` name) and the column names, by
+        type then window.
+    """
+    exprs, names = [], []
+    for kind in types:
+        for days in windows:
+            name = f"{prefix}{kind}_{days}d"
+            exprs.append(
+                f"count(*) filter (where {alias}.{type_column} = '{kind}' and "
+                f"{alias}.occurred_at >= {alias}.as_of - interval {days} day) as {name}"
+            )
+            names.append(name)
+    return exprs, names
+
+
+def select_list(exprs: list[str]) -> str:
+    """A select-list fragment of ``exprs``, each on its own line preceded by a comma."""
+    return "".join(f",\n        {e}" for e in exprs)
 
 
 def fill_counts(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """A snapshot with no events has zero of each count (not null); recencies stay null."""
     present = [c for c in columns if c in frame.columns]
     return frame.with_columns([pl.col(c).fill_null(0) for c in present])
+
+
+def select(con: duckdb.DuckDBPyConnection, name: str, **params: object) -> pl.DataFrame:
+    """Run ``features/sql/<name>.sql`` with its ``$name`` parameters.
+
+    Args:
+        con: Warehouse connection.
+        name: The file name without ``.sql``.
+        **params: Its parameters, by name.
+
+    Returns:
+        The query's result.
+    """
+    return con.sql(sql.load("features", name), params=params).pl()
 
 
 def run(

@@ -36,11 +36,14 @@ from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES
 from features.common import (
     FeatureSet,
+    counts_per_type_and_window,
     custom_columns,
     event_window_sql,
     fill_counts,
     qualified,
     run,
+    select,
+    select_list,
     split_custom,
 )
 
@@ -121,8 +124,9 @@ def training_snapshots(
         lead_id, as_of, snapshot_age_days, label (1: converted within the horizon) and
         label_known_at, by as_of then lead_id.
     """
-    params = {"today": today, "ages": list(ages), "horizon_days": horizon_days}
-    return con.sql(sql.load("features", "lead_training_snapshots"), params=params).pl()
+    return select(
+        con, "lead_training_snapshots", today=today, ages=list(ages), horizon_days=horizon_days
+    )
 
 
 def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
@@ -135,7 +139,7 @@ def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.Da
     Returns:
         lead_id and as_of, by lead_id.
     """
-    return con.sql(sql.load("features", "lead_scoring_population"), params={"as_of": as_of}).pl()
+    return select(con, "lead_scoring_population", as_of=as_of)
 
 
 def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet:
@@ -182,13 +186,7 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
 
 def _activity_counts() -> tuple[str, list[str]]:
     """Reps' activities per type and window: the select-list fragment and its columns."""
-    exprs, names = [], []
-    for activity_type in ACTIVITY_TYPES:
-        for days in ACTIVITY_WINDOWS:
-            name = f"activity_{activity_type}_{days}d"
-            exprs.append(
-                f"count(*) filter (where a.activity_type = '{activity_type}' "
-                f"and a.occurred_at >= a.as_of - interval {days} day) as {name}"
-            )
-            names.append(name)
-    return "".join(f",\n        {e}" for e in exprs), names
+    exprs, names = counts_per_type_and_window(
+        "a", "activity_type", ACTIVITY_TYPES, ACTIVITY_WINDOWS, prefix="activity_"
+    )
+    return select_list(exprs), names

@@ -53,10 +53,13 @@ from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES, OPEN_STAGES
 from features.common import (
     FeatureSet,
+    counts_per_type_and_window,
     custom_columns,
     fill_counts,
     qualified,
     run,
+    select,
+    select_list,
     split_custom,
 )
 
@@ -189,8 +192,13 @@ def training_snapshots(
     Returns:
         opportunity_id, as_of, label and label_known_at, by as_of then opportunity_id.
     """
-    params = {"today": today, "every_days": every_days, "horizon_days": horizon_days}
-    return con.sql(sql.load("features", "opportunity_training_snapshots"), params=params).pl()
+    return select(
+        con,
+        "opportunity_training_snapshots",
+        today=today,
+        every_days=every_days,
+        horizon_days=horizon_days,
+    )
 
 
 def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:
@@ -203,8 +211,7 @@ def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.Da
     Returns:
         opportunity_id and as_of, by opportunity_id.
     """
-    query = sql.load("features", "opportunity_scoring_population")
-    return con.sql(query, params={"as_of": as_of}).pl()
+    return select(con, "opportunity_scoring_population", as_of=as_of)
 
 
 def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet:
@@ -246,14 +253,11 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
 
 def _activity_counts() -> str:
     """The select-list fragment of the activity counts: per type and window, then per window."""
-    exprs = [
-        f"count(*) filter (where a.activity_type = '{t}' "
-        f"and a.occurred_at >= a.as_of - interval {d} day) as activity_{t}_{d}d"
-        for t in ACTIVITY_TYPES
-        for d in ACTIVITY_WINDOWS
-    ]
+    exprs, _ = counts_per_type_and_window(
+        "a", "activity_type", ACTIVITY_TYPES, ACTIVITY_WINDOWS, prefix="activity_"
+    )
     exprs += [
         f"count(*) filter (where a.occurred_at >= a.as_of - interval {d} day) as activities_{d}d"
         for d in ACTIVITY_WINDOWS
     ]
-    return "".join(f",\n        {e}" for e in exprs)
+    return select_list(exprs)

@@ -290,6 +290,36 @@ def _name_variant(name: str, rng: np.random.Generator) -> tuple[str, str]:
     return name.lower(), "lowercase"
 
 
+def _copies(
+    df: pl.DataFrame,
+    id_column: str,
+    prefix: str,
+    eligible: np.ndarray,
+    rate: float,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, list[str]]:
+    """Which rows are re-entered, and the keys of their copies (numbered after the last row).
+
+    Args:
+        df: the table.
+        id_column: its key.
+        prefix: the keys' letter.
+        eligible: rows that may be copied.
+        rate: the share of rows to copy.
+        rng: the stream to draw from (one draw, none when nothing is copied).
+
+    Returns:
+        The copied rows' positions, in order, and one new key each; empty when none.
+    """
+    n_dup = round(df.height * rate)
+    cand = np.flatnonzero(eligible)
+    if n_dup == 0 or len(cand) == 0:
+        return cand[:0], []
+    src = np.sort(rng.choice(cand, size=min(n_dup, len(cand)), replace=False))
+    width = len(df[id_column][0]) - 1
+    return src, [f"{prefix}{df.height + 1 + i:0{width}d}" for i in range(len(src))]
+
+
 def duplicate_accounts(
     df: pl.DataFrame, eligible: np.ndarray, rate: float, rng: np.random.Generator, end_s: int
 ) -> tuple[pl.DataFrame, list[dict]]:
@@ -305,14 +335,9 @@ def duplicate_accounts(
     Returns:
         The accounts with the copies appended, and a record per copy.
     """
-    n_dup = round(df.height * rate)
-    cand = np.flatnonzero(eligible)
-    if n_dup == 0 or len(cand) == 0:
+    src, new_ids = _copies(df, "account_id", "A", eligible, rate, rng)
+    if not new_ids:
         return df, []
-    src = np.sort(rng.choice(cand, size=min(n_dup, len(cand)), replace=False))
-    width = len(df["account_id"][0]) - 1
-    first_new = df.height + 1
-    new_ids = [f"A{first_new + i:0{width}d}" for i in range(len(src))]
     names, variants = zip(*(_name_variant(df["name"][int(i)], rng) for i in src), strict=True)
     dup = df[src.tolist()]
     created = _later(dup["created_at"], rng, end_s)
@@ -347,13 +372,9 @@ def duplicate_contacts(
     Returns:
         The contacts with the copies appended, and a record per copy.
     """
-    n_dup = round(df.height * rate)
-    cand = np.flatnonzero(eligible)
-    if n_dup == 0 or len(cand) == 0:
+    src, new_ids = _copies(df, "contact_id", "C", eligible, rate, rng)
+    if not new_ids:
         return df, []
-    src = np.sort(rng.choice(cand, size=min(n_dup, len(cand)), replace=False))
-    width = len(df["contact_id"][0]) - 1
-    new_ids = [f"C{df.height + 1 + i:0{width}d}" for i in range(len(src))]
     firsts, emails, variants = [], [], []
     used = set(df["email"].drop_nulls().to_list())
     for i in src.tolist():

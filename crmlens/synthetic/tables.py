@@ -36,6 +36,20 @@ def key_width(prefix_min: int, n: int) -> int:
     return max(prefix_min, len(str(n)))
 
 
+def in_order(rows: dict[str, np.ndarray], column: str) -> dict[str, np.ndarray]:
+    """Rows (columns of equal length) sorted by one column, ties kept in their order.
+
+    Args:
+        rows: the columns.
+        column: the column to sort by (a time).
+
+    Returns:
+        The same columns, reordered.
+    """
+    order = np.argsort(rows[column], kind="stable")
+    return {c: v[order] for c, v in rows.items()}
+
+
 def _keys_for(prefix: str, width: int, order: np.ndarray, size: int) -> np.ndarray:
     """Keys by creation rank for entity indices ``order``; other indices get None."""
     keys = np.full(size, None, dtype=object)
@@ -149,6 +163,5 @@ class Tables:
         if self._acts is None:
             parts = self.w.activities
             acts = {c: np.concatenate([p[c] for p in parts]) for c in parts[0]}
-            o = np.argsort(acts["t"], kind="stable")
-            self._acts = {c: v[o] for c, v in acts.items()}
+            self._acts = in_order(acts, "t")
         return self._acts

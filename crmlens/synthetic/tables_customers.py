@@ -6,7 +6,7 @@ import numpy as np
 import polars as pl
 
 from crmlens.synthetic.common import key_strings
-from crmlens.synthetic.tables import Tables, key_width, keys_of, nullable_int
+from crmlens.synthetic.tables import Tables, in_order, key_width, keys_of, nullable_int
 
 
 def subscriptions(tables: Tables) -> pl.DataFrame:
@@ -31,10 +31,8 @@ def subscriptions(tables: Tables) -> pl.DataFrame:
 
 def invoices(tables: Tables) -> pl.DataFrame:
     """Invoices in order of issue."""
-    inv, k = tables.w.invoices, tables.keys
-    o = np.argsort(inv["issued"], kind="stable")
-    inv = {c: v[o] for c, v in inv.items()}
-    n = len(o)
+    inv, k = in_order(tables.w.invoices, "issued"), tables.keys
+    n = len(inv["issued"])
     return tables.frame(
         "invoices",
         {
@@ -52,10 +50,8 @@ def invoices(tables: Tables) -> pl.DataFrame:
 
 def tickets(tables: Tables) -> pl.DataFrame:
     """Support tickets in order of creation."""
-    t, k = tables.w.tickets, tables.keys
-    o = np.argsort(t["created"], kind="stable")
-    t = {c: v[o] for c, v in t.items()}
-    n = len(o)
+    t, k = in_order(tables.w.tickets, "created"), tables.keys
+    n = len(t["created"])
     return tables.frame(
         "tickets",
         {

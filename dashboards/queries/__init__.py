@@ -15,5 +15,7 @@ The filters' parameters (:meth:`dashboards.filters.Filters.params`):
 
 A query "in scope" applies them as
 ``(not $by_owner or list_contains($owners::varchar[], <owner column>))`` and the same
-with ``$by_segment`` on the account's tier.
+with ``$by_segment`` on the account's tier. The deals, MRR movements and leads in scope
+are defined once (``dashboards/sql/scoped_*.sql``); a query reads them as the CTEs
+``opps``, ``mrr`` and ``leads`` through :func:`dashboards.queries.scope.query_in_scope`.
 """

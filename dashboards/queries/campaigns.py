@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboards.data import query_file
+from dashboards.queries.scope import query_in_scope
 
 
 def campaigns(params: dict) -> pl.DataFrame:
@@ -28,4 +29,4 @@ def attribution(params: dict) -> pl.DataFrame:
     Returns:
         ``campaign_id``, ``attribution_model``, ``deals_credited``, ``pipeline``, ``revenue``.
     """
-    return query_file("attribution", params)
+    return query_in_scope("attribution", params)

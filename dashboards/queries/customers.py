@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboards.data import query_file
+from dashboards.queries.scope import query_in_scope
 
 
 def churn_risk(params: dict) -> pl.DataFrame:
@@ -44,4 +45,4 @@ def mrr_movements(params: dict) -> pl.DataFrame:
         ``month``, ``new``, ``expansion``, ``reactivation``, ``contraction``, ``churn``,
         ``mrr_end``, by month.
     """
-    return query_file("mrr_movements", params)
+    return query_in_scope("mrr_movements", params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from dashboards.data import query_file
+from dashboards.queries.scope import query_in_scope
 
 
 def lead_options() -> pl.DataFrame:
@@ -30,7 +31,7 @@ def scored_leads(params: dict, sources: list[str], grades: list[str], search: st
         One row per lead: company, owner, source, status, score, grade, reasons (JSON
         text), next action and the scoring path.
     """
-    return query_file(
+    return query_in_scope(
         "scored_leads", params | {"sources": sources, "grades": grades, "search": search}
     )
 
@@ -49,4 +50,4 @@ def lead_conversion_by_grade(params: dict, sources: list[str], days: int = 90) -
     Returns:
         ``grade``, ``leads``, ``converted``, by grade.
     """
-    return query_file("lead_conversion_by_grade", params | {"sources": sources, "days": days})
+    return query_in_scope("lead_conversion_by_grade", params | {"sources": sources, "days": days})

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import polars as pl
 
 from dashboards.data import query_file
+from dashboards.queries.scope import query_in_scope
 
 # Alerts the pipeline raises about itself: no owner, dated by the wall clock.
 SYSTEM_ALERTS = ("pipeline_failure", "scores_blocked")
@@ -23,7 +24,7 @@ def kpis(params: dict) -> dict:
         ``mrr_at_start``, ``churned_mrr``, ``churned_customers``, ``leads`` and
         ``converted_leads``, by name.
     """
-    return query_file("kpis", params).row(0, named=True)
+    return query_in_scope("kpis", params).row(0, named=True)
 
 
 def monthly_bookings(params: dict) -> pl.DataFrame:
@@ -35,7 +36,7 @@ def monthly_bookings(params: dict) -> pl.DataFrame:
     Returns:
         ``month``, ``bookings``, ``won``, ``closed``, by month.
     """
-    return query_file("monthly_bookings", params)
+    return query_in_scope("monthly_bookings", params)
 
 
 def monthly_mrr(params: dict) -> pl.DataFrame:
@@ -47,7 +48,7 @@ def monthly_mrr(params: dict) -> pl.DataFrame:
     Returns:
         ``month``, ``mrr``, ``customers`` (paying at the month's end), by month.
     """
-    return query_file("monthly_mrr", params)
+    return query_in_scope("monthly_mrr", params)
 
 
 def open_alerts(params: dict, days: int = 7) -> pl.DataFrame:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from dashboards.data import query_file
+from dashboards.queries.scope import query_in_scope
 
 
 def open_by_stage(params: dict) -> pl.DataFrame:
@@ -17,7 +17,7 @@ def open_by_stage(params: dict) -> pl.DataFrame:
     Returns:
         ``stage``, ``deals``, ``amount``, ``avg_age_days``, one row per stage.
     """
-    return query_file("open_by_stage", params)
+    return query_in_scope("open_by_stage", params)
 
 
 def stage_funnel(params: dict) -> pl.DataFrame:
@@ -33,7 +33,7 @@ def stage_funnel(params: dict) -> pl.DataFrame:
         ``stage``, ``stage_order``, ``deals``, ``amount``, ``avg_days_in_stage``, one row
         per stage (won included) in process order.
     """
-    return query_file("stage_funnel", params)
+    return query_in_scope("stage_funnel", params)
 
 
 def cycle_by_month(params: dict) -> pl.DataFrame:
@@ -45,7 +45,7 @@ def cycle_by_month(params: dict) -> pl.DataFrame:
     Returns:
         ``month``, ``won``, ``median_cycle_days``, ``avg_cycle_days``, by month.
     """
-    return query_file("cycle_by_month", params)
+    return query_in_scope("cycle_by_month", params)
 
 
 def open_deals_aging(params: dict) -> pl.DataFrame:
@@ -57,7 +57,7 @@ def open_deals_aging(params: dict) -> pl.DataFrame:
     Returns:
         ``stage``, ``age_bucket``, ``deals``, ``amount``.
     """
-    return query_file("open_deals_aging", params)
+    return query_in_scope("open_deals_aging", params)
 
 
 def deals_at_risk(params: dict) -> pl.DataFrame:
@@ -70,4 +70,4 @@ def deals_at_risk(params: dict) -> pl.DataFrame:
         One row per open scored deal, largest first; ``risk_flags`` and ``reasons`` as
         the score contract's JSON text.
     """
-    return query_file("deals_at_risk", params)
+    return query_in_scope("deals_at_risk", params)

@@ -1,5 +1,6 @@
 -- Per campaign started in the period and attribution model: deals credited, pipeline and
--- revenue credited, over the deals in scope (owner, segment).
+-- revenue credited, over the deals in scope (owner, segment): `opps`.
+/* fragment: opps */
 select
     c.campaign_id,
     c.attribution_model,
@@ -7,11 +8,7 @@ select
     sum(c.attributed_amount)::double as pipeline,
     sum(c.attributed_won_amount)::double as revenue
 from marts.fct_campaign_attribution as c
-inner join marts.fct_opportunities as o on c.opportunity_id = o.opportunity_id
-left join marts.dim_accounts as a on o.account_id = a.account_id
+inner join opps as o on c.opportunity_id = o.opportunity_id
 inner join marts.fct_campaign_performance as p on c.campaign_id = p.campaign_id
-where
-    p.started_at >= $start and p.started_at < $end_excl
-    and (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
-    and (not $by_segment or list_contains($segments::varchar[], a.tier))
+where p.started_at >= $start and p.started_at < $end_excl
 group by all

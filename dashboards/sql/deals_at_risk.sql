@@ -1,16 +1,7 @@
 -- Open scored deals, largest first: the deal, its account and owner, its score, grade,
 -- risk flags, reasons and next action (the page keeps those with a risk flag).
-with opps as (
-    select
-        o.*,
-        a.tier
-    from marts.fct_opportunities as o
-    left join marts.dim_accounts as a on o.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-)
-
+-- `opps`: the deals in scope.
+/* fragment: opps */
 select
     o.opportunity_id,
     o.name as deal,

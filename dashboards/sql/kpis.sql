@@ -1,33 +1,13 @@
 -- One row: the period's headline figures (open pipeline at its end, bookings, deals won
 -- and closed, MRR at its start and end, churned MRR and customers, leads and conversions).
-with opps as (
-    select
-        o.*,
-        a.tier
-    from marts.fct_opportunities as o
-    left join marts.dim_accounts as a on o.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-),
-
-mrr as (
-    select m.*
-    from marts.fct_mrr_movements as m
-    inner join marts.dim_accounts as a on m.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], a.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-),
-
-leads as (
-    select l.*
-    from marts.fct_leads as l
-    left join marts.dim_accounts as a on l.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], l.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-        and l.created_at >= $start and l.created_at < $end_excl
+-- `opps`, `mrr`, `leads`: the deals, MRR movements and leads in scope.
+with /* fragment: opps */
+/* fragment: mrr */
+/* fragment: leads */
+period_leads as (
+    select is_converted
+    from leads
+    where created_at >= $start and created_at < $end_excl
 )
 
 select
@@ -71,5 +51,5 @@ select
         from mrr
         where month between date_trunc('month', $start::date) and date_trunc('month', $end::date)
     ) as churned_customers,
-    (select count(*) from leads) as leads,
-    (select count(*) filter (where is_converted) from leads) as converted_leads
+    (select count(*) from period_leads) as leads,
+    (select count(*) filter (where is_converted) from period_leads) as converted_leads

@@ -1,6 +1,8 @@
 -- Leads in scope first scored in the period and at least $days before the data's today:
 -- per grade (the first one the rep saw), how many and how many converted within $days.
-with first_scores as (
+-- `leads`: the leads in scope.
+with /* fragment: leads */
+first_scores as (
     select
         lead_id,
         arg_min(grade, scored_at) as grade,
@@ -20,14 +22,9 @@ select
         and l.converted_at < f.scored_at + to_days($days)
     ) as converted
 from first_scores as f
-inner join marts.fct_leads as l on f.lead_id = l.lead_id
-left join marts.dim_accounts as acc on l.account_id = acc.account_id
+inner join leads as l on f.lead_id = l.lead_id
 where
-    (not $by_owner or list_contains($owners::varchar[], l.owner_user_id))
-    and (not $by_segment or list_contains($segments::varchar[], acc.tier))
-    and (
-        len($sources::varchar[]) = 0
-        or list_contains($sources::varchar[], coalesce(l.source, 'unknown'))
-    )
+    len($sources::varchar[]) = 0
+    or list_contains($sources::varchar[], coalesce(l.source, 'unknown'))
 group by all
 order by f.grade

@@ -1,15 +1,6 @@
 -- Open deals by stage and age bucket (days open): how many and their value.
-with opps as (
-    select
-        o.*,
-        a.tier
-    from marts.fct_opportunities as o
-    left join marts.dim_accounts as a on o.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-)
-
+-- `opps`: the deals in scope.
+/* fragment: opps */
 select
     stage,
     case

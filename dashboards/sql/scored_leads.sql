@@ -1,6 +1,7 @@
 -- Open scored leads in scope (owner, segment, $sources, $grades), highest score first,
 -- with grade, reasons and next action. $search matches the company, the e-mail or the
--- lead id (case-insensitive, literal text).
+-- lead id (case-insensitive, literal text). `leads`: the leads in scope.
+/* fragment: leads */
 select
     s.lead_id,
     u.name as owner,
@@ -16,13 +17,11 @@ select
     coalesce(l.company, acc.name) as company,
     coalesce(l.source, 'unknown') as source
 from publish.lead_scores as s
-inner join marts.fct_leads as l on s.lead_id = l.lead_id
+inner join leads as l on s.lead_id = l.lead_id
 left join marts.dim_accounts as acc on l.account_id = acc.account_id
 left join marts.dim_users as u on l.owner_user_id = u.user_id
 where
-    (not $by_owner or list_contains($owners::varchar[], l.owner_user_id))
-    and (not $by_segment or list_contains($segments::varchar[], acc.tier))
-    and (
+    (
         len($sources::varchar[]) = 0
         or list_contains($sources::varchar[], coalesce(l.source, 'unknown'))
     )

@@ -1,17 +1,8 @@
 -- Deals created in the period: per stage, how many reached it and their value, and the
 -- average days spent in it. A deal reached a stage when it spent time in it (its history)
 -- or is now past it; days in a stage are averaged over the deals that have left it.
-with opps as (
-    select
-        o.*,
-        a.tier
-    from marts.fct_opportunities as o
-    left join marts.dim_accounts as a on o.account_id = a.account_id
-    where
-        (not $by_owner or list_contains($owners::varchar[], o.owner_user_id))
-        and (not $by_segment or list_contains($segments::varchar[], a.tier))
-),
-
+-- `opps`: the deals in scope.
+with /* fragment: opps */
 stages (stage, stage_order) as (
     values ('prospecting', 1), ('qualification', 2), ('needs_analysis', 3),
     ('proposal', 4), ('negotiation', 5), ('closed_won', 6)

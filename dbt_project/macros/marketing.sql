@@ -20,6 +20,42 @@
         count(*) as events_total
 {%- endmacro %}
 
+{#- The events of the days an engagement model processes (mkt_engagement_filter) that
+    `keep` selects, each event_id once (the newest load wins): event_id, event_type,
+    `columns` and occurred_at. -#}
+{% macro mkt_engagement_events(columns, keep) -%}
+    {%- set selected = (['event_id', 'event_type'] + columns + ['occurred_at']) | join(',\n        ') %}
+    select
+        {{ selected }}
+    from (
+        select
+            {{ selected }},
+            row_number() over (
+                partition by event_id
+                order by loaded_day desc, occurred_at desc
+            ) as version_rank
+        from {{ ref('stg_crm__events') }}
+        where
+            {{ keep }}
+            {{ mkt_engagement_filter('occurred_at') }}
+    ) as versions
+    where version_rank = 1
+{%- endmacro %}
+
+{#- Per `entity` and day (UTC day of occurred_at) of `events`: one count per event type,
+    then events_total. Rows without the entity are left out. -#}
+{% macro mkt_daily_event_counts(entity, events) -%}
+    select
+        {{ entity }},
+        cast(occurred_at as date) as day,
+        {{ mkt_event_type_counts() }}
+    from {{ events }}
+    where {{ entity }} is not null
+    group by
+        {{ entity }},
+        cast(occurred_at as date)
+{%- endmacro %}
+
 {#- The days an engagement model processes, as [first, last] ISO dates (either may be
     none = unbounded), or none for everything:
 

@@ -10,15 +10,12 @@
     ({{ dbt.datediff(start, end, 'second') }} / 86400.0)
 {%- endmacro %}
 
-{#- One row per day from start to end (inclusive), as column `day` (a date). -#}
+{#- One row per day from start to end (inclusive), as column `day` (a date). The spines'
+    generate_series and quoted interval are DuckDB's and PostgreSQL's alike. -#}
 {% macro day_spine(start, end) -%}
     {{ return(adapter.dispatch('day_spine', 'crmlens')(start, end)) }}
 {%- endmacro %}
-{% macro duckdb__day_spine(start, end) -%}
-    select cast(d as date) as day
-    from generate_series(cast({{ start }} as date), cast({{ end }} as date), interval 1 day) as t(d)
-{%- endmacro %}
-{% macro postgres__day_spine(start, end) -%}
+{% macro default__day_spine(start, end) -%}
     select cast(d as date) as day
     from generate_series(cast({{ start }} as date), cast({{ end }} as date), interval '1 day') as t(d)
 {%- endmacro %}
@@ -27,15 +24,7 @@
 {% macro month_spine(start, end) -%}
     {{ return(adapter.dispatch('month_spine', 'crmlens')(start, end)) }}
 {%- endmacro %}
-{% macro duckdb__month_spine(start, end) -%}
-    select cast(d as date) as month
-    from generate_series(
-        cast({{ dbt.date_trunc('month', start) }} as date),
-        cast({{ dbt.date_trunc('month', end) }} as date),
-        interval 1 month
-    ) as t(d)
-{%- endmacro %}
-{% macro postgres__month_spine(start, end) -%}
+{% macro default__month_spine(start, end) -%}
     select cast(d as date) as month
     from generate_series(
         cast({{ dbt.date_trunc('month', start) }} as date),
@@ -61,9 +50,6 @@
 {% macro normalize_text(expr) -%}
     {{ return(adapter.dispatch('normalize_text', 'crmlens')(expr)) }}
 {%- endmacro %}
-{% macro duckdb__normalize_text(expr) -%}
-    trim(regexp_replace(lower({{ expr }}), '[^a-z0-9 ]', '', 'g'))
-{%- endmacro %}
-{% macro postgres__normalize_text(expr) -%}
+{% macro default__normalize_text(expr) -%}
     trim(regexp_replace(lower({{ expr }}), '[^a-z0-9 ]', '', 'g'))
 {%- endmacro %}

@@ -1,6 +1,7 @@
 {#- Helpers of the data-quality models (intermediate/quality, marts/quality): the
-    normalizations duplicate matching compares. Regular expressions are dispatched (DuckDB
-    uses RE2, PostgreSQL its own flavour); the patterns below mean the same in both. -#}
+    normalizations duplicate matching compares. DuckDB uses RE2 and PostgreSQL its own
+    flavour of regular expressions; the patterns below mean the same in both, so one
+    definition serves both. -#}
 
 {#- Legal-form words dropped from the end of company names before comparing them. -#}
 {% macro dq_legal_suffixes() -%}
@@ -12,16 +13,6 @@
     forms removed: "ABC Corp", "ABC Corporation", "abc corp." and "The ABC Co Ltd" are all
     "abc". -#}
 {% macro dq_company_name_key(expr) -%}
-    {{ return(adapter.dispatch('dq_company_name_key', 'crmlens')(expr)) }}
-{%- endmacro %}
-{% macro duckdb__dq_company_name_key(expr) -%}
-    trim(regexp_replace(regexp_replace(regexp_replace(
-        {{ normalize_text(expr) }},
-        ' +', ' ', 'g'),
-        '^the ', ''),
-        '( ({{ dq_legal_suffixes() | join("|") }}))+$', ''))
-{%- endmacro %}
-{% macro postgres__dq_company_name_key(expr) -%}
     trim(regexp_replace(regexp_replace(regexp_replace(
         {{ normalize_text(expr) }},
         ' +', ' ', 'g'),
@@ -32,24 +23,12 @@
 {#- A web domain for matching: lower case, no scheme, no "www.", no path or port:
     "https://www.ABC.com/about" is "abc.com". -#}
 {% macro dq_domain_key(expr) -%}
-    {{ return(adapter.dispatch('dq_domain_key', 'crmlens')(expr)) }}
-{%- endmacro %}
-{% macro duckdb__dq_domain_key(expr) -%}
-    nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^[a-z]+://', ''), '^www\.|[/:].*$', '', 'g'), '')
-{%- endmacro %}
-{% macro postgres__dq_domain_key(expr) -%}
     nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '^[a-z]+://', ''), '^www\.|[/:].*$', '', 'g'), '')
 {%- endmacro %}
 
 {#- The local part of an e-mail address for matching: lower case, without dots and
     without a "+tag": "John.Smith+crm@x.com" is "johnsmith". -#}
 {% macro dq_email_local_key(expr) -%}
-    {{ return(adapter.dispatch('dq_email_local_key', 'crmlens')(expr)) }}
-{%- endmacro %}
-{% macro duckdb__dq_email_local_key(expr) -%}
-    nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '[+@].*$', ''), '\.', '', 'g'), '')
-{%- endmacro %}
-{% macro postgres__dq_email_local_key(expr) -%}
     nullif(regexp_replace(regexp_replace(lower(trim({{ expr }})), '[+@].*$', ''), '\.', '', 'g'), '')
 {%- endmacro %}
 

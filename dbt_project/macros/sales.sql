@@ -17,6 +17,49 @@
     end
 {%- endmacro %}
 
+{#- The stage history of the deals that exist (the history of a quarantined deal has no
+    parent and is left out): opportunity_id, changed_at, the history row's `columns`, then
+    the deal's `deal_columns` (each a column of stg_crm__opportunities, `x as y` to rename). -#}
+{% macro sales_known_history(columns, deal_columns=[]) -%}
+    select
+        history.opportunity_id,
+        history.changed_at
+        {%- for column in columns %},
+        history.{{ column }}
+        {%- endfor %}
+        {%- for column in deal_columns %},
+        opportunities.{{ column }}
+        {%- endfor %}
+    from {{ ref('stg_crm__opportunity_stage_history') }} as history
+    inner join {{ ref('stg_crm__opportunities') }} as opportunities
+        on history.opportunity_id = opportunities.opportunity_id
+{%- endmacro %}
+
+{#- The rows of `relation` (activities, events) linked to a lead: by lead_id, or else by
+    the lead's contact (a row linked both ways counts once). lead_id, then the row's
+    `columns`. -#}
+{% macro sales_lead_links(relation, columns) -%}
+    {%- for link in ['lead', 'contact'] %}
+    select
+        leads.lead_id
+        {%- for column in columns %},
+        linked.{{ column }}
+        {%- endfor %}
+    from {{ ref('stg_crm__leads') }} as leads
+    inner join {{ relation }} as linked
+        {%- if link == 'lead' %}
+        on leads.lead_id = linked.lead_id
+        {%- else %}
+        on leads.contact_id = linked.contact_id
+        and (linked.lead_id is null or leads.lead_id <> linked.lead_id)
+        {%- endif %}
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
 {#- Marketing or sales channel of a touch, from an event type or an activity type. -#}
 {% macro sales_event_touch_channel(event_type) -%}
     case
@@ -55,7 +98,4 @@
 {%- endmacro %}
 {% macro duckdb__sales_median(expr) -%}
     median({{ expr }})
-{%- endmacro %}
-{% macro postgres__sales_median(expr) -%}
-    percentile_cont(0.5) within group (order by {{ expr }})
 {%- endmacro %}

@@ -61,64 +61,52 @@ account_contacts as (
     where account_id is not null
 ),
 
--- product usage: logins and feature use of the account or of its contacts, last 90 days
-usage as (
+-- product usage: logins and feature use, of the account or of its contacts (an event of
+-- both counts once)
+product_events as (
     select
-        k.account_id,
-        k.as_of,
-        e.event_id,
-        e.event_type,
-        e.occurred_at,
-        e.contact_id
-    from keys as k
-    inner join staging.stg_crm__events as e on k.account_id = e.account_id
-    where
-        e.event_type in ('login', 'feature_use')
-        and e.occurred_at < k.as_of and e.occurred_at >= k.as_of - interval 90 day
+        account_id,
+        event_id,
+        event_type,
+        occurred_at,
+        contact_id
+    from staging.stg_crm__events
+    where event_type in ('login', 'feature_use') and account_id is not null
     union distinct
     select
-        k.account_id,
-        k.as_of,
+        c.account_id,
         e.event_id,
         e.event_type,
         e.occurred_at,
         e.contact_id
-    from keys as k
-    inner join account_contacts as c on k.account_id = c.account_id
-    inner join staging.stg_crm__events as e on c.contact_id = e.contact_id
-    where
-        e.event_type in ('login', 'feature_use')
-        and e.occurred_at < k.as_of and e.occurred_at >= k.as_of - interval 90 day
+    from staging.stg_crm__events as e
+    inner join account_contacts as c on e.contact_id = c.contact_id
+    where e.event_type in ('login', 'feature_use')
 ),
 
 usage_features as (
     select
-        account_id,
-        as_of,
-        count(*) filter (where occurred_at >= as_of - interval 30 day) as usage_30d,
-        count(*) filter (where occurred_at < as_of - interval 30 day) as usage_31_90d,
+        k.account_id,
+        k.as_of,
+        count(*) filter (where p.occurred_at >= k.as_of - interval 30 day) as usage_30d,
+        count(*) filter (where p.occurred_at < k.as_of - interval 30 day) as usage_31_90d,
         count(*) filter (
-            where event_type = 'login' and occurred_at >= as_of - interval 30 day
+            where p.event_type = 'login' and p.occurred_at >= k.as_of - interval 30 day
         ) as logins_30d,
-        count(distinct contact_id) filter (where occurred_at >= as_of - interval 30 day)
+        count(distinct p.contact_id) filter (where p.occurred_at >= k.as_of - interval 30 day)
             as active_users_30d
-    from usage
-    group by account_id, as_of
+    from keys as k
+    inner join product_events as p on k.account_id = p.account_id
+    where p.occurred_at < k.as_of and p.occurred_at >= k.as_of - interval 90 day
+    group by k.account_id, k.as_of
 ),
 
 logins as (
     select
         account_id,
         occurred_at
-    from staging.stg_crm__events
-    where event_type = 'login' and account_id is not null
-    union all
-    select
-        c.account_id,
-        e.occurred_at
-    from staging.stg_crm__events as e
-    inner join account_contacts as c on e.contact_id = c.contact_id
-    where e.event_type = 'login'
+    from product_events
+    where event_type = 'login'
 ),
 
 last_login as (

@@ -32,29 +32,89 @@ base as (
     left join staging.stg_crm__contacts as con on l.contact_id = con.contact_id
 ),
 
--- The lead's events and its contact's, in the 90 days before as_of (the longest window).
+-- What a lead did and what was done to it: its events, the reps' activities and its
+-- campaign memberships, each with the lead or the contact it belongs to.
+crm_rows as (
+    select
+        'event' as kind,
+        event_id as row_id,
+        event_type as row_type,
+        occurred_at,
+        lead_id,
+        contact_id
+    from staging.stg_crm__events
+    union all
+    select
+        'activity' as kind,
+        activity_id as row_id,
+        activity_type as row_type,
+        occurred_at,
+        lead_id,
+        contact_id
+    from staging.stg_crm__activities
+    union all
+    select
+        'membership' as kind,
+        campaign_id as row_id,
+        null as row_type,
+        enrolled_at as occurred_at,
+        case when member_type = 'lead' then member_id end as lead_id,
+        case when member_type = 'contact' then member_id end as contact_id
+    from staging.stg_crm__campaign_members
+),
+
+-- What links a row to a lead: the lead's id, or its contact's.
+lead_keys as (
+    select
+        lead_id,
+        as_of,
+        'lead_id' as key_type,
+        lead_id as key_id
+    from base
+    union all
+    select
+        lead_id,
+        as_of,
+        'contact_id' as key_type,
+        contact_id as key_id
+    from base
+    where contact_id is not null
+),
+
+-- Each row under each key it has (one join on both keys, not a join on an or, which runs
+-- as a nested loop).
+keyed_rows as (
+    unpivot crm_rows
+    on lead_id, contact_id
+    into name key_type value key_id
+),
+
+-- The rows of each lead before as_of, its own and its contact's (a row of both counts
+-- once); events only in the 90 days before as_of (their longest window).
+lead_history as (
+    select distinct
+        k.lead_id,
+        k.as_of,
+        r.kind,
+        r.row_id,
+        r.row_type,
+        r.occurred_at
+    from lead_keys as k
+    inner join keyed_rows as r on k.key_type = r.key_type and k.key_id = r.key_id
+    where
+        r.occurred_at < k.as_of
+        and (r.kind <> 'event' or r.occurred_at >= k.as_of - interval 90 day)
+),
+
 lead_events as (
     select
-        b.lead_id,
-        b.as_of,
-        e.event_id,
-        e.event_type,
-        e.occurred_at
-    from base as b
-    inner join staging.stg_crm__events as e on b.lead_id = e.lead_id
-    where e.occurred_at < b.as_of and e.occurred_at >= b.as_of - interval 90 day
-    union distinct
-    select
-        b.lead_id,
-        b.as_of,
-        e.event_id,
-        e.event_type,
-        e.occurred_at
-    from base as b
-    inner join staging.stg_crm__events as e on b.contact_id = e.contact_id
-    where
-        b.contact_id is not null
-        and e.occurred_at < b.as_of and e.occurred_at >= b.as_of - interval 90 day
+        lead_id,
+        as_of,
+        row_id as event_id,
+        row_type as event_type,
+        occurred_at
+    from lead_history
+    where kind = 'event'
 ),
 
 event_features as (
@@ -68,24 +128,13 @@ event_features as (
 
 lead_activities as (
     select
-        b.lead_id,
-        b.as_of,
-        a.activity_id,
-        a.activity_type,
-        a.occurred_at
-    from base as b
-    inner join staging.stg_crm__activities as a on b.lead_id = a.lead_id
-    where a.occurred_at < b.as_of
-    union distinct
-    select
-        b.lead_id,
-        b.as_of,
-        a.activity_id,
-        a.activity_type,
-        a.occurred_at
-    from base as b
-    inner join staging.stg_crm__activities as a on b.contact_id = a.contact_id
-    where b.contact_id is not null and a.occurred_at < b.as_of
+        lead_id,
+        as_of,
+        row_id as activity_id,
+        row_type as activity_type,
+        occurred_at
+    from lead_history
+    where kind = 'activity'
 ),
 
 activity_features as (
@@ -99,36 +148,14 @@ activity_features as (
     group by a.lead_id, a.as_of
 ),
 
-memberships as (
-    -- two equi-joins, not one join on an or (which runs as a nested loop)
-    select
-        b.lead_id,
-        b.as_of,
-        m.campaign_id,
-        m.enrolled_at
-    from base as b
-    inner join staging.stg_crm__campaign_members as m
-        on m.member_type = 'lead' and b.lead_id = m.member_id
-    where m.enrolled_at < b.as_of
-    union all
-    select
-        b.lead_id,
-        b.as_of,
-        m.campaign_id,
-        m.enrolled_at
-    from base as b
-    inner join staging.stg_crm__campaign_members as m
-        on m.member_type = 'contact' and b.contact_id = m.member_id
-    where m.enrolled_at < b.as_of
-),
-
 first_campaign as (
     select
         m.lead_id,
         m.as_of,
-        arg_min(c.channel, m.enrolled_at) as campaign_channel
-    from memberships as m
-    inner join staging.stg_crm__campaigns as c on m.campaign_id = c.campaign_id
+        arg_min(c.channel, m.occurred_at) as campaign_channel
+    from lead_history as m
+    inner join staging.stg_crm__campaigns as c on m.row_id = c.campaign_id
+    where m.kind = 'membership'
     group by m.lead_id, m.as_of
 )
 

@@ -170,35 +170,50 @@ closed_deals as (
     where o.closed_at is not null and o.is_won is not null
 ),
 
--- Deals closed, and won, before each as_of, per owner and per industry.
-owner_user_id_record as (
+-- Each closed deal under its owner and under its industry.
+closed_by as (
     select
-        d.owner_user_id,
-        d.as_of,
-        count(*) as closed,
-        count(*) filter (where c.is_won) as won
-    from (select distinct
-        owner_user_id,
-        as_of
-    from base) as d
-    inner join closed_deals as c
-        on d.owner_user_id = c.owner_user_id and d.as_of > c.closed_at
-    group by d.owner_user_id, d.as_of
+        'owner' as dimension,
+        owner_user_id as value,
+        closed_at,
+        is_won
+    from closed_deals
+    union all
+    select
+        'industry' as dimension,
+        industry as value,
+        closed_at,
+        is_won
+    from closed_deals
 ),
 
-industry_record as (
-    select
-        d.industry,
-        d.as_of,
-        count(*) as closed,
-        count(*) filter (where c.is_won) as won
-    from (select distinct
-        industry,
+record_keys as (
+    select distinct
+        'owner' as dimension,
+        owner_user_id as value,
         as_of
-    from base) as d
-    inner join closed_deals as c
-        on d.industry = c.industry and d.as_of > c.closed_at
-    group by d.industry, d.as_of
+    from base
+    union all
+    select distinct
+        'industry' as dimension,
+        industry as value,
+        as_of
+    from base
+),
+
+-- The record of an owner and of an industry before each as_of: deals closed, and the win
+-- rate smoothed towards 2 / 8 = 25 %, about a typical B2B win rate.
+records as (
+    select
+        k.dimension,
+        k.value,
+        k.as_of,
+        count(c.closed_at) as closed,
+        (2 + count(*) filter (where c.is_won)) / (8 + count(c.closed_at)) as win_rate
+    from record_keys as k
+    left join closed_by as c
+        on k.dimension = c.dimension and k.value = c.value and k.as_of > c.closed_at
+    group by k.dimension, k.value, k.as_of
 ),
 
 customers as (
@@ -243,12 +258,9 @@ joined as (
         le.lead_intent_events,
         le.lead_events_30d,
         cast(cu.account_id is not null as bigint) as already_customer,
-        -- win rates smoothed towards 2 / 8 = 25 %, about a typical B2B win rate
-        (2 + coalesce(owner_user_id_record.won, 0))
-        / (8 + coalesce(owner_user_id_record.closed, 0)) as owner_win_rate,
-        owner_user_id_record.closed as owner_closed_deals,
-        (2 + coalesce(industry_record.won, 0))
-        / (8 + coalesce(industry_record.closed, 0)) as industry_win_rate
+        owner_record.win_rate as owner_win_rate,
+        owner_record.closed as owner_closed_deals,
+        industry_record.win_rate as industry_win_rate
     from base as b
     left join deal_history as dh
         on b.opportunity_id = dh.opportunity_id and b.as_of = dh.as_of
@@ -259,11 +271,14 @@ joined as (
     left join lead_engagement as le
         on b.opportunity_id = le.opportunity_id and b.as_of = le.as_of
     left join customers as cu on b.account_id = cu.account_id and b.as_of = cu.as_of
-    left join owner_user_id_record
-        on b.owner_user_id = owner_user_id_record.owner_user_id
-        and b.as_of = owner_user_id_record.as_of
-    left join industry_record
-        on b.industry = industry_record.industry and b.as_of = industry_record.as_of
+    left join records as owner_record
+        on owner_record.dimension = 'owner'
+        and b.owner_user_id is not distinct from owner_record.value
+        and b.as_of = owner_record.as_of
+    left join records as industry_record
+        on industry_record.dimension = 'industry'
+        and b.industry is not distinct from industry_record.value
+        and b.as_of = industry_record.as_of
 )
 
 select

@@ -29,19 +29,12 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from models.common.family import Family, Gate, Reason
+from models.common.family import Family, Gate, Reason, numeric
+from models.common.reasons import company, money, plural, whole
 
 # A churn probability at which a CSM should act (about 5× the synthetic CRM's 90-day rate).
 AT_RISK_SCORE = 15
 LOGIN_GAP_DAYS = 14
-
-
-def _num(frame: pl.DataFrame, column: str, default: float | None = 0.0) -> pl.Expr:
-    """A feature as floats, ``default`` where it is null or the frame lacks it."""
-    if column not in frame.columns:
-        return pl.lit(default, dtype=pl.Float64)
-    value = pl.col(column).cast(pl.Float64)
-    return value if default is None else value.fill_null(default)
 
 
 def _tracks_usage(frame: pl.DataFrame) -> bool:
@@ -55,16 +48,16 @@ def _tracks_usage(frame: pl.DataFrame) -> bool:
 def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     """The health scorecard's risk points in parts keyed by reason group (module docstring)."""
     usage = _tracks_usage(frame)
-    trend = _num(frame, "usage_trend", 1.0)
-    login_gap = _num(frame, "days_since_last_login", np.inf)
-    csat = _num(frame, "avg_csat_180d", None)  # unknown CSAT earns no points
-    seats_change = _num(frame, "seats_change_pct", 0.0)
+    trend = numeric(frame, "usage_trend", 1.0)
+    login_gap = numeric(frame, "days_since_last_login", np.inf)
+    csat = numeric(frame, "avg_csat_180d", None)  # unknown CSAT earns no points
+    seats_change = numeric(frame, "seats_change_pct", 0.0)
     plan = (
         pl.col("plan").cast(pl.String).str.to_lowercase().str.contains("month").fill_null(False)
         if "plan" in frame.columns
         else pl.lit(False)
     )
-    tenure = _num(frame, "tenure_days", np.inf)
+    tenure = numeric(frame, "tenure_days", np.inf)
     parts = frame.select(
         usage=(25.0 * (1.0 - trend).clip(0.0, 1.0)) if usage else pl.lit(0.0),
         login=(
@@ -73,11 +66,11 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
         if usage
         else pl.lit(0.0),
         tickets=(
-            pl.when(_num(frame, "open_urgent_tickets") > 0).then(10.0).otherwise(0.0)
-            + pl.when(_num(frame, "urgent_tickets_90d") >= 2).then(5.0).otherwise(0.0)
+            pl.when(numeric(frame, "open_urgent_tickets") > 0).then(10.0).otherwise(0.0)
+            + pl.when(numeric(frame, "urgent_tickets_90d") >= 2).then(5.0).otherwise(0.0)
         ),
         csat=pl.when(csat < 3).then(10.0).when(csat < 4).then(5.0).otherwise(0.0),
-        invoices=(10.0 * _num(frame, "late_invoices_180d")).clip(0.0, 20.0),
+        invoices=(10.0 * numeric(frame, "late_invoices_180d")).clip(0.0, 20.0),
         seats=pl.when(seats_change <= -10).then(10.0).otherwise(0.0),
         plan=pl.when(plan).then(10.0).otherwise(0.0),
         tenure=pl.when(tenure < 182).then(10.0).when(tenure < 365).then(5.0).otherwise(0.0),
@@ -85,39 +78,7 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     return {name: parts[name].cast(pl.Float64).to_numpy() for name in parts.columns}
 
 
-def rule_points(frame: pl.DataFrame) -> np.ndarray:
-    """Churn risk points 0-100 (100 − health), see the module docstring."""
-    return np.clip(sum(rule_parts(frame).values()), 0, 100)
-
-
 # --- reasons in words ----------------------------------------------------------------
-
-
-def _int(column: str | pl.Expr) -> pl.Expr:
-    expr = pl.col(column) if isinstance(column, str) else column
-    return expr.round(0).cast(pl.Int64)
-
-
-def _money(column: str) -> pl.Expr:
-    a = pl.col(column)
-    return (
-        pl.when(a >= 1e6)
-        .then(pl.format("{} million", (a / 1e6).round(1)))
-        .when(a >= 1e4)
-        .then(pl.format("{} thousand", _int(a / 1e3)))
-        .otherwise(_int(a).cast(pl.String))
-    )
-
-
-def _plural(n: pl.Expr, one: str, many: str, none: str) -> pl.Expr:
-    """``one`` for 1, ``many`` (with {} for the count) above, ``none`` for 0 or unknown."""
-    return (
-        pl.when(n.is_null() | (n == 0))
-        .then(pl.lit(none))
-        .when(n == 1)
-        .then(pl.lit(one))
-        .otherwise(pl.format(many, n))
-    )
 
 
 def _usage_sentence() -> pl.Expr:
@@ -132,9 +93,9 @@ def _usage_sentence() -> pl.Expr:
         .when(monthly_before == 0)
         .then(pl.lit("Started using the product in the last 30 days"))
         .when(change <= -5)
-        .then(pl.format("Product use fell {} % in the last 30 days", _int(-change)))
+        .then(pl.format("Product use fell {} % in the last 30 days", whole(-change)))
         .when(change >= 5)
-        .then(pl.format("Product use rose {} % in the last 30 days", _int(change)))
+        .then(pl.format("Product use rose {} % in the last 30 days", whole(change)))
         .otherwise(pl.lit("Product use steady in the last 30 days"))
     )
 
@@ -149,8 +110,8 @@ def _login_sentence() -> pl.Expr:
         .when(d < 1.5)
         .then(pl.lit("Last login yesterday"))
         .when(d >= LOGIN_GAP_DAYS)
-        .then(pl.format("No one has logged in for {} days", _int(d)))
-        .otherwise(pl.format("Last login {} days ago", _int(d)))
+        .then(pl.format("No one has logged in for {} days", whole(d)))
+        .otherwise(pl.format("Last login {} days ago", whole(d)))
     )
 
 
@@ -158,9 +119,9 @@ def _adoption_sentence() -> pl.Expr:
     users, seats = pl.col("active_users_30d"), pl.col("seats")
     return (
         pl.when(seats.is_not_null() & (seats > 0))
-        .then(pl.format("{} active users on {} seats in the last 30 days", users, _int(seats)))
+        .then(pl.format("{} active users on {} seats in the last 30 days", users, whole(seats)))
         .otherwise(
-            _plural(
+            plural(
                 users,
                 "1 active user in the last 30 days",
                 "{} active users in the last 30 days",
@@ -176,12 +137,12 @@ def _seats_sentence() -> pl.Expr:
         pl.when(now.is_null())
         .then(pl.lit("No seat count on file"))
         .when(before.is_null())
-        .then(pl.format("New customer in the last 90 days, {} seats", _int(now)))
+        .then(pl.format("New customer in the last 90 days, {} seats", whole(now)))
         .when(now < before)
-        .then(pl.format("Seats cut from {} to {}", _int(before), _int(now)))
+        .then(pl.format("Seats cut from {} to {}", whole(before), whole(now)))
         .when(now > before)
-        .then(pl.format("Seats grew from {} to {}", _int(before), _int(now)))
-        .otherwise(pl.format("Seats unchanged at {}", _int(now)))
+        .then(pl.format("Seats grew from {} to {}", whole(before), whole(now)))
+        .otherwise(pl.format("Seats unchanged at {}", whole(now)))
     )
 
 
@@ -194,7 +155,7 @@ def _renewal_sentence() -> pl.Expr:
         .then(pl.lit("Renews today"))
         .when(d == 1)
         .then(pl.lit("Renews tomorrow"))
-        .otherwise(pl.format("Renews in {} days", _int(d)))
+        .otherwise(pl.format("Renews in {} days", whole(d)))
     )
 
 
@@ -206,7 +167,7 @@ def _invoice_sentence() -> pl.Expr:
         .when(overdue == 1)
         .then(pl.lit("An invoice is overdue and unpaid"))
         .otherwise(
-            _plural(
+            plural(
                 late,
                 "1 late invoice in the last 6 months",
                 "{} late invoices in the last 6 months",
@@ -221,13 +182,13 @@ def _ticket_sentence() -> pl.Expr:
     open_urgent = pl.col("open_urgent_tickets")
     return (
         pl.when(open_urgent > 0)
-        .then(_plural(open_urgent, "An urgent ticket is open", "{} urgent tickets are open", ""))
+        .then(plural(open_urgent, "An urgent ticket is open", "{} urgent tickets are open", ""))
         .when(n.is_null() | (n == 0))
         .then(pl.lit("No support tickets in the last 90 days"))
         .when(urgent > 0)
         .then(pl.format("{} support tickets in the last 90 days, {} high or urgent", n, urgent))
         .otherwise(
-            _plural(
+            plural(
                 n,
                 "1 support ticket in the last 90 days",
                 "{} support tickets in the last 90 days",
@@ -245,9 +206,9 @@ def _tenure_sentence() -> pl.Expr:
         .when(d < 1.5)
         .then(pl.lit("Became a customer yesterday"))
         .when(d < 60)
-        .then(pl.format("Customer for {} days", _int(d)))
+        .then(pl.format("Customer for {} days", whole(d)))
         .when(d < 730)
-        .then(pl.format("Customer for {} months", _int(d / 30.44)))
+        .then(pl.format("Customer for {} months", whole(d / 30.44)))
         .otherwise(pl.format("Customer for {} years", (d / 365.25).round(1)))
     )
 
@@ -308,7 +269,7 @@ REASONS = (
     Reason(
         "mrr",
         ("mrr", "active_subscriptions", "monthly_charges", "total_charges"),
-        pl.format("Pays {} a month", _money("mrr")),
+        pl.format("Pays {} a month", money("mrr", thousands_from=1e4)),
     ),
     Reason(
         "plan",
@@ -317,21 +278,7 @@ REASONS = (
         .then(pl.lit("No plan on file"))
         .otherwise(pl.format("On the {} plan", pl.col("plan"))),
     ),
-    Reason(
-        "company",
-        ("industry", "employee_count", "tier"),
-        pl.when(pl.col("employee_count").is_not_null() & pl.col("industry").is_not_null())
-        .then(
-            pl.format(
-                "{} company of about {} employees",
-                pl.col("industry"),
-                pl.col("employee_count").cast(pl.Int64),
-            )
-        )
-        .when(pl.col("industry").is_not_null())
-        .then(pl.format("Works in {}", pl.col("industry")))
-        .otherwise(pl.lit("Company size and industry unknown")),
-    ),
+    company(("industry", "employee_count", "tier")),
 )
 
 # Custom fields of the synthetic CRM and of the telco file; any other CRM's custom
@@ -343,10 +290,10 @@ CUSTOM_REASONS = (
         pl.when(pl.col("nps_score").is_null())
         .then(pl.lit("No NPS answer"))
         .when(pl.col("nps_score") <= 6)
-        .then(pl.format("Detractor: NPS {} of 10", _int("nps_score")))
+        .then(pl.format("Detractor: NPS {} of 10", whole("nps_score")))
         .when(pl.col("nps_score") <= 8)
-        .then(pl.format("Passive: NPS {} of 10", _int("nps_score")))
-        .otherwise(pl.format("Promoter: NPS {} of 10", _int("nps_score"))),
+        .then(pl.format("Passive: NPS {} of 10", whole("nps_score")))
+        .otherwise(pl.format("Promoter: NPS {} of 10", whole("nps_score"))),
     ),
     _yes_no("uses_competitor", "Also uses a competitor's product", "No competitor in use"),
     Reason(
@@ -427,8 +374,10 @@ FAMILY = Family(
     positive_label="cancelled or not renewed within 90 days",
     one_outcome_per_entity=False,
     gate=Gate(min_entities=500, min_positive_entities=100, min_negative_entities=100),
-    rule_points=rule_points,
     rule_parts=rule_parts,
     reasons=REASONS + CUSTOM_REASONS,
     next_action=next_action,
 )
+
+# Churn risk points 0-100 (100 − health), by name (the family's rule on its own parts).
+rule_points = FAMILY.rule_points

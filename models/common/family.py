@@ -75,11 +75,10 @@ class Family:
     # or lost once): then no entity both trains and validates. Not so for churn, where each
     # monthly snapshot of an account has its own label.
     one_outcome_per_entity: bool
-    # The rule-based score CRMs ship today: 0-100 points per row of features.
-    rule_points: Callable[[pl.DataFrame], np.ndarray]
-    # The rule score split into parts keyed by reason group (points each part adds):
-    # the cold-start path explains a rule-based score with these.
-    rule_parts: Callable[[pl.DataFrame], dict[str, np.ndarray]] | None = None
+    # The rule-based score CRMs ship today, in parts keyed by reason group (the points each
+    # part adds): the score is their sum (rule_points), and the cold-start path explains it
+    # with them.
+    rule_parts: Callable[[pl.DataFrame], dict[str, np.ndarray]]
     reasons: tuple[Reason, ...] = ()
     # Features that never become reasons (plumbing such as the snapshot age).
     silent_features: tuple[str, ...] = ()
@@ -89,6 +88,35 @@ class Family:
     # over the feature frame plus score/probability.
     extra_outputs: Callable[[], dict[str, pl.Expr]] | None = None
     extra: dict = field(default_factory=dict)
+
+    def rule_points(self, frame: pl.DataFrame) -> np.ndarray:
+        """The rule-based score CRMs ship today.
+
+        Args:
+            frame: one row of features per entity.
+
+        Returns:
+            0-100 points per row: the sum of the rule's parts, clipped.
+        """
+        return np.clip(sum(self.rule_parts(frame).values()), 0, 100)
+
+
+def numeric(frame: pl.DataFrame, column: str, default: float | None = 0.0) -> pl.Expr:
+    """A feature as floats for a rule's arithmetic; a source may lack the column.
+
+    Args:
+        frame: the feature frame.
+        column: the feature.
+        default: the value where the feature is null or the frame lacks it; None keeps
+            nulls (an unknown value earns no points).
+
+    Returns:
+        The expression.
+    """
+    if column not in frame.columns:
+        return pl.lit(default, dtype=pl.Float64)
+    value = pl.col(column).cast(pl.Float64)
+    return value if default is None else value.fill_null(default)
 
 
 def lift_grade(probability: pl.Expr, base_rate: float) -> tuple[pl.Expr, pl.Expr]:

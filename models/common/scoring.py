@@ -105,8 +105,6 @@ def score(
 
 def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
     """Reasons of a rule-based score: the parts that added most and least against their mean."""
-    if family.rule_parts is None:
-        return ["[]"] * frame.height
     parts = family.rule_parts(frame)
     groups = list(parts)
     points = np.column_stack([parts[g] for g in groups]).astype(float)

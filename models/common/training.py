@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+import lightgbm as lgb
 import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
@@ -193,13 +194,7 @@ def _fit(
         layout, parts["train"], ys["train"], parts["valid"], ys["valid"], {"seed": seed}
     )
     raw_gbm = {name: booster.predict(layout.matrix(parts[name])) for name in ("valid", "test")}
-    gbm = ScoringModel(
-        family=family.name,
-        layout=layout,
-        calibrator=Calibrator.fit(raw_gbm["valid"], ys["valid"]),
-        base_rate=float(ys["train"].mean()),
-        booster=booster,
-    )
+    gbm = _publishable(family, layout, ys, raw_gbm["valid"], booster=booster)
     for name in ("valid", "test"):
         predictions["lightgbm"][name] = gbm.calibrator(raw_gbm[name])
 
@@ -211,15 +206,27 @@ def _fit(
     }
     model = gbm
     if valid_auc["logistic_regression"] >= valid_auc["lightgbm"] + SELECTION_MARGIN:
-        model = ScoringModel(
-            family=family.name,
-            layout=layout,
-            calibrator=Calibrator.fit(raw_lr["valid"], ys["valid"]),
-            base_rate=float(ys["train"].mean()),
-            linear=linear,
-        )
+        model = _publishable(family, layout, ys, raw_lr["valid"], linear=linear)
     rounds = booster.best_iteration or booster.current_iteration()
     return _Fitted(predictions, model, valid_auc, rounds)
+
+
+def _publishable(
+    family: Family,
+    layout: FeatureLayout,
+    ys: dict[str, np.ndarray],
+    raw_valid: np.ndarray,
+    **model: lgb.Booster | LinearModel,
+) -> ScoringModel:
+    """A fitted model as it is published: calibrated on its validation scores, with the
+    training rows' base rate for the grades (``booster=`` or ``linear=`` says which)."""
+    return ScoringModel(
+        family=family.name,
+        layout=layout,
+        calibrator=Calibrator.fit(raw_valid, ys["valid"]),
+        base_rate=float(ys["train"].mean()),
+        **model,
+    )
 
 
 def _platt(p: np.ndarray, y: np.ndarray) -> LogisticRegression:

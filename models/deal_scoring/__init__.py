@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from models.common.family import Family, Gate, Reason
+from models.common.reasons import company, money, plural, whole
 from models.deal_scoring import risk
 
 STAGE_PROBABILITY = {
@@ -51,11 +52,6 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     return {group: parts[group].to_numpy() for group in parts.columns}
 
 
-def rule_points(frame: pl.DataFrame) -> np.ndarray:
-    """The CRM-style points score, 0-100 (see the module docstring)."""
-    return np.clip(sum(rule_parts(frame).values()), 0, 100)
-
-
 def _stage_name(column: str = "stage") -> pl.Expr:
     return pl.col(column).fill_null("an unknown stage").str.replace_all("_", " ")
 
@@ -67,35 +63,17 @@ def _count(n: pl.Expr, singular: str, plural: str) -> pl.Expr:
 
 def _days(column: str) -> pl.Expr:
     """ "1 day", "23 days" (rounded, absolute)."""
-    return _count(pl.col(column).abs().round(0).cast(pl.Int64), "day", "days")
+    return _count(whole(pl.col(column).abs()), "day", "days")
 
 
 def _times(n: pl.Expr, none: str, once: str, many: str) -> pl.Expr:
     """``once`` for 1, "twice" for 2, ``many`` (with {} for the count) above, ``none`` for 0."""
-    return (
-        pl.when(n.is_null() | (n == 0))
-        .then(pl.lit(none))
-        .when(n == 1)
-        .then(pl.lit(once))
-        .when(n == 2)
-        .then(pl.lit(many.replace("{} times", "twice")))
-        .otherwise(pl.format(many, n))
-    )
-
-
-def _money(column: str) -> pl.Expr:
-    a = pl.col(column)
-    return (
-        pl.when(a >= 1e6)
-        .then(pl.format("{} million", (a / 1e6).round(1)))
-        .when(a >= 1e3)
-        .then(pl.format("{} thousand", (a / 1e3).round(0).cast(pl.Int64)))
-        .otherwise(a.round(0).cast(pl.Int64).cast(pl.String))
-    )
+    twice = pl.lit(many.replace("{} times", "twice"))
+    return pl.when(n == 2).then(twice).otherwise(plural(n, once, many, none))
 
 
 def _last_contact() -> pl.Expr:
-    days = pl.col("days_since_last_contact").round(0).cast(pl.Int64)
+    days = whole("days_since_last_contact")
     return (
         pl.when(days.is_null())
         .then(pl.lit("no contact with the buyer yet"))
@@ -165,7 +143,7 @@ REASONS = (
         ("amount",),
         pl.when(pl.col("amount").is_null())
         .then(pl.lit("No amount set yet"))
-        .otherwise(pl.format("Deal worth {}", _money("amount"))),
+        .otherwise(pl.format("Deal worth {}", money("amount", thousands_from=1e3))),
     ),
     Reason(
         "discount",
@@ -174,14 +152,14 @@ REASONS = (
         .then(
             pl.format(
                 "Amount cut by {} % since it was opened",
-                (-pl.col("amount_change_pct")).round(0).cast(pl.Int64),
+                whole(-pl.col("amount_change_pct")),
             )
         )
         .when(pl.col("amount_change_pct") >= 1)
         .then(
             pl.format(
                 "Amount raised by {} % since it was opened",
-                pl.col("amount_change_pct").round(0).cast(pl.Int64),
+                whole("amount_change_pct"),
             )
         )
         .when(pl.col("amount_change_pct").is_null())
@@ -259,7 +237,7 @@ REASONS = (
         .otherwise(
             pl.format(
                 "Owner wins {} % of the deals they close",
-                (100 * pl.col("owner_win_rate")).round(0).cast(pl.Int64),
+                whole(100 * pl.col("owner_win_rate")),
             )
         ),
     ),
@@ -270,26 +248,7 @@ REASONS = (
         .then(pl.lit("Already a customer"))
         .otherwise(pl.lit("Not a customer yet")),
     ),
-    Reason(
-        "company",
-        ("industry", "tier", "employee_count"),
-        pl.when(pl.col("employee_count").is_not_null() & pl.col("industry").is_not_null())
-        .then(
-            pl.format(
-                "{} company of about {} employees",
-                pl.col("industry"),
-                pl.col("employee_count").cast(pl.Int64),
-            )
-        )
-        .when(pl.col("tier").is_not_null())
-        .then(
-            pl.format(
-                "{} account",
-                pl.col("tier").replace_strict(TIER_NAMES, default=pl.col("tier")),
-            )
-        )
-        .otherwise(pl.lit("Company size and industry unknown")),
-    ),
+    company(("industry", "tier", "employee_count"), tier_names=TIER_NAMES),
     Reason(
         "product",
         ("product_line",),
@@ -317,7 +276,7 @@ REASONS = (
         .otherwise(
             pl.format(
                 "Spent {} days per stage so far",
-                pl.col("days_per_past_stage").round(0).cast(pl.Int64),
+                whole("days_per_past_stage"),
             )
         ),
     ),
@@ -357,10 +316,12 @@ FAMILY = Family(
     positive_label="won",
     one_outcome_per_entity=True,
     gate=Gate(min_entities=400, min_positive_entities=200, min_negative_entities=200),
-    rule_points=rule_points,
     rule_parts=rule_parts,
     reasons=REASONS,
     next_action=next_action,
     extra_outputs=extra_outputs,
     extra={"risk_flags": tuple(risk.FLAGS)},
 )
+
+# The score CRMs ship, by name (the family's rule on its own parts).
+rule_points = FAMILY.rule_points

@@ -15,7 +15,7 @@ import polars as pl
 
 from crmlens.warehouse import replace_table, table_exists
 from models.forecasting.pipeline import quarter_start
-from models.forecasting.series import KEY, TOTAL, SeriesSet
+from models.forecasting.series import KEY, PERIOD_SCHEMA, QUARTER_BOOKINGS, TOTAL, SeriesSet
 
 HISTORY = "revenue_forecast_history"
 ACCURACY = "forecast_accuracy"
@@ -24,11 +24,7 @@ _HISTORY_MINIMUM = {
     "run_id": pl.String,
     "published_at": pl.Datetime("us"),
     "forecast_origin": pl.Datetime("us"),
-    "metric": pl.String,
-    "grain": pl.String,
-    "segment_type": pl.String,
-    "segment": pl.String,
-    "period": pl.Date,
+    **PERIOD_SCHEMA,
     "horizon": pl.Int64,
     "method": pl.String,
     "is_published": pl.Boolean,
@@ -89,10 +85,7 @@ def actuals(series: SeriesSet) -> pl.DataFrame:
         .agg(actual=pl.col("value").sum(), months=pl.len())
         .filter(pl.col("months") == 3)
         .select(
-            metric=pl.lit("bookings"),
-            grain=pl.lit("quarter"),
-            segment_type=pl.lit("total"),
-            segment=pl.lit(TOTAL),
+            **QUARTER_BOOKINGS.columns(),
             period="period",
             actual="actual",
         )

@@ -34,6 +34,8 @@ from models.forecasting.batch import SeriesResult
 from models.forecasting.series import (
     GRAINS,
     METRICS,
+    PERIOD_SCHEMA,
+    QUARTER_BOOKINGS,
     SEGMENT_TYPES,
     TOTAL,
     SeriesKey,
@@ -46,11 +48,7 @@ from models.forecasting.series import (
 TOTAL_BOOKINGS = SeriesKey("bookings", "month", "total", TOTAL)
 
 FORECAST_SCHEMA = {
-    "metric": pl.String,
-    "grain": pl.String,
-    "segment_type": pl.String,
-    "segment": pl.String,
-    "period": pl.Date,
+    **PERIOD_SCHEMA,
     "horizon": pl.Int64,
     "point": pl.Float64,
     "lo80": pl.Float64,
@@ -274,10 +272,7 @@ def _quarter_rows(
         wide.join(reasons, on="horizon")
         .sort("horizon")
         .select(
-            metric=pl.lit("bookings"),
-            grain=pl.lit("quarter"),
-            segment_type=pl.lit("total"),
-            segment=pl.lit(TOTAL),
+            **QUARTER_BOOKINGS.columns(),
             period="quarter_start",
             horizon="horizon",
             point="blended",
@@ -305,10 +300,7 @@ def _quarter_rows(
     )
     methods = ("weighted_pipeline", "probability_weighted", "slippage_adjusted", "statistical")
     others = table.filter(pl.col("scenario").is_in(methods)).select(
-        metric=pl.lit("bookings"),
-        grain=pl.lit("quarter"),
-        segment_type=pl.lit("total"),
-        segment=pl.lit(TOTAL),
+        **QUARTER_BOOKINGS.columns(),
         period="quarter_start",
         horizon="horizon",
         point="amount",
@@ -405,10 +397,7 @@ def run(
 def _quarter_backtest_rows(scores: pl.DataFrame) -> pl.DataFrame:
     """The pipeline methods' quarter backtest scores as ``ml.forecast_backtest`` rows."""
     return scores.select(
-        metric=pl.lit("bookings"),
-        grain=pl.lit("quarter"),
-        segment_type=pl.lit("total"),
-        segment=pl.lit(TOTAL),
+        **QUARTER_BOOKINGS.columns(),
         method="method",
         horizon="horizon",
         mase=pl.lit(None, dtype=pl.Float64),

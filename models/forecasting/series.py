@@ -40,15 +40,10 @@ TOTAL = "all"
 UNKNOWN = "unknown"
 RETAIL_METRIC = "retail_sales"
 
-SCHEMA = {
-    "metric": pl.String,
-    "grain": pl.String,
-    "segment_type": pl.String,
-    "segment": pl.String,
-    "period": pl.Date,
-    "value": pl.Float64,
-}
 KEY = ("metric", "grain", "segment_type", "segment")
+# A series' key and period, as every table of series rows (forecasts, history) starts.
+PERIOD_SCHEMA = {**dict.fromkeys(KEY, pl.String), "period": pl.Date}
+SCHEMA = {**PERIOD_SCHEMA, "value": pl.Float64}
 
 
 class SeriesKey(NamedTuple):
@@ -59,6 +54,18 @@ class SeriesKey(NamedTuple):
 
     def label(self) -> str:
         return f"{self.metric}/{self.grain}/{self.segment_type}={self.segment}"
+
+    def columns(self) -> dict[str, pl.Expr]:
+        """The key as the literal columns of a select: ``frame.select(**key.columns(), ...)``.
+
+        Returns:
+            ``metric``, ``grain``, ``segment_type`` and ``segment``, in that order.
+        """
+        return {name: pl.lit(value) for name, value in self._asdict().items()}
+
+
+# Total bookings by quarter: the deal pipeline's series (blended, scored, published).
+QUARTER_BOOKINGS = SeriesKey("bookings", "quarter", "total", TOTAL)
 
 
 @dataclass

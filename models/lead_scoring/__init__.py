@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-from models.common.family import Family, Gate, Reason
+from models.common.family import Family, Gate, Reason, numeric
+from models.common.reasons import company, plural, whole
 
 SENIORITY_POINTS = {
     "c_level": 40,
@@ -25,15 +26,9 @@ SENIORITY_POINTS = {
 TIMELINE_POINTS = {"this_quarter": 35, "next_quarter": 20, "this_year": 10}
 
 
-def _num(frame: pl.DataFrame, column: str) -> pl.Expr:
-    if column not in frame.columns:
-        return pl.lit(0.0)
-    return pl.col(column).cast(pl.Float64).fill_null(0.0)
-
-
 def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     """The CRM-style points score in parts keyed by reason group (weights applied)."""
-    size = _num(frame, "employee_count")
+    size = numeric(frame, "employee_count")
     seniority = (
         pl.col("seniority").replace_strict(SENIORITY_POINTS, default=0, return_dtype=pl.Float64)
         if "seniority" in frame.columns
@@ -63,21 +58,23 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     # Fit is capped at 100 before weighting: scale its two parts down together.
     fit_total = seniority + size_points + industry
     fit_scale = pl.when(fit_total > 100).then(100 / fit_total).otherwise(1.0)
-    intent_demo = (_num(frame, "demo_request_90d") > 0).cast(pl.Float64) * 60
-    intent_pricing = pl.min_horizontal(10 * _num(frame, "pricing_view_30d"), pl.lit(40.0))
+    intent_demo = (numeric(frame, "demo_request_90d") > 0).cast(pl.Float64) * 60
+    intent_pricing = pl.min_horizontal(10 * numeric(frame, "pricing_view_30d"), pl.lit(40.0))
     parts = frame.select(
         # engagement 25 %
-        email_open=0.25 * pl.min_horizontal(3 * _num(frame, "email_open_30d"), pl.lit(30.0)),
-        email_click=0.25 * pl.min_horizontal(10 * _num(frame, "email_click_30d"), pl.lit(30.0)),
-        email_reply=0.25 * pl.min_horizontal(12.5 * _num(frame, "email_reply_30d"), pl.lit(25.0)),
-        rep_activity=0.25 * pl.min_horizontal(5 * _num(frame, "activity_call_30d"), pl.lit(15.0)),
+        email_open=0.25 * pl.min_horizontal(3 * numeric(frame, "email_open_30d"), pl.lit(30.0)),
+        email_click=0.25 * pl.min_horizontal(10 * numeric(frame, "email_click_30d"), pl.lit(30.0)),
+        email_reply=0.25
+        * pl.min_horizontal(12.5 * numeric(frame, "email_reply_30d"), pl.lit(25.0)),
+        rep_activity=0.25
+        * pl.min_horizontal(5 * numeric(frame, "activity_call_30d"), pl.lit(15.0)),
         # fit 15 %
         seniority=0.15 * seniority * fit_scale,
         company=0.15 * (size_points + industry) * fit_scale,
         # qualification answers 20 %
-        budget_confirmed=0.20 * _num(frame, "budget_confirmed") * 40,
+        budget_confirmed=0.20 * numeric(frame, "budget_confirmed") * 40,
         timeline=0.20 * timeline,
-        decision_maker=0.20 * _num(frame, "decision_maker") * 25,
+        decision_maker=0.20 * numeric(frame, "decision_maker") * 25,
         # intent 25 % (capped at 100 before weighting; demo 60 + pricing 40 never exceeds it)
         demo_request=0.25 * intent_demo,
         pricing_view=0.25 * intent_pricing,
@@ -86,20 +83,8 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     return {name: parts[name].to_numpy() for name in parts.columns}
 
 
-def rule_points(frame: pl.DataFrame) -> np.ndarray:
-    """The CRM-style points score, 0-100 (see the module docstring)."""
-    return np.clip(sum(rule_parts(frame).values()), 0, 100)
-
-
-def _count_sentence(column: str, singular: str, plural: str, window: str, none: str) -> pl.Expr:
-    n = pl.col(column)
-    return (
-        pl.when(n.is_null() | (n == 0))
-        .then(pl.lit(none))
-        .when(n == 1)
-        .then(pl.lit(f"{singular} once {window}"))
-        .otherwise(pl.format(f"{plural} {{}} times {window}", n))
-    )
+def _count_sentence(column: str, singular: str, many: str, window: str, none: str) -> pl.Expr:
+    return plural(pl.col(column), f"{singular} once {window}", f"{many} {{}} times {window}", none)
 
 
 def _days_ago(column: str, did: str, never: str) -> pl.Expr:
@@ -109,7 +94,7 @@ def _days_ago(column: str, did: str, never: str) -> pl.Expr:
         .then(pl.lit(never))
         .when(d < 1)
         .then(pl.lit(f"{did} today"))
-        .otherwise(pl.format(f"{did} {{}} days ago", d.round(0).cast(pl.Int64)))
+        .otherwise(pl.format(f"{did} {{}} days ago", whole(d)))
     )
 
 
@@ -223,14 +208,14 @@ REASONS = (
         .otherwise(
             pl.format(
                 "First response came {} hours after the lead arrived",
-                pl.col("hours_to_first_response").round(0).cast(pl.Int64),
+                whole("hours_to_first_response"),
             )
         ),
     ),
     Reason(
         "lead_age",
         ("lead_age_days",),
-        pl.format("Lead is {} days old", pl.col("lead_age_days").round(0).cast(pl.Int64)),
+        pl.format("Lead is {} days old", whole("lead_age_days")),
     ),
     Reason(
         "source",
@@ -239,21 +224,7 @@ REASONS = (
         .then(pl.lit("Source unknown"))
         .otherwise(pl.format("Came in through {}", pl.col("source").str.replace_all("_", " "))),
     ),
-    Reason(
-        "company",
-        ("industry", "employee_count", "annual_revenue", "tier", "region"),
-        pl.when(pl.col("employee_count").is_not_null() & pl.col("industry").is_not_null())
-        .then(
-            pl.format(
-                "{} company of about {} employees",
-                pl.col("industry"),
-                pl.col("employee_count").cast(pl.Int64),
-            )
-        )
-        .when(pl.col("industry").is_not_null())
-        .then(pl.format("Works in {}", pl.col("industry")))
-        .otherwise(pl.lit("Company size and industry unknown")),
-    ),
+    company(("industry", "employee_count", "annual_revenue", "tier", "region")),
     Reason(
         "seniority",
         ("seniority", "title", "known_contact"),
@@ -322,9 +293,11 @@ FAMILY = Family(
     positive_label="converted to an opportunity within 90 days",
     one_outcome_per_entity=True,
     gate=Gate(min_entities=1000, min_positive_entities=120, min_negative_entities=120),
-    rule_points=rule_points,
     rule_parts=rule_parts,
     reasons=REASONS + CUSTOM_REASONS,
     silent_features=("snapshot_age_days", "created_month", "created_weekday"),
     next_action=next_action,
 )
+
+# The score CRMs ship, by name (the family's rule on its own parts).
+rule_points = FAMILY.rule_points

@@ -21,9 +21,11 @@ from dagster import (
     asset,
     failure_hook,
 )
+from duckdb import DuckDBPyConnection
 
 from crmlens import alerts
 from crmlens.clock import data_today
+from crmlens.settings import Settings
 from crmlens.warehouse import session
 from models.families import families
 from pipelines.ml.keys import scores_key
@@ -74,6 +76,21 @@ def ops_alerts(context: AssetExecutionContext, crmlens: CrmlensResource) -> Mate
     )
 
 
+def raise_pipeline_alert(con: DuckDBPyConnection, settings: Settings, **alert: str) -> None:
+    """An alert of the pipeline about itself (a failed step, scores held back): dated by the
+    wall clock, not the data's today, and delivered to the settings' webhook at once.
+
+    Args:
+        con: a read-write connection to the warehouse.
+        settings: the settings (the webhook).
+        **alert: ``kind``, ``entity_type``, ``entity_id``, ``title``, ``detail`` and
+            ``run_id`` (see :func:`crmlens.alerts.raise_alert`).
+    """
+    alerts.raise_alert(
+        con, url=settings.alert_webhook_url, now=datetime.now(UTC).replace(tzinfo=None), **alert
+    )
+
+
 @failure_hook(required_resource_keys={"crmlens"})
 def alert_on_failure(context: HookContext) -> None:
     """A failed step becomes a ``pipeline_failure`` alert (best effort: never raises)."""
@@ -81,16 +98,15 @@ def alert_on_failure(context: HookContext) -> None:
         settings = context.resources.crmlens.settings()
         error = context.op_exception
         with session(settings.warehouse_path) as con:
-            alerts.raise_alert(
+            raise_pipeline_alert(
                 con,
+                settings,
                 kind="pipeline_failure",
                 entity_type="step",
                 entity_id=context.step_key,
                 title=f"Pipeline step failed: {context.step_key} (job {context.job_name})",
                 detail=f"{type(error).__name__}: {error}"[:1000] if error else "failed",
                 run_id=context.run_id,
-                url=settings.alert_webhook_url,
-                now=datetime.now(UTC).replace(tzinfo=None),
             )
     except Exception as exc:  # the run has failed already; the hook must not mask why
         context.log.warning(f"could not record the failure alert: {exc}")

@@ -21,7 +21,6 @@ on what ingest loaded live with ingest (:mod:`pipelines.ingest.checks`).
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
-from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -32,7 +31,6 @@ from dagster import (
     asset_check,
 )
 
-from crmlens import alerts
 from crmlens.warehouse import session, table_exists
 from models.common import drift, registry
 from models.common.metrics import calibration_by_decile, expected_calibration_error
@@ -40,6 +38,7 @@ from models.families import FamilySpec, families
 from pipelines.ml.keys import reference_table, scores_key, scoring_features_table
 from pipelines.ml.scoring import RULES_VERSION
 from pipelines.ml.training_sets import latest_holdout, newest_labelled
+from pipelines.monitoring.alerts import raise_pipeline_alert
 from pipelines.monitoring.store import record
 from pipelines.resources import CrmlensResource
 
@@ -97,16 +96,15 @@ def _drift_check(spec: FamilySpec):
                 report.score_psi, meta,
             )  # fmt: skip
             if report.blocked:
-                alerts.raise_alert(
+                raise_pipeline_alert(
                     con,
+                    settings,
                     kind="scores_blocked",
                     entity_type="model",
                     entity_id=spec.name,
                     title=f"{spec.name} scores not published: drift",
                     detail=meta["reasons"],
                     run_id=context.run.run_id,
-                    url=settings.alert_webhook_url,
-                    now=datetime.now(UTC).replace(tzinfo=None),
                 )
         return AssetCheckResult(
             passed=report.status == "ok",

@@ -7,82 +7,28 @@ with leads as (
 
 ),
 
-activities as (
-
-    select * from {{ ref('stg_crm__activities') }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_crm__events') }}
-
-),
-
 as_of as (
 
     select * from {{ ref('int_sales_as_of') }}
 
 ),
 
--- Linked by lead_id, or else by the lead's contact (an activity linked both ways once).
 lead_activities as (
 
-    select
-        leads.lead_id,
-        activities.activity_id,
-        activities.activity_type,
-        activities.user_id,
-        activities.occurred_at,
-        activities.due_at,
-        activities.completed_at
-    from leads
-    inner join activities
-        on leads.lead_id = activities.lead_id
-
-    union all
-
-    select
-        leads.lead_id,
-        activities.activity_id,
-        activities.activity_type,
-        activities.user_id,
-        activities.occurred_at,
-        activities.due_at,
-        activities.completed_at
-    from leads
-    inner join activities
-        on leads.contact_id = activities.contact_id
-        and (activities.lead_id is null or leads.lead_id <> activities.lead_id)
+    {{ sales_lead_links(
+        ref('stg_crm__activities'),
+        ['activity_id', 'activity_type', 'user_id', 'occurred_at', 'due_at', 'completed_at']
+    ) }}
 
 ),
 
 lead_events as (
 
-    select
-        leads.lead_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at
-    from leads
-    inner join events
-        on leads.lead_id = events.lead_id
-
-    union all
-
-    select
-        leads.lead_id,
-        events.event_id,
-        events.event_type,
-        events.occurred_at
-    from leads
-    inner join events
-        on leads.contact_id = events.contact_id
-        and (events.lead_id is null or leads.lead_id <> events.lead_id)
+    {{ sales_lead_links(ref('stg_crm__events'), ['event_id', 'event_type', 'occurred_at']) }}
 
 ),
 
-touches as (
+all_touches as (
 
     select
         lead_activities.lead_id,
@@ -92,9 +38,6 @@ touches as (
         {{ sales_activity_touch_channel('lead_activities.activity_type') }} as touch_channel,
         0 as is_high_intent
     from lead_activities
-    inner join leads
-        on lead_activities.lead_id = leads.lead_id
-    where leads.converted_at is null or lead_activities.occurred_at < leads.converted_at
 
     union all
 
@@ -109,9 +52,23 @@ touches as (
             else 0
         end as is_high_intent
     from lead_events
+
+),
+
+-- The touches before the lead converted (all of them while it has not).
+touches as (
+
+    select
+        all_touches.lead_id,
+        all_touches.touch_kind,
+        all_touches.touch_id,
+        all_touches.touch_at,
+        all_touches.touch_channel,
+        all_touches.is_high_intent
+    from all_touches
     inner join leads
-        on lead_events.lead_id = leads.lead_id
-    where leads.converted_at is null or lead_events.occurred_at < leads.converted_at
+        on all_touches.lead_id = leads.lead_id
+    where leads.converted_at is null or all_touches.touch_at < leads.converted_at
 
 ),
 
@@ -167,31 +124,21 @@ last_touches as (
 
 ),
 
--- A response is outreach that reaches the person (tasks and notes are bookkeeping),
--- by a rep, from the lead's creation on; it is not limited to before conversion.
-responses as (
+-- Activities a rep logged on the lead from its creation on; not limited to before
+-- conversion. A response is outreach that reaches the person (tasks and notes are
+-- bookkeeping). The first rep activity, tasks and notes included, is what the lead-scoring
+-- feature hours_to_first_response counts to (features/sql/lead_features.sql reads it, as
+-- of each snapshot).
+rep_activities as (
 
     select
         lead_activities.lead_id,
-        min(lead_activities.occurred_at) as first_response_at
-    from lead_activities
-    inner join leads
-        on lead_activities.lead_id = leads.lead_id
-    where
-        lead_activities.user_id is not null
-        and lead_activities.activity_type in ('call', 'email', 'sms', 'meeting', 'demo')
-        and lead_activities.occurred_at >= leads.created_at
-    group by lead_activities.lead_id
-
-),
-
--- Any activity a rep logged on the lead from its creation on, tasks and notes included:
--- what the lead-scoring feature hours_to_first_response counts to (features/sql/
--- lead_features.sql reads it, as of each snapshot). Not limited to before conversion.
-first_rep_activities as (
-
-    select
-        lead_activities.lead_id,
+        min(
+            case
+                when lead_activities.activity_type in ('call', 'email', 'sms', 'meeting', 'demo')
+                    then lead_activities.occurred_at
+            end
+        ) as first_response_at,
         min(lead_activities.occurred_at) as first_rep_activity_at
     from lead_activities
     inner join leads
@@ -230,9 +177,9 @@ final as (
         coalesce(touch_counts.events_before_conversion, 0) as events_before_conversion,
         coalesce(touch_counts.high_intent_events_before_conversion, 0)
             as high_intent_events_before_conversion,
-        responses.first_response_at,
+        rep_activities.first_response_at,
         coalesce(overdue_tasks.open_overdue_tasks, 0) as open_overdue_tasks,
-        first_rep_activities.first_rep_activity_at
+        rep_activities.first_rep_activity_at
     from leads
     left join touch_counts
         on leads.lead_id = touch_counts.lead_id
@@ -240,12 +187,10 @@ final as (
         on leads.lead_id = first_touches.lead_id
     left join last_touches
         on leads.lead_id = last_touches.lead_id
-    left join responses
-        on leads.lead_id = responses.lead_id
+    left join rep_activities
+        on leads.lead_id = rep_activities.lead_id
     left join overdue_tasks
         on leads.lead_id = overdue_tasks.lead_id
-    left join first_rep_activities
-        on leads.lead_id = first_rep_activities.lead_id
 
 )
 

@@ -2,29 +2,9 @@
     and close dates mean "not recorded on this row" and are skipped, so each value is
     compared with the previous value that was recorded. -#}
 
-with history as (
+with known_history as (
 
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('stg_crm__opportunities') }}
-
-),
-
--- History of quarantined deals has no parent: leave it out.
-known_history as (
-
-    select
-        history.opportunity_id,
-        history.changed_at,
-        history.amount,
-        history.expected_close_date
-    from history
-    inner join opportunities
-        on history.opportunity_id = opportunities.opportunity_id
+    {{ sales_known_history(['amount', 'expected_close_date']) }}
 
 ),
 

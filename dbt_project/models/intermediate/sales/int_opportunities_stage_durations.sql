@@ -2,13 +2,7 @@
     Rows that only change the amount or the close date (from_stage = to_stage) stay inside
     the visit; going back to a stage starts a new visit. -#}
 
-with history as (
-
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
-
-),
-
-opportunities as (
+with opportunities as (
 
     select * from {{ ref('stg_crm__opportunities') }}
 
@@ -20,16 +14,9 @@ as_of as (
 
 ),
 
--- History of quarantined deals has no parent: leave it out.
 known_history as (
 
-    select
-        history.opportunity_id,
-        history.changed_at,
-        history.to_stage
-    from history
-    inner join opportunities
-        on history.opportunity_id = opportunities.opportunity_id
+    {{ sales_known_history(['to_stage']) }}
 
 ),
 

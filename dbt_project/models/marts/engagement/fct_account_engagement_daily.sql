@@ -17,17 +17,10 @@
 
 with events as (
 
-    select
-        event_id,
-        event_type,
-        account_id,
-        contact_id,
-        occurred_at,
-        loaded_day
-    from {{ ref('stg_crm__events') }}
-    where
-        (account_id is not null or contact_id is not null)
-        {{ mkt_engagement_filter('occurred_at') }}
+    {{ mkt_engagement_events(
+        ['account_id', 'contact_id'],
+        '(account_id is not null or contact_id is not null)'
+    ) }}
 
 ),
 
@@ -40,47 +33,22 @@ contacts as (
 
 ),
 
-deduplicated as (
-
-    select
-        event_id,
-        event_type,
-        account_id,
-        contact_id,
-        occurred_at,
-        row_number() over (
-            partition by event_id
-            order by loaded_day desc, occurred_at desc
-        ) as version_rank
-    from events
-
-),
-
 attributed as (
 
     select
-        deduplicated.event_id,
-        deduplicated.event_type,
-        coalesce(deduplicated.account_id, contacts.account_id) as account_id,
-        cast(deduplicated.occurred_at as date) as day
-    from deduplicated
+        events.event_id,
+        events.event_type,
+        coalesce(events.account_id, contacts.account_id) as account_id,
+        events.occurred_at
+    from events
     left join contacts
-        on deduplicated.contact_id = contacts.contact_id
-    where deduplicated.version_rank = 1
+        on events.contact_id = contacts.contact_id
 
 ),
 
 final as (
 
-    select
-        account_id,
-        day,
-        {{ mkt_event_type_counts() }}
-    from attributed
-    where account_id is not null
-    group by
-        account_id,
-        day
+    {{ mkt_daily_event_counts('account_id', 'attributed') }}
 
 )
 

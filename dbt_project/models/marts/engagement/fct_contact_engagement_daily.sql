@@ -15,45 +15,13 @@
 
 with events as (
 
-    select
-        event_id,
-        event_type,
-        contact_id,
-        occurred_at,
-        loaded_day
-    from {{ ref('stg_crm__events') }}
-    where
-        contact_id is not null
-        {{ mkt_engagement_filter('occurred_at') }}
-
-),
-
-deduplicated as (
-
-    select
-        event_id,
-        event_type,
-        contact_id,
-        occurred_at,
-        row_number() over (
-            partition by event_id
-            order by loaded_day desc, occurred_at desc
-        ) as version_rank
-    from events
+    {{ mkt_engagement_events(['contact_id'], 'contact_id is not null') }}
 
 ),
 
 final as (
 
-    select
-        contact_id,
-        cast(occurred_at as date) as day,
-        {{ mkt_event_type_counts() }}
-    from deduplicated
-    where version_rank = 1
-    group by
-        contact_id,
-        cast(occurred_at as date)
+    {{ mkt_daily_event_counts('contact_id', 'events') }}
 
 )
 

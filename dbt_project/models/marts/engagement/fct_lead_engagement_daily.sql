@@ -16,45 +16,13 @@
 
 with events as (
 
-    select
-        event_id,
-        event_type,
-        lead_id,
-        occurred_at,
-        loaded_day
-    from {{ ref('stg_crm__events') }}
-    where
-        lead_id is not null
-        {{ mkt_engagement_filter('occurred_at') }}
-
-),
-
-deduplicated as (
-
-    select
-        event_id,
-        event_type,
-        lead_id,
-        occurred_at,
-        row_number() over (
-            partition by event_id
-            order by loaded_day desc, occurred_at desc
-        ) as version_rank
-    from events
+    {{ mkt_engagement_events(['lead_id'], 'lead_id is not null') }}
 
 ),
 
 final as (
 
-    select
-        lead_id,
-        cast(occurred_at as date) as day,
-        {{ mkt_event_type_counts() }}
-    from deduplicated
-    where version_rank = 1
-    group by
-        lead_id,
-        cast(occurred_at as date)
+    {{ mkt_daily_event_counts('lead_id', 'events') }}
 
 )
 

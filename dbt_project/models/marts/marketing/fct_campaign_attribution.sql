@@ -68,43 +68,43 @@ memberships as (
 
 ),
 
-lead_touches as (
+-- Who can touch a deal for a campaign: the lead converted into it, and the contacts of
+-- its account.
+deal_members as (
 
     select
         opportunities.opportunity_id,
-        memberships.campaign_id,
-        memberships.enrolled_at as touched_at
+        opportunities.created_at,
+        'lead' as member_type,
+        converted_leads.lead_id as member_id
     from opportunities
     inner join converted_leads
         on opportunities.opportunity_id = converted_leads.converted_opportunity_id
-    inner join memberships
-        on memberships.member_type = 'lead'
-        and converted_leads.lead_id = memberships.member_id
-    where memberships.enrolled_at < opportunities.created_at
 
-),
-
-contact_touches as (
+    union all
 
     select
         opportunities.opportunity_id,
-        memberships.campaign_id,
-        memberships.enrolled_at as touched_at
+        opportunities.created_at,
+        'contact' as member_type,
+        contacts.contact_id as member_id
     from opportunities
     inner join contacts
         on opportunities.account_id = contacts.account_id
-    inner join memberships
-        on memberships.member_type = 'contact'
-        and contacts.contact_id = memberships.member_id
-    where memberships.enrolled_at < opportunities.created_at
 
 ),
 
 touches as (
 
-    select * from lead_touches
-    union all
-    select * from contact_touches
+    select
+        deal_members.opportunity_id,
+        memberships.campaign_id,
+        memberships.enrolled_at as touched_at
+    from deal_members
+    inner join memberships
+        on deal_members.member_type = memberships.member_type
+        and deal_members.member_id = memberships.member_id
+    where memberships.enrolled_at < deal_members.created_at
 
 ),
 

@@ -49,27 +49,36 @@ as_of as (
 
 ),
 
+-- A lead is in a campaign as itself, or as its contact.
+lead_members as (
+
+    select
+        lead_id,
+        'lead' as member_type,
+        lead_id as member_id
+    from leads
+
+    union all
+
+    select
+        lead_id,
+        'contact' as member_type,
+        contact_id as member_id
+    from leads
+    where contact_id is not null
+
+),
+
 memberships as (
 
-    select
-        leads.lead_id,
+    select distinct
+        lead_members.lead_id,
         campaign_members.campaign_id,
         campaign_members.enrolled_at
-    from leads
+    from lead_members
     inner join campaign_members
-        on campaign_members.member_type = 'lead'
-        and leads.lead_id = campaign_members.member_id
-
-    union
-
-    select
-        leads.lead_id,
-        campaign_members.campaign_id,
-        campaign_members.enrolled_at
-    from leads
-    inner join campaign_members
-        on campaign_members.member_type = 'contact'
-        and leads.contact_id = campaign_members.member_id
+        on lead_members.member_type = campaign_members.member_type
+        and lead_members.member_id = campaign_members.member_id
 
 ),
 

@@ -2,19 +2,7 @@
     from the stage history: each history row holds the deal's stage and amount from its
     changed_at until the next row (or, for the last row, until the deal closed or today). -#}
 
-with history as (
-
-    select * from {{ ref('stg_crm__opportunity_stage_history') }}
-
-),
-
-opportunities as (
-
-    select * from {{ ref('stg_crm__opportunities') }}
-
-),
-
-as_of as (
+with as_of as (
 
     select * from {{ ref('int_sales_as_of') }}
 
@@ -22,16 +10,7 @@ as_of as (
 
 known_history as (
 
-    select
-        history.opportunity_id,
-        history.changed_at,
-        history.to_stage,
-        history.amount,
-        opportunities.amount as current_amount,
-        opportunities.closed_at
-    from history
-    inner join opportunities
-        on history.opportunity_id = opportunities.opportunity_id
+    {{ sales_known_history(['to_stage', 'amount'], ['amount as current_amount', 'closed_at']) }}
 
 ),
 
