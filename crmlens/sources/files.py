@@ -29,10 +29,10 @@ from crmlens.sources.spec import (
     FileSource,
     SourceSpec,
     SpecError,
+    absolute,
     day_pattern,
     glob_files,
     referenced_aliases,
-    relative_path,
 )
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -88,7 +88,7 @@ def read_table(
         source = spec.files[alias]
         paths = _files_for(spec, table, source, days)
         view = f"{alias}"
-        batch.files += [relative_path(p, spec.root) for p in paths]
+        batch.files += [spec.file_name(p) for p in paths]
         rejects = _create_alias_view(con, spec, table, alias, view, source, paths)
         batch.rejects += rejects
         batch.views.append(view)
@@ -167,7 +167,9 @@ def _create_alias_view(
     paths: list[Path],
 ) -> list[Reject]:
     fmt = source.resolved_format()
-    root = Path(spec.root or ".").resolve()
+    # Paths are the absolute root joined with the spec's relative ones (load_spec), so the
+    # name DuckDB reports, stripped of this prefix, is the file's name (SourceSpec.file_name).
+    root = absolute(spec.root or Path("."))
     prefix = str(root).replace("'", "''") + "/"
     if not paths:
         raise SpecError(f"{spec.where(table)}: no file of {alias!r} for the requested days")

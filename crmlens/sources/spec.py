@@ -119,6 +119,15 @@ class SourceSpec(BaseModel):
     path: Path | None = Field(default=None, exclude=True)
     root: Path | None = Field(default=None, exclude=True)
 
+    def file_name(self, path: Path) -> str:
+        """The one name of a file the spec reads: its path relative to the root (POSIX).
+
+        ``_source_file`` in raw and quarantine, the files of a load, and the day of a day
+        file are all read from this name, so a file has one name whatever the form of
+        the paths a run was given.
+        """
+        return relative_path(path, self.root)
+
     def where(self, table: str | None = None) -> str:
         """'source spec X (path)', with ', table T' — the prefix of every error message."""
         place = (
@@ -182,7 +191,9 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
         )
         raise SpecError(f"source spec {path} is malformed: {problems}") from None
     spec.path = path
-    spec.root = Path(root) if root else path.parent
+    # The root is made absolute once, here: every file a spec reads is named relative to
+    # it (``_source_file``), so the name is the same whatever form of path a run was given.
+    spec.root = absolute(Path(root) if root else path.parent)
     for table in spec.tables:
         if table not in CONTRACTS:
             raise SpecError(
@@ -231,7 +242,7 @@ def glob_files(pattern: str, root: Path | None) -> list[Path]:
     Returns:
         The existing files, sorted.
     """
-    root = root or Path(".")
+    root = absolute(root or Path("."))
     pattern = pattern.replace("{day}", "*")
     if any(ch in pattern for ch in "*?["):
         return sorted(root.glob(pattern))
@@ -272,9 +283,19 @@ def day_of_file(path: Path, template: str, root: Path | None) -> date:
     return date.fromisoformat(match.group(1))
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute and normalised (``..`` folded), without resolving symlinks.
+
+    Lexical on purpose: a file reached through a symlinked folder keeps the name it has
+    under the root, which is the name DuckDB reports for it.
+    """
+    return Path(os.path.abspath(path))
+
+
 def relative_path(path: Path, root: Path | None) -> str:
-    """``path`` relative to ``root`` (the working folder if none), or as given if outside it."""
-    try:
-        return path.resolve().relative_to(Path(root or ".").resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` relative to ``root`` (the working folder if none), or absolute if outside it."""
+    full = absolute(path)
+    name = os.path.relpath(full, absolute(Path(root or ".")))
+    if name == ".." or name.startswith(f"..{os.sep}"):
+        return full.as_posix()
+    return Path(name).as_posix()
