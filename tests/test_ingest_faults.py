@@ -15,6 +15,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from crmlens.ingest import IngestResult, ingest_table
 from crmlens.sources.spec import load_spec
 from tests.conftest import NOW
@@ -124,3 +126,128 @@ def test_rerunning_ingest_through_the_cli_never_grows_quarantine(tmp_path: Path)
         files = con.execute("select distinct _source_file from raw.contacts").fetchall()
     assert rows == [("crm/contacts.csv", 3)]
     assert files == [("crm/contacts.csv",)]
+
+
+# --- 3. numbers parse exactly or not at all ----------------------------------------------
+
+ACCOUNTS_HEADER = "account_id,name,employee_count,annual_revenue,created_at,updated_at"
+
+
+@pytest.mark.parametrize(
+    ("value", "column", "loaded"),
+    [
+        ("1.079", "employee_count", None),
+        ("2.5", "employee_count", None),
+        ("0x1F", "employee_count", None),
+        ("7.6", "employee_count", None),
+        ("0b101", "employee_count", None),
+        ("1_000", "employee_count", None),
+        ("1e3", "employee_count", None),
+        ("1,000", "employee_count", None),
+        ("7.0", "employee_count", 7),
+        (" 12 ", "employee_count", 12),
+        ("+5", "employee_count", 5),
+        ("1e400", "annual_revenue", None),
+        ("inf", "annual_revenue", None),
+        ("NaN", "annual_revenue", None),
+        ("-Infinity", "annual_revenue", None),
+        ("0x1F", "annual_revenue", None),
+        ("1_000.5", "annual_revenue", None),
+        ("2.5e6", "annual_revenue", 2.5e6),
+        (".5", "annual_revenue", 0.5),
+    ],
+)
+def test_a_number_that_does_not_parse_exactly_is_a_type_error(
+    warehouse, tmp_path, value, column, loaded
+):
+    cells = {"employee_count": "10", "annual_revenue": "100.5"} | {column: value}
+    cells = {k: f'"{v}"' if "," in v else v for k, v in cells.items()}
+    row = f"A1,Acme,{cells['employee_count']},{cells['annual_revenue']},{TS}"
+    write(tmp_path / "accounts.csv", f"{ACCOUNTS_HEADER}\n{row}\n")
+    spec = spec_file(
+        tmp_path, {"accounts": "path: accounts.csv"}, {"accounts": "select * from accounts"}
+    )
+    result = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, result)
+    if loaded is not None:
+        assert result.rows_loaded == 1
+        assert count(warehouse, f"select {column} from raw.accounts") == loaded
+        return
+    assert result.rows_quarantined == 1 and result.reasons == {"type_error": 1}
+    [(file, line, col, code, reason, record)] = quarantined(warehouse, "accounts")
+    assert (file, line, col, code) == ("accounts.csv", 2, column, "type_error")
+    assert f"'{value}'" in reason and column in reason
+    assert json.loads(record)[column] == value  # kept exactly as the file had it
+
+
+def test_non_finite_and_fractional_numbers_in_parquet_are_caught(warehouse, tmp_path):
+    import polars as pl
+
+    frame = pl.DataFrame(
+        {
+            "invoice_id": ["I1", "I2", "I3", "I4", "I5"],
+            "account_id": ["A1"] * 5,
+            "amount": [10.0, float("inf"), float("nan"), -float("inf"), 3.0],
+            "issued_at": ["2025-01-01 10:00:00"] * 5,
+            "seats": [1.0, 2.0, 3.0, 4.0, 2.5],  # a custom attribute: stays a double
+        }
+    )
+    tickets = pl.DataFrame(
+        {"ticket_id": ["T1", "T2", "T3"], "created_at": ["2025-01-01"] * 3, "csat": [4.0, 2.5, 5.0]}
+    )
+    frame.write_parquet(tmp_path / "invoices.parquet")
+    tickets.write_parquet(tmp_path / "tickets.parquet")
+    spec = spec_file(
+        tmp_path,
+        {"invoices": "path: invoices.parquet", "tickets": "path: tickets.parquet"},
+        {"invoices": "select * from invoices", "tickets": "select * from tickets"},
+    )
+    result = load(warehouse, spec, "invoices")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.reasons) == (2, {"out_of_range": 2, "negative_value": 1})
+    assert [r[1:4] for r in quarantined(warehouse, "invoices")] == [
+        (2, "amount", "out_of_range"),
+        (3, "amount", "out_of_range"),
+        (4, "amount", "negative_value"),  # -inf is both negative and not finite
+    ]
+    assert "amount: inf is not a finite number" in quarantined(warehouse, "invoices")[0][4]
+    assert warehouse.execute("select seats from raw.invoices order by 1").fetchall() == [
+        (1.0,),
+        (2.5,),
+    ]
+    result = load(warehouse, spec, "tickets")
+    assert_reconciles(warehouse, result)
+    assert [r[1:4] for r in quarantined(warehouse, "tickets")] == [(2, "csat", "type_error")]
+    assert warehouse.execute("select csat from raw.tickets order by 1").fetchall() == [(4,), (5,)]
+
+
+def test_a_custom_attribute_with_fractions_is_not_inferred_as_an_integer(warehouse, tmp_path):
+    write(
+        tmp_path / "accounts.csv",
+        f"account_id,name,created_at,updated_at,score\nA1,Acme,{TS},3\nA2,Beta,{TS},2.5\n"
+        f"A3,Cy,{TS},0x1F\n",
+    )
+    spec = spec_file(
+        tmp_path, {"accounts": "path: accounts.csv"}, {"accounts": "select * from accounts"}
+    )
+    result = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, result)
+    # 0x1F is no number: the column is text, and every value is kept as written.
+    assert warehouse.execute("select score from raw.accounts order by account_id").fetchall() == [
+        ("3",),
+        ("2.5",),
+        ("0x1F",),
+    ]
+    write(
+        tmp_path / "accounts.csv",
+        f"account_id,name,created_at,updated_at,rate\nA1,Acme,{TS},3\nA2,Beta,{TS},2.5\n",
+    )
+    spec = spec_file(
+        tmp_path, {"accounts": "path: accounts.csv"}, {"accounts": "select * from accounts"}
+    )
+    load(warehouse, spec, "accounts")
+    assert warehouse.execute("select rate from raw.accounts order by account_id").fetchall() == [
+        (3.0,),
+        (2.5,),
+        (None,),
+    ]

@@ -16,6 +16,16 @@ from crmlens.warehouse import duck_type, fetch_one, quote_ident, table_columns
 
 _BOOL_WORDS = ("true", "false", "yes", "no", "t", "f", "y", "n")
 
+# Numbers parse exactly or not at all: DuckDB's own cast reads '1.079' into an integer
+# column as 1, '0x1F' as 31 and '1e400' as inf. A whole number is digits with an optional
+# sign and at most a fraction of zeros ('7.0', as spreadsheets write integers); a decimal
+# number is digits with an optional fraction and exponent: no hex, no digit separators,
+# no words (inf, nan), and it must be finite.
+_WHOLE_TEXT = r"[+-]?[0-9]+(\.0*)?"
+_DECIMAL_TEXT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_FLOAT_TYPES = ("FLOAT", "REAL", "DOUBLE")
+
 _POLARS_OF = {
     "VARCHAR": pl.String,
     "DOUBLE": pl.Float64,
@@ -88,8 +98,8 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
         nonnull = f"{q} is not null and trim({q}) <> ''"
         checks.append(
             f"bool_and(not ({nonnull}) or lower(trim({q})) in {_BOOL_WORDS}), "
-            f"bool_and(not ({nonnull}) or try_cast({q} as bigint) is not null), "
-            f"bool_and(not ({nonnull}) or try_cast({q} as double) is not null), "
+            f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'BIGINT', pl.String)} is not null), "
+            f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'DOUBLE', pl.String)} is not null), "
             f"bool_and(not ({nonnull}) or regexp_full_match(trim({q}), '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
             f"bool_and(not ({nonnull}) or try_cast({q} as timestamp) is not null), "
             f"count({q}) filter (where {nonnull})"
@@ -116,21 +126,47 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
     return types
 
 
-def _cast_sql(column: str, target: str, source_is_text: bool) -> str:
-    q = quote_ident(column)
+def exact_cast_sql(expr: str, target: str, source: pl.DataType) -> str:
+    """SQL casting ``expr`` (a column of polars type ``source``) to ``target``, exactly.
+
+    Null where the value does not fit the type exactly: a fraction or a hex literal for an
+    integer, a word or an overflow for a number, a date that is no date.
+
+    Args:
+        expr: the SQL expression (a quoted column).
+        target: the DuckDB type.
+        source: the column's polars type (text is parsed; numbers are converted).
+
+    Returns:
+        The SQL expression.
+    """
     if target == "TIMESTAMP":
         # Through TIMESTAMPTZ so offsets ("...Z", "+02:00") land in UTC.
-        return f"try_cast({q} as timestamptz)::timestamp"
+        return f"try_cast({expr} as timestamptz)::timestamp"
     if target == "DATE":
-        return f"coalesce(try_cast({q} as date), try_cast({q} as timestamp)::date)"
-    if target == "BOOLEAN" and source_is_text:
+        return f"coalesce(try_cast({expr} as date), try_cast({expr} as timestamp)::date)"
+    text = source == pl.String
+    if target == "BOOLEAN" and text:
         words = "('true', 't', 'yes', 'y', '1'), ('false', 'f', 'no', 'n', '0')"
         yes, no = words.split("), (")
         return (
-            f"case when lower(trim({q})) in {yes}) then true "
-            f"when lower(trim({q})) in ({no} then false end"
+            f"case when lower(trim({expr})) in {yes}) then true "
+            f"when lower(trim({expr})) in ({no} then false end"
         )
-    return f"try_cast({q} as {target})"
+    if target in _INTEGER_TYPES and text:
+        return (
+            f"case when regexp_full_match(trim({expr}), '{_WHOLE_TEXT}') "
+            f"then try_cast(trim({expr}) as {target}) end"
+        )
+    if target in _FLOAT_TYPES and text:
+        number = f"try_cast(trim({expr}) as {target})"
+        return (
+            f"case when regexp_full_match(trim({expr}), '{_DECIMAL_TEXT}') "
+            f"and isfinite({number}) then {number} end"
+        )
+    if target in _INTEGER_TYPES and (source.is_float() or source.is_decimal()):
+        return f"case when {expr} = trunc({expr}) then try_cast({expr} as {target}) end"
+    return f"try_cast({expr} as {target})"
 
 
 def cast(
@@ -190,7 +226,7 @@ def _cast_columns(
     exprs, flags = ["_rid"], []
     for c, t in to_cast.items():
         q = quote_ident(c)
-        cast_expr = _cast_sql(c, t, src.schema[c] == pl.String)
+        cast_expr = exact_cast_sql(q, t, src.schema[c])
         exprs.append(f"{cast_expr} as {q}")
         flags.append(f"case when {q} is not null and {cast_expr} is null then '{c}' end")
     query = (

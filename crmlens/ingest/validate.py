@@ -95,6 +95,8 @@ def _describe(
         return _format_failure(column, value)
     if check.startswith("greater_than_or_equal_to"):
         return "negative_value", column, pl.format(f"{column}: {{}} is negative", value)
+    if check == "finite":
+        return "out_of_range", column, pl.format(f"{column}: {{}} is not a finite number", value)
     if check.startswith("in_range"):
         return "out_of_range", column, pl.format(f"{column}: {{}} is out of range ({check})", value)
     if check == "not_in_future":
