@@ -251,3 +251,131 @@ def test_a_custom_attribute_with_fractions_is_not_inferred_as_an_integer(warehou
         (2.5,),
         (None,),
     ]
+
+
+# --- 16. a spec is code: what no spec needs is refused when it is loaded ----------------
+
+
+@pytest.mark.parametrize(
+    ("select", "message"),
+    [
+        ("select * from contacts; drop table raw.contacts", "holds 2 statements"),
+        ("drop table raw.contacts", "is a DROP statement"),
+        ("create table raw.evil as select * from contacts", "is a CREATE statement"),
+        ("insert into raw.contacts select * from contacts", "is a INSERT statement"),
+        ("delete from raw.contacts", "is a DELETE statement"),
+        ("copy (select * from contacts) to '{tmp}/stolen.csv'", "is a COPY statement"),
+        ("attach 'other.duckdb' as other", "is a ATTACH statement"),
+        ("select * from read_csv('/etc/passwd')", "calls read_csv()"),
+        ("select * from query('drop table raw.contacts')", "calls query()"),
+        ("select * from '/etc/passwd'", "reads '/etc/passwd'"),
+        ("select * from raw.contacts", "reads 'raw.contacts'"),
+        (
+            "with c as (select * from contacts) select * from c "
+            "union all select * from ops.ingest_log",
+            "reads 'ops.ingest_log'",
+        ),
+    ],
+)
+def test_a_select_that_does_more_than_select_its_files_is_refused(
+    warehouse, tmp_path, select, message
+):
+    from crmlens.sources.spec import SpecError
+
+    write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
+    good = spec_file(
+        tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": "select * from contacts"}
+    )
+    load(warehouse, good, "contacts")
+    select = select.replace("{tmp}", tmp_path.as_posix())
+    bad = spec_file(tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": select})
+    with pytest.raises(SpecError) as excinfo:
+        load(warehouse, bad, "contacts")
+    text = str(excinfo.value)
+    assert "source spec 'faults'" in text and "table 'contacts'" in text and message in text
+    assert count(warehouse, "select count(*) from raw.contacts") == 1  # nothing ran
+    assert not (tmp_path / "stolen.csv").exists()
+
+
+def test_a_postgres_spec_is_one_select_too(tmp_path):
+    from crmlens.sources.spec import SpecError
+
+    path = write(
+        tmp_path / "pg.yml",
+        "name: pg\nkind: postgres\ndsn: postgresql://nobody@127.0.0.1/none\ntables:\n"
+        "  teams: {select: 'select * from crm.teams; drop table crm.teams'}\n",
+    )
+    with pytest.raises(SpecError, match="table 'teams': the select holds 2 statements"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize(
+    ("files", "extra", "message"),
+    [
+        ({"contacts": "path: ../outside/contacts.csv"}, "", "points outside the spec's root"),
+        (
+            {"contacts": "path: crm/../../outside/contacts.csv"},
+            "",
+            "points outside the spec's root",
+        ),
+        ({"contacts": "path: /etc/passwd, format: csv"}, "", "points outside the spec's root"),
+        (
+            {"contacts": "path: crm/contacts.csv, options: {'header) --': true}"},
+            "",
+            "the reader option",
+        ),
+        (
+            {"contacts": "path: crm/contacts.csv, format: jsonl, columns: {a: 'VARCHAR'') --'}"},
+            "",
+            "the type",
+        ),
+        (
+            {"contacts": "path: crm/contacts.csv"},
+            "custom_attributes:\n  contacts: {x: 'VARCHAR; drop table raw.contacts'}\n",
+            "not a DuckDB type",
+        ),
+    ],
+)
+def test_paths_outside_the_root_and_names_pasted_into_sql_are_refused(
+    tmp_path, files, extra, message
+):
+    from crmlens.sources.spec import SpecError
+
+    root = tmp_path / "export"
+    write(root / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
+    spec = spec_file(root, files, {"contacts": "select * from contacts"}, extra)
+    with pytest.raises(SpecError, match=message):
+        load_spec(spec)
+
+
+def test_an_alias_must_be_an_identifier(tmp_path):
+    from crmlens.sources.spec import SpecError
+
+    write(tmp_path / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
+    spec = spec_file(
+        tmp_path,
+        {'"c; drop table raw.contacts; --"': "path: contacts.csv"},
+        {"contacts": "select 1"},
+    )
+    with pytest.raises(SpecError, match=r"the alias .* must be a plain identifier"):
+        load_spec(spec)
+
+
+def test_a_file_outside_the_root_loads_when_the_spec_allows_it(warehouse, tmp_path):
+    write(
+        tmp_path / "outside" / "contacts.csv",
+        f"{CONTACT_HEADER}\n{contact('C1')}\n{contact('C2', email='x')}\n",
+    )
+    root = tmp_path / "export"
+    root.mkdir()
+    spec = spec_file(
+        root,
+        {"contacts": "path: ../outside/contacts.csv"},
+        {"contacts": "select * from contacts"},
+        "allow_outside_root: true\n",
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert result.rows_loaded == 1
+    name = (tmp_path / "outside" / "contacts.csv").as_posix()
+    assert quarantined(warehouse, "contacts")[0][:2] == (name, 3)  # outside the root: absolute

@@ -134,9 +134,9 @@ def _files_for(
     spec: SourceSpec, table: str, source: FileSource, days: list[date] | None
 ) -> list[Path]:
     if source.partitioned and days is not None:
-        paths = [spec.root / source.path.replace("{day}", d.isoformat()) for d in days]
+        paths = [absolute(spec.root / source.path.replace("{day}", d.isoformat())) for d in days]
         return [p for p in paths if p.exists()]
-    paths = glob_files(source.path, spec.root)
+    paths = [absolute(p) for p in glob_files(source.path, spec.root)]
     if not paths and not source.partitioned:
         raise SpecError(f"{spec.where(table)}: no file matches {source.path!r} under {spec.root}")
     return paths

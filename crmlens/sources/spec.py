@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from crmlens.contracts import CONTRACTS, TABLES
+from crmlens.sources import spec_checks as checks
 
 
 class SpecError(ValueError):
@@ -114,6 +115,11 @@ class SourceSpec(BaseModel):
         "'latest NPS'): kept, but never used as point-in-time features.",
     )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
+    allow_outside_root: bool = Field(
+        default=False,
+        description="Let file paths point outside the spec's root (absolute, or climbing "
+        "out with ..); refused otherwise.",
+    )
 
     # Set by load_spec, not read from YAML.
     path: Path | None = Field(default=None, exclude=True)
@@ -194,6 +200,15 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     # The root is made absolute once, here: every file a spec reads is named relative to
     # it (``_source_file``), so the name is the same whatever form of path a run was given.
     spec.root = absolute(Path(root) if root else path.parent)
+    _check_tables(spec)
+    _check_code(spec)
+    if spec.kind == "postgres":
+        spec.dsn = os.path.expandvars(spec.dsn) if spec.dsn else None
+    return spec
+
+
+def _check_tables(spec: SourceSpec) -> None:
+    """Tables and columns the spec names: canonical tables, custom columns that are custom."""
     for table in spec.tables:
         if table not in CONTRACTS:
             raise SpecError(
@@ -203,9 +218,10 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     for table, types in spec.custom_attributes.items():
         if table not in spec.tables:
             raise SpecError(f"{spec.where(table)}: custom_attributes for a table the spec lacks")
-        for column in types:
+        for column, dtype in types.items():
             if column in CONTRACTS[table].columns:
                 raise SpecError(f"{spec.where(table)}: {column!r} is canonical, not custom")
+            _refuse(spec, table, checks.check_type_name(dtype, f"the type of {column!r}"))
     for table, columns in spec.live_fields.items():
         if table not in spec.tables:
             raise SpecError(f"{spec.where(table)}: live_fields for a table the spec lacks")
@@ -214,9 +230,34 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
                 raise SpecError(
                     f"{spec.where(table)}: {column!r} is canonical; only custom fields are live"
                 )
-    if spec.kind == "postgres":
-        spec.dsn = os.path.expandvars(spec.dsn) if spec.dsn else None
-    return spec
+
+
+def _check_code(spec: SourceSpec) -> None:
+    """What a spec pastes into SQL or reads: one select each, its own files, under its root."""
+    for alias, source in spec.files.items():
+        where = f"{spec.where()}, file {alias!r}"
+        problems = [checks.check_identifier(alias, "the alias")]
+        problems += [checks.check_identifier(k, "the reader option") for k in source.options]
+        problems += [
+            checks.check_identifier(c, "the column") or checks.check_type_name(t, "the type")
+            for c, t in (source.columns or {}).items()
+        ]
+        if checks.path_outside_root(source.path) and not spec.allow_outside_root:
+            problems.append(
+                f"the path {source.path!r} points outside the spec's root {spec.root}; move "
+                f"the file under the root, or say `allow_outside_root: true` in the spec"
+            )
+        for problem in problems:
+            if problem:
+                raise SpecError(f"{where}: {problem}")
+    aliases = list(spec.files) if spec.kind == "files" else None
+    for table, source in spec.tables.items():
+        _refuse(spec, table, checks.check_select(source.select, aliases))
+
+
+def _refuse(spec: SourceSpec, table: str, problem: str | None) -> None:
+    if problem:
+        raise SpecError(f"{spec.where(table)}: {problem}")
 
 
 def referenced_aliases(sql: str, files: dict[str, FileSource]) -> list[str]:
