@@ -379,3 +379,308 @@ def test_a_file_outside_the_root_loads_when_the_spec_allows_it(warehouse, tmp_pa
     assert result.rows_loaded == 1
     name = (tmp_path / "outside" / "contacts.csv").as_posix()
     assert quarantined(warehouse, "contacts")[0][:2] == (name, 3)  # outside the root: absolute
+
+
+# --- 8. one bad file is quarantined whole; the others load --------------------------------
+
+EVENT_SCHEMA = {
+    "event_id": "string",
+    "occurred_at": "datetime",
+    "event_type": "string",
+    "contact_id": "string",
+}
+
+
+def write_events(root: Path, day: str, ids: list[str]) -> Path:
+    from datetime import datetime
+
+    import polars as pl
+
+    when = datetime.fromisoformat(f"{day} 09:00:00")
+    frame = pl.DataFrame(
+        {
+            "event_id": ids,
+            "occurred_at": [when] * len(ids),
+            "event_type": ["page_view"] * len(ids),
+            "contact_id": [None] * len(ids),
+        },
+        schema={
+            "event_id": pl.String,
+            "occurred_at": pl.Datetime("us"),
+            "event_type": pl.String,
+            "contact_id": pl.String,
+        },
+    )
+    path = root / "events" / f"{day}.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.write_parquet(path)
+    return path
+
+
+def corrupt_page(path: Path) -> None:
+    """Flip every byte of the first column's pages: the footer stays valid."""
+    import pyarrow.parquet as pq
+
+    column = pq.read_metadata(path).row_group(0).column(0)
+    data = bytearray(path.read_bytes())
+    start = column.dictionary_page_offset or column.data_page_offset
+    for i in range(start, start + column.total_compressed_size):
+        data[i] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def events_spec(root: Path) -> Path:
+    return spec_file(
+        root, {"events": 'path: "events/{day}.parquet"'}, {"events": "select * from events"}
+    )
+
+
+def raw_events(con) -> list[tuple]:
+    return con.execute(
+        "select event_id, _source_file, _source_row from raw.events order by 1"
+    ).fetchall()
+
+
+def test_corrupt_parquet_days_are_quarantined_whole_and_the_other_days_load(warehouse, tmp_path):
+    for day, ids in [("2025-03-01", ["E1", "E2"]), ("2025-03-02", ["E3"]), ("2025-03-03", ["E4"])]:
+        write_events(tmp_path, day, ids)
+    spec = events_spec(tmp_path)
+    first = load(warehouse, spec, "events")
+    assert (first.rows_in, first.rows_loaded) == (4, 4)
+    before = raw_events(warehouse)
+
+    truncated = tmp_path / "events" / "2025-03-02.parquet"
+    truncated.write_bytes(truncated.read_bytes()[:-40])
+    corrupt_page(write_events(tmp_path, "2025-03-03", ["E4", "E5"]))
+    write(tmp_path / "events" / "2025-03-04.parquet", b"")
+    write_events(tmp_path, "2025-03-05", ["E6"])
+    result = load(warehouse, spec, "events")
+
+    assert_reconciles(warehouse, result)
+    # 1 + 2 rows read, and three files that could not be read (one row each).
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (6, 3, 3)
+    assert result.reasons == {"unreadable_file": 3}
+    rows = {r[0]: r for r in quarantined(warehouse, "events")}
+    assert set(rows) == {f"events/2025-03-0{d}.parquet" for d in (2, 3, 4)}
+    for file, (_, _, column, code, reason, record) in rows.items():
+        assert code == "unreadable_file" and column is None
+        assert reason.startswith(f"{file} cannot be read, the whole file is set aside: ")
+        assert json.loads(record)["file"] == file
+    assert "Parquet" in rows["events/2025-03-02.parquet"][4]
+    assert "corrupt Parquet page" in rows["events/2025-03-03.parquet"][4]
+    assert "empty (0 bytes)" in rows["events/2025-03-04.parquet"][4]
+    # The bad days keep what the earlier load read from them; the good days load.
+    assert raw_events(warehouse) == [*before, ("E6", "events/2025-03-05.parquet", 1)]
+
+    again = load(warehouse, spec, "events")  # a rerun changes nothing
+    assert (again.rows_in, again.rows_loaded, again.rows_quarantined) == (6, 3, 3)
+    assert count(warehouse, "select count(*) from quarantine.events") == 3
+    assert raw_events(warehouse) == [*before, ("E6", "events/2025-03-05.parquet", 1)]
+
+
+def contacts_files(tmp_path: Path, extra: str = "") -> Path:
+    write(
+        tmp_path / "crm" / "contacts_a.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n{contact('C2')}\n"
+    )
+    return spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts_*.csv"},
+        {"contacts": "select * from contacts"},
+        extra,
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "words"),
+    [
+        (
+            f"{CONTACT_HEADER}\n{contact('C3')}\n{contact('C4', first=chr(34) + 'Di')}\n{contact('C5')}\n",
+            3,
+            "line 3: a quoted value opens here and is never closed",
+        ),
+        (
+            f"{CONTACT_HEADER}\n{contact('C3')}\n{contact('C4', first='x' * 2_100_000)}\n{contact('C5')}\n",
+            3,
+            "line 3: a record of 2,100,",
+        ),
+        ("", None, "the file is empty (0 bytes, not even a header)"),
+    ],
+    ids=["open-quote", "field-over-2MB", "0-byte"],
+)
+def test_an_unreadable_csv_is_quarantined_whole_with_its_line(
+    warehouse, tmp_path, body, line, words
+):
+    spec = contacts_files(tmp_path)
+    write(tmp_path / "crm" / "contacts_b.csv", body)
+    result = load(warehouse, spec, "contacts")
+
+    assert_reconciles(warehouse, result)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 2, 1)
+    [(file, row, column, code, reason, record)] = quarantined(warehouse, "contacts")
+    assert (file, row, column, code) == ("crm/contacts_b.csv", line, None, "unreadable_file")
+    assert reason.startswith("crm/contacts_b.csv cannot be read") and words in reason
+    assert json.loads(record) == {"file": "crm/contacts_b.csv", "bytes": len(body.encode())}
+    assert warehouse.execute("select contact_id from raw.contacts order by 1").fetchall() == [
+        ("C1",),
+        ("C2",),
+    ]
+    load(warehouse, spec, "contacts")
+    assert count(warehouse, "select count(*) from quarantine.contacts") == 1
+
+
+def test_a_malformed_jsonl_file_is_quarantined_whole_with_its_line(warehouse, tmp_path):
+    good = json.dumps({"team_id": "T1", "name": "North"})
+    write(tmp_path / "teams" / "a.jsonl", f"{good}\n")
+    write(tmp_path / "teams" / "b.jsonl", f'{good}\n\n{{"team_id": "T2", "name": \n')
+    spec = spec_file(tmp_path, {"teams": "path: teams/*.jsonl"}, {"teams": "select * from teams"})
+    result = load(warehouse, spec, "teams")
+    assert_reconciles(warehouse, result)
+    [(file, row, _, code, reason, _)] = quarantined(warehouse, "teams")
+    assert (file, row, code) == ("teams/b.jsonl", 3, "unreadable_file")
+    assert "Malformed JSON" in reason
+
+
+def test_line_numbers_are_lines_with_quoted_newlines_blank_lines_and_no_header(warehouse, tmp_path):
+    note = '"a note\nover three\nlines"'
+    body = (
+        f"{CONTACT_HEADER},note\n"
+        f"{contact('C1')},{note}\n"  # lines 2-4
+        "\n"  # line 5: blank
+        f"{contact('C2', email='bad')},short\n"  # line 6
+        f"{contact('C3')},x,too,many\n"  # line 7: unparseable
+        f"{contact('C4', email='worse')},{note}\n"  # lines 8-10
+        f"{contact('C5', email='worst')},z\n"  # line 11
+    )
+    write(tmp_path / "crm" / "contacts.csv", body)
+    spec = spec_file(
+        tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": "select * from contacts"}
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert [(r[1], r[3]) for r in quarantined(warehouse, "contacts")] == [
+        (6, "invalid_email"),
+        (7, "unparseable_row"),
+        (8, "invalid_email"),
+        (11, "invalid_email"),
+    ]
+    assert count(warehouse, "select _source_row from raw.contacts") == 2
+    assert warehouse.execute("select note from raw.contacts").fetchall() == [
+        ("a note\nover three\nlines",)
+    ]
+
+    # Without a header, the first record is line 1.
+    headerless = "\n".join(
+        [contact("C1"), contact("C2", email="bad"), contact("C3") + ",extra", contact("C4")]
+    )
+    write(tmp_path / "crm" / "plain.csv", headerless + "\n")
+    columns = ", ".join(f"column{i:02d} as {c}" for i, c in enumerate(CONTACT_HEADER.split(",")))
+    spec = spec_file(
+        tmp_path,
+        {"plain": "path: crm/plain.csv, options: {header: false}"},
+        {"contacts": f"select {columns}, _source_file, _source_row from plain"},
+    )
+    warehouse.execute("delete from raw.contacts; delete from quarantine.contacts")
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert [(r[1], r[3]) for r in quarantined(warehouse, "contacts")] == [
+        (2, "invalid_email"),
+        (3, "unparseable_row"),
+    ]
+    assert warehouse.execute(
+        "select contact_id, _source_row from raw.contacts order by 1"
+    ).fetchall() == [
+        ("C1", 1),
+        ("C4", 4),
+    ]
+
+
+# --- 9. every encoding a CRM exports in; originals kept faithfully -----------------------
+
+NAMES = ["José", "Zoë", "Ærø", "naïve", "Ñandú"]
+
+
+def contacts_text(names: list[str], delim: str = ",", newline: str = "\n") -> str:
+    header = CONTACT_HEADER.replace(",", delim)
+    rows = [contact(f"C{i}", first=n).replace(",", delim) for i, n in enumerate(names, 1)]
+    # The last contact has a bad e-mail: its quarantined record must keep its name.
+    rows.append(contact("C99", first=names[0], email="nobody").replace(",", delim))
+    # And a line the parser cannot split: the line is kept as it stood.
+    rows.append(contact("C98", first=names[1]).replace(",", delim) + f"{delim}extra")
+    return newline.join([header, *rows]) + newline
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "declared", "delim", "names"),
+    [
+        ("utf-8", b"", None, ",", NAMES),
+        ("utf-8", b"\xef\xbb\xbf", None, ",", NAMES),
+        ("utf-16-le", b"\xff\xfe", None, "\t", NAMES),  # Excel's "Unicode text"
+        ("utf-16-le", b"", None, ",", NAMES),  # no byte-order mark
+        ("utf-16-be", b"\xfe\xff", None, ",", NAMES),
+        ("cp1252", b"", None, ",", [*NAMES, "€uro “quoted”"]),  # detected
+        ("cp1252", b"", "windows-1252", ";", [*NAMES, "€uro"]),
+        ("latin-1", b"", "latin-1", ",", NAMES),
+        ("latin-1", b"", "ISO-8859-1", ",", ["José", "Ærø", "naïve"]),
+    ],
+)
+def test_every_encoding_loads_and_quarantine_keeps_the_original_text(
+    warehouse, tmp_path, encoding, bom, declared, delim, names
+):
+    body = contacts_text(names, delim, newline="\r\n" if "utf-16" in encoding else "\n")
+    write(tmp_path / "crm" / "contacts.csv", bom + body.encode(encoding))
+    entry = "path: crm/contacts.csv"
+    if declared:
+        entry += f", encoding: {declared}"
+    if delim != ",":
+        entry += f", options: {{delim: {json.dumps(delim)}}}"
+    spec = spec_file(tmp_path, {"contacts": entry}, {"contacts": "select * from contacts"})
+    result = load(warehouse, spec, "contacts")
+
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.reasons) == (
+        len(names),
+        {"invalid_email": 1, "unparseable_row": 1},
+    )
+    loaded = warehouse.execute("select first_name from raw.contacts order by contact_id").fetchall()
+    assert sorted(n for (n,) in loaded) == sorted(names)
+    rows = quarantined(warehouse, "contacts")
+    (_, line, column, code, _, record) = rows[0]
+    assert (line, column, code) == (len(names) + 2, "email", "invalid_email")
+    assert json.loads(record)["first_name"] == names[0]
+    (_, line, _, code, reason, record) = rows[1]
+    assert (line, code) == (len(names) + 3, "unparseable_row")
+    assert f"could not read line {len(names) + 3}" in reason
+    assert (
+        json.loads(record)["line"]
+        == contact("C98", first=names[1]).replace(",", delim) + f"{delim}extra"
+    )
+
+
+def test_a_file_that_is_not_in_its_declared_encoding_is_quarantined_with_its_line(
+    warehouse, tmp_path
+):
+    body = contacts_text(NAMES)
+    write(tmp_path / "crm" / "contacts.csv", body.encode("cp1252"))
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv, encoding: utf-8"},
+        {"contacts": "select * from contacts"},
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    [(file, line, _, code, reason, _)] = quarantined(warehouse, "contacts")
+    assert (file, line, code) == ("crm/contacts.csv", 2, "unreadable_file")
+    assert "line 2: bytes b'\\xe9' are not UTF-8" in reason and "encoding" in reason
+
+
+def test_an_unknown_encoding_is_a_spec_error(tmp_path):
+    from crmlens.sources.spec import SpecError
+
+    write(tmp_path / "crm" / "contacts.csv", contacts_text(NAMES))
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv, encoding: klingon"},
+        {"contacts": "select * from contacts"},
+    )
+    with pytest.raises(SpecError, match="file 'contacts': unknown encoding 'klingon'"):
+        load_spec(spec)

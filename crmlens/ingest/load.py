@@ -8,6 +8,7 @@ logs the load.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import Counter
@@ -25,6 +26,8 @@ from crmlens.ingest.references import known_references
 from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
+
+logger = logging.getLogger(__name__)
 
 
 class ReconciliationError(RuntimeError):
@@ -48,6 +51,8 @@ class IngestResult:
     reasons: Counter = field(default_factory=Counter)
     files: int = 0
     custom_attributes: list[str] = field(default_factory=list)
+    # What a user should know though nothing was lost (a file with a header and no rows).
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -70,6 +75,7 @@ class IngestResult:
         for name in ("unchanged", "superseded", "files"):
             setattr(self, name, getattr(self, name) + getattr(part, name))
         self.reasons.update(part.reasons)
+        self.warnings += part.warnings
         self.custom_attributes = sorted(set(self.custom_attributes) | set(part.custom_attributes))
 
     def metadata(self) -> dict[str, Any]:
@@ -158,11 +164,17 @@ def _commit_chunk(
 ) -> None:
     """One transaction: delete the chunk's days, write its rows, check they reconcile."""
     part = IngestResult(table=state.contract.name, source=state.source)
+    replace = chunk.replace
+    if prepared is not None:
+        # A day whose file cannot be read keeps what an earlier load put in raw; when the
+        # select could not run at all, nothing of the chunk was read, and no day changes.
+        kept = prepared.kept_days if prepared.columns is not None else set(replace)
+        replace = [d for d in replace if d not in kept]
     con.execute("begin transaction")
     try:
-        if chunk.replace:
-            upsert.delete_days(con, state.contract.name, chunk.replace)
-            quarantine.delete_days(con, state.contract.name, chunk.replace)
+        if replace:
+            upsert.delete_days(con, state.contract.name, replace)
+            quarantine.delete_days(con, state.contract.name, replace)
         if prepared is not None:
             _write_batch(con, state, prepared, part)
         part.check()
@@ -205,12 +217,17 @@ def _write_batch(
 ) -> None:
     """Write a prepared batch (quarantine, then raw) and count it into ``result``."""
     add_custom_columns(con, state.contract.name, prepared.custom)
-    quarantine.write_quarantine(con, state.contract, prepared.quarantine, prepared.files)
+    quarantine.write_quarantine(
+        con, state.contract, prepared.quarantine, prepared.files, prepared.bad_files
+    )
     written = upsert.write_raw(con, state.contract, prepared.rows)
     result.inserted += written.inserted
     result.updated += written.updated
     result.unchanged += written.unchanged
-    result.files += len(prepared.files)
+    result.files += len(prepared.files) + len(prepared.bad_files)
+    for warning in prepared.warnings:
+        logger.warning("%s: %s", state.contract.name, warning)
+    result.warnings += prepared.warnings
     result.rows_in += prepared.rows_in
     result.rows_quarantined += prepared.quarantine.height
     result.reasons.update(prepared.quarantine["reason_code"].to_list())

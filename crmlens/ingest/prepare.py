@@ -9,7 +9,7 @@ connection while the previous one is written.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import duckdb
 import polars as pl
@@ -17,7 +17,7 @@ import polars as pl
 from crmlens.contracts import TableContract, latest_allowed_timestamp, validation_clock
 from crmlens.ingest.batch import internal, read_frame
 from crmlens.ingest.cast import cast, target_types
-from crmlens.ingest.quarantine import quarantine_rows, reject_rows
+from crmlens.ingest.quarantine import file_rows, quarantine_rows, reject_rows
 from crmlens.ingest.references import check_references
 from crmlens.ingest.validate import validate
 from crmlens.ingest.versions import keep_mask, resolve_versions
@@ -50,6 +50,13 @@ class Prepared:
     superseded: int
     files: list[str]
     custom: dict[str, str]
+    # Files that could not be read at all, and the days they hold: those days keep
+    # what an earlier load put in raw (nothing of them was read this time).
+    bad_files: list[str] = field(default_factory=list)
+    kept_days: set[date] = field(default_factory=set)
+    # The select's columns; None when it could not run (then no day is replaced).
+    columns: list[str] | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) -> Prepared:
@@ -64,7 +71,7 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         The rows marked for raw, the quarantine rows, and the batch's counts.
     """
     contract = state.contract
-    src = read_frame(con, batch, contract, origin=f"{state.source}:{contract.name}")
+    src, columns = read_frame(con, batch, contract, origin=f"{state.source}:{contract.name}")
 
     custom = [c for c in src.columns if c not in contract.columns and not internal(c)]
     new = [c for c in custom if c not in state.targets]
@@ -82,13 +89,23 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
     valid, dup_failures, superseded = resolve_versions(contract, valid)
     bad = pl.concat([bad, dup_failures], how="vertical_relaxed")
 
-    quarantine = quarantine_rows(src, bad, contract)
-    quarantine = pl.concat([quarantine, reject_rows(batch.rejects)], how="vertical_relaxed")
+    quarantine = pl.concat(
+        [
+            quarantine_rows(src, bad, contract),
+            reject_rows(batch.rejects),
+            file_rows(batch.bad_files),
+        ],
+        how="vertical_relaxed",
+    )
     return Prepared(
         rows=valid.drop("_rid"),
         quarantine=quarantine,
-        rows_in=src.height + len(batch.rejects),
+        rows_in=src.height + len(batch.rejects) + len(batch.bad_files),
         superseded=superseded,
         files=sorted(set(batch.files)),
         custom={c: state.targets[c] for c in custom},
+        bad_files=sorted({b.source_file for b in batch.bad_files}),
+        kept_days={b.partition for b in batch.bad_files if b.partition is not None},
+        columns=columns,
+        warnings=list(batch.warnings),
     )

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
@@ -62,6 +62,18 @@ class FileSource(BaseModel):
     columns: dict[str, str] | None = Field(
         default=None, description="JSONL only: column -> DuckDB type (JSON readers need it)."
     )
+    encoding: str | None = Field(
+        default=None,
+        description="CSV/JSONL: the text encoding (utf-8, utf-16, cp1252, latin-1...); "
+        "detected when absent (a byte-order mark, else UTF-8, else Windows-1252).",
+    )
+
+    @model_validator(mode="after")
+    def _encoding_is_ours(self) -> FileSource:
+        # DuckDB's own `encoding` option would apply to the UTF-8 copy crmlens reads.
+        if "encoding" in self.options:
+            self.encoding = self.encoding or str(self.options.pop("encoding"))
+        return self
 
     @property
     def partitioned(self) -> bool:
@@ -242,6 +254,8 @@ def _check_code(spec: SourceSpec) -> None:
             checks.check_identifier(c, "the column") or checks.check_type_name(t, "the type")
             for c, t in (source.columns or {}).items()
         ]
+        if source.encoding:
+            problems.append(checks.check_encoding(source.encoding))
         if checks.path_outside_root(source.path) and not spec.allow_outside_root:
             problems.append(
                 f"the path {source.path!r} points outside the spec's root {spec.root}; move "

@@ -18,6 +18,7 @@ table and the problem:
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import re
@@ -54,6 +55,15 @@ def check_type_name(name: str, what: str) -> str | None:
     """A problem with a DuckDB type name a spec gives, or None."""
     if not TYPE_NAME.match(name):
         return f"{what} {name!r} is not a DuckDB type name (e.g. VARCHAR, BIGINT, DOUBLE)"
+    return None
+
+
+def check_encoding(name: str) -> str | None:
+    """A problem with a file's ``encoding:``, or None."""
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return f"unknown encoding {name!r} (e.g. utf-8, utf-16, cp1252, latin-1)"
     return None
 
 
