@@ -684,3 +684,114 @@ def test_an_unknown_encoding_is_a_spec_error(tmp_path):
     )
     with pytest.raises(SpecError, match="file 'contacts': unknown encoding 'klingon'"):
         load_spec(spec)
+
+
+# --- 14. header-only exports warn; NUL bytes quarantine; a crash keeps load and log together
+
+
+def test_a_header_only_export_is_accepted_with_a_warning_through_the_cli(tmp_path: Path):
+    export = tmp_path / "export"
+    write(export / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n")
+    write(export / "crm" / "teams.csv", "team_id,name\nT1,North\n")
+    spec_file(
+        export,
+        {"contacts": "path: crm/contacts.csv", "teams": "path: crm/teams.csv"},
+        {"contacts": "select * from contacts", "teams": "select * from teams"},
+    )
+    home = tmp_path / "home"
+    done = crmlens(tmp_path, home, "ingest", "--spec", "export/source_spec.yml", "--root", "export")
+    assert done.returncode == 0, done.stderr
+    assert "contacts: crm/contacts.csv has a header but no rows" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "reconciled: 1 in = 1 loaded + 0 quarantined" in done.stdout
+    status = crmlens(tmp_path, home, "status")
+    assert status.returncode == 0, status.stderr
+    line = next(x for x in status.stdout.splitlines() if "│ contacts " in x)
+    assert [c.strip() for c in line.split("│")[1:4]] == ["contacts", "0", "0"]
+    from crmlens.warehouse import session
+
+    with session(home / "warehouse.duckdb", read_only=True) as con:
+        logged = con.execute(
+            "select warnings from ops.ingest_log where table_name = 'contacts'"
+        ).fetchall()
+    assert [json.loads(w) for (w,) in logged] == [["crm/contacts.csv has a header but no rows"]]
+
+
+def test_a_header_only_export_is_a_warning_in_the_ingest_result(warehouse, tmp_path):
+    write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\r\n")
+    spec = spec_file(
+        tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": "select * from contacts"}
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_in, result.warnings) == (0, ["crm/contacts.csv has a header but no rows"])
+
+
+def test_nul_bytes_in_a_value_quarantine_the_row(warehouse, tmp_path):
+    import polars as pl
+
+    nul = contact("C2", first="Jo\x00sé")
+    body = f"{CONTACT_HEADER}\n{contact('C1')}\n{nul}\n{contact('C3')}\n"
+    write(tmp_path / "crm" / "contacts.csv", body.encode())
+    pl.DataFrame({"team_id": ["T1", "T2"], "name": ["North", "So\x00uth"]}).write_parquet(
+        tmp_path / "teams.parquet"
+    )
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv", "teams": "path: teams.parquet"},
+        {"contacts": "select * from contacts", "teams": "select * from teams"},
+    )
+    for table, file, line, column, kept in [
+        ("contacts", "crm/contacts.csv", 3, "first_name", "Jo\x00sé"),
+        ("teams", "teams.parquet", 2, "name", "So\x00uth"),
+    ]:
+        result = load(warehouse, spec, table)
+        assert_reconciles(warehouse, result)
+        assert (result.rows_loaded, result.reasons) == (result.rows_in - 1, {"nul_byte": 1})
+        [(f, row, col, code, reason, record)] = quarantined(warehouse, table)
+        assert (f, row, col, code) == (file, line, column, "nul_byte")
+        assert f"{column}: the value holds a NUL byte (\\x00) at character 3" == reason
+        assert json.loads(record)[column] == kept  # kept exactly, the NUL byte too
+
+
+CRASH = """
+import os, sys
+from crmlens.ingest import log, ingest_table
+from crmlens.sources.spec import load_spec
+from crmlens.warehouse import connect
+from tests.conftest import NOW
+
+def killed(con, row):
+    os._exit(9)  # the process dies where the log row is written
+
+log.record = killed
+con = connect(sys.argv[1])
+ingest_table(con, load_spec(sys.argv[2]), "contacts", now=NOW)
+"""
+
+
+def test_a_crash_never_leaves_a_load_without_its_ingest_log_row(tmp_path):
+    from crmlens.warehouse import connect
+
+    write(
+        tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n{contact('C2')}\n"
+    )
+    spec = spec_file(
+        tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": "select * from contacts"}
+    )
+    warehouse = tmp_path / "warehouse.duckdb"
+    repo = Path(__file__).resolve().parents[1]
+    died = subprocess.run(
+        [sys.executable, "-c", CRASH, str(warehouse), str(spec)], cwd=repo, check=False
+    )
+    assert died.returncode == 9
+    con = connect(warehouse)
+    try:
+        loaded = count(con, "select count(*) from raw.contacts")
+        logged = count(con, "select count(*) from ops.ingest_log")
+        assert (loaded, logged) == (0, 0)  # the load and its log row: both or neither
+        result = ingest_table(con, load_spec(spec), "contacts", now=NOW)
+        assert result.rows_loaded == 2
+        assert count(con, "select count(*) from ops.ingest_log") == 1
+    finally:
+        con.close()

@@ -2,8 +2,8 @@
 
 The source's feed (:mod:`crmlens.sources.feed`) gives the chunks and reads each
 chunk's batch; :func:`~crmlens.ingest.prepare.prepare` checks it; this module
-writes it (quarantine, then raw), checks that the counts reconcile, commits, and
-logs the load.
+writes it (quarantine, then raw), checks that the counts reconcile, and commits;
+the last chunk's transaction also writes the load's row in ``ops.ingest_log``.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 import duckdb
 
@@ -23,73 +21,14 @@ from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
 from crmlens.ingest import log, quarantine, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
+from crmlens.ingest.result import IngestResult, ReconciliationError
 from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
 
+__all__ = ["IngestResult", "ReconciliationError", "ingest_table"]
+
 logger = logging.getLogger(__name__)
-
-
-class ReconciliationError(RuntimeError):
-    """rows_in != rows_loaded + rows_quarantined: a row went missing or was counted twice."""
-
-
-@dataclass
-class IngestResult:
-    """What one load did; the counts reconcile or the load raised."""
-
-    table: str
-    source: str
-    partitions: list[str] | None = None
-    rows_in: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    superseded: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    files: int = 0
-    custom_attributes: list[str] = field(default_factory=list)
-    # What a user should know though nothing was lost (a file with a header and no rows).
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def reconciles(self) -> bool:
-        """Whether every row read was loaded or quarantined, exactly once."""
-        return self.rows_in == self.rows_loaded + self.rows_quarantined
-
-    def check(self) -> None:
-        """Raise :class:`ReconciliationError` unless the counts reconcile."""
-        if not self.reconciles:
-            raise ReconciliationError(
-                f"{self.table}: {self.rows_in} rows in but {self.rows_loaded} loaded + "
-                f"{self.rows_quarantined} quarantined"
-            )
-
-    def absorb(self, part: IngestResult) -> None:
-        """Add the counts of one committed chunk of this load."""
-        for name in ("rows_in", "rows_loaded", "rows_quarantined", "inserted", "updated"):
-            setattr(self, name, getattr(self, name) + getattr(part, name))
-        for name in ("unchanged", "superseded", "files"):
-            setattr(self, name, getattr(self, name) + getattr(part, name))
-        self.reasons.update(part.reasons)
-        self.warnings += part.warnings
-        self.custom_attributes = sorted(set(self.custom_attributes) | set(part.custom_attributes))
-
-    def metadata(self) -> dict[str, Any]:
-        """Flat figures for Dagster asset metadata and the CLI."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("reasons", "partitions")}
-        out["reconciled"] = self.reconciles
-        out["quarantine_reasons"] = dict(self.reasons)
-        if self.partitions is not None:
-            out["partitions"] = (
-                f"{self.partitions[0]}..{self.partitions[-1]} ({len(self.partitions)})"
-                if len(self.partitions) > 1
-                else ",".join(self.partitions)
-            )
-        return out
 
 
 def ingest_table(
@@ -129,7 +68,6 @@ def ingest_table(
         SpecError: the spec cannot be read as it says.
     """
     started = time.perf_counter()
-    run_id = run_id or uuid.uuid4().hex
     contract = CONTRACTS[table]
     result = IngestResult(table=table, source=spec.name)
     ensure_tables(con, table)
@@ -141,17 +79,21 @@ def ingest_table(
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
     if feed.partitioned:
         result.partitions = sorted(d.isoformat() for c in feed.chunks for d in c.replace)
+    # Every load ends in a transaction that also writes its log row: a crash cannot leave
+    # a load in raw without its row in ops.ingest_log (nor a row without its load).
+    chunks = feed.chunks or [Chunk(replace=[], read=[])]
 
-    if len(feed.chunks) > 1:
-        _load_pipelined(con, feed, state, result)
+    def finish() -> None:
+        result.check()
+        mark_live_fields(con, table, feed.live_fields)
+        result.seconds = time.perf_counter() - started
+        log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
+
+    if len(chunks) > 1:
+        _load_pipelined(con, feed, chunks, state, result, finish)
     else:
-        for chunk in feed.chunks:
-            prepared = prepare(con, feed.read(con, chunk), state) if chunk.reads else None
-            _commit_chunk(con, state, chunk, prepared, result)
-    result.check()
-    mark_live_fields(con, table, feed.live_fields)
-    result.seconds = time.perf_counter() - started
-    log.record(con, _log_entry(run_id, result))
+        prepared = prepare(con, feed.read(con, chunks[0]), state) if chunks[0].reads else None
+        _commit_chunk(con, state, chunks[0], prepared, result, finish)
     return result
 
 
@@ -161,8 +103,13 @@ def _commit_chunk(
     chunk: Chunk,
     prepared: Prepared | None,
     result: IngestResult,
+    finish: Callable[[], None] | None = None,
 ) -> None:
-    """One transaction: delete the chunk's days, write its rows, check they reconcile."""
+    """One transaction: delete the chunk's days, write its rows, check they reconcile.
+
+    The last chunk's transaction also runs ``finish`` (the load's log row), so the
+    load and its log row commit together.
+    """
     part = IngestResult(table=state.contract.name, source=state.source)
     replace = chunk.replace
     if prepared is not None:
@@ -178,15 +125,22 @@ def _commit_chunk(
         if prepared is not None:
             _write_batch(con, state, prepared, part)
         part.check()
+        result.absorb(part)
+        if finish is not None:
+            finish()
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    result.absorb(part)
 
 
 def _load_pipelined(
-    con: duckdb.DuckDBPyConnection, feed: TableFeed, state: LoadState, result: IngestResult
+    con: duckdb.DuckDBPyConnection,
+    feed: TableFeed,
+    chunks: list[Chunk],
+    state: LoadState,
+    result: IngestResult,
+    finish: Callable[[], None],
 ) -> None:
     """Check chunk k+1 on a reader connection while chunk k is written.
 
@@ -195,7 +149,6 @@ def _load_pipelined(
     it never competes with the writer's transactions.
     """
     reader = con.cursor()
-    chunks = feed.chunks
 
     def prepare_chunk(chunk: Chunk) -> Prepared | None:
         return prepare(reader, feed.read(reader, chunk), state) if chunk.reads else None
@@ -205,9 +158,10 @@ def _load_pipelined(
             future = pool.submit(prepare_chunk, chunks[0])
             for i, chunk in enumerate(chunks):
                 prepared = future.result()
-                if i + 1 < len(chunks):
+                last = i + 1 == len(chunks)
+                if not last:
                     future = pool.submit(prepare_chunk, chunks[i + 1])
-                _commit_chunk(con, state, chunk, prepared, result)
+                _commit_chunk(con, state, chunk, prepared, result, finish if last else None)
     finally:
         reader.close()
 
@@ -234,21 +188,4 @@ def _write_batch(
     result.superseded += prepared.superseded
     result.rows_loaded += int(prepared.rows["_keep"].sum()) + prepared.superseded
     result.custom_attributes = sorted(set(result.custom_attributes) | set(prepared.custom))
-
-
-def _log_entry(run_id: str, r: IngestResult) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "source": r.source,
-        "table_name": r.table,
-        "partitions": r.metadata().get("partitions"),
-        "rows_in": r.rows_in,
-        "rows_loaded": r.rows_loaded,
-        "rows_quarantined": r.rows_quarantined,
-        "inserted": r.inserted,
-        "updated": r.updated,
-        "unchanged": r.unchanged,
-        "superseded": r.superseded,
-        "started_at": datetime.now(UTC).replace(tzinfo=None),
-        "seconds": r.seconds,
-    }
+    result.columns = prepared.columns

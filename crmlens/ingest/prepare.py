@@ -19,7 +19,7 @@ from crmlens.ingest.batch import internal, read_frame
 from crmlens.ingest.cast import cast, target_types
 from crmlens.ingest.quarantine import file_rows, quarantine_rows, reject_rows
 from crmlens.ingest.references import check_references
-from crmlens.ingest.validate import validate
+from crmlens.ingest.validate import nul_bytes, validate
 from crmlens.ingest.versions import keep_mask, resolve_versions
 from crmlens.sources.files import ReadBatch
 from crmlens.warehouse import duck_type
@@ -80,11 +80,14 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         c: state.targets[c] for c in custom
     }
 
+    nul_failures = nul_bytes(src, [c for c in src.columns if not internal(c)])
     typed, type_failures = cast(con, src, targets, contract)
     with validation_clock(state.now, state.tolerance):
         contract_failures = validate(contract, typed, latest_allowed_timestamp())
     ref_failures = check_references(contract, typed, state.known)
-    bad = pl.concat([type_failures, contract_failures, ref_failures], how="vertical_relaxed")
+    bad = pl.concat(
+        [nul_failures, type_failures, contract_failures, ref_failures], how="vertical_relaxed"
+    )
     valid = keep_mask(typed, bad)
     valid, dup_failures, superseded = resolve_versions(contract, valid)
     bad = pl.concat([bad, dup_failures], how="vertical_relaxed")

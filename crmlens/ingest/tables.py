@@ -50,6 +50,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
     cols = ", ".join(f"{c} {t}" for c, t in QUARANTINE_COLUMNS.items())
     con.execute(f"create table if not exists quarantine.{table} ({cols})")
     con.execute(sql.load("crmlens.ingest", "ingest_log_table"))
+    con.execute(sql.load("crmlens.ingest", "ingest_log_columns"))
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:

@@ -12,7 +12,10 @@ insert into ops.ingest_log (
     unchanged,
     superseded,
     started_at,
-    seconds
+    seconds,
+    columns,
+    schema_changes,
+    warnings
 )
 values (
     $run_id,
@@ -27,5 +30,8 @@ values (
     $unchanged,
     $superseded,
     $started_at,
-    $seconds
+    $seconds,
+    $columns,
+    $schema_changes,
+    $warnings
 )

@@ -1,4 +1,5 @@
 -- Creates ops.ingest_log, one row per load of one table (returns nothing).
+-- columns: the source's columns (JSON list); schema_changes and warnings: JSON lists.
 create table if not exists ops.ingest_log (
     run_id varchar,
     source varchar,
@@ -12,5 +13,8 @@ create table if not exists ops.ingest_log (
     unchanged bigint,
     superseded bigint,
     started_at timestamp,
-    seconds double
+    seconds double,
+    columns json,
+    schema_changes json,
+    warnings json
 )
