@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import duckdb
+import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
 from crmlens.ingest import log, quarantine, upsert
@@ -23,6 +24,7 @@ from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
 from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
+from crmlens.ingest.versions import already_loaded
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
 
@@ -77,6 +79,7 @@ def ingest_table(
     known = known_references(con, contract)
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
+    state.partitioned = feed.partitioned
     if feed.partitioned:
         result.partitions = sorted(d.isoformat() for c in feed.chunks for d in c.replace)
     # Every load ends in a transaction that also writes its log row: a crash cannot leave
@@ -171,10 +174,17 @@ def _write_batch(
 ) -> None:
     """Write a prepared batch (quarantine, then raw) and count it into ``result``."""
     add_custom_columns(con, state.contract.name, prepared.custom)
+    if state.partitioned:
+        _set_aside_keys_loaded_elsewhere(con, state, prepared)
     quarantine.write_quarantine(
-        con, state.contract, prepared.quarantine, prepared.files, prepared.bad_files
+        con,
+        state.contract,
+        prepared.quarantine,
+        prepared.files,
+        prepared.bad_files,
+        partitioned=state.partitioned,
     )
-    written = upsert.write_raw(con, state.contract, prepared.rows)
+    written = upsert.write_raw(con, state.contract, prepared.rows, partitioned=state.partitioned)
     result.inserted += written.inserted
     result.updated += written.updated
     result.unchanged += written.unchanged
@@ -189,3 +199,22 @@ def _write_batch(
     result.rows_loaded += int(prepared.rows["_keep"].sum()) + prepared.superseded
     result.custom_attributes = sorted(set(result.custom_attributes) | set(prepared.custom))
     result.columns = prepared.columns
+
+
+def _set_aside_keys_loaded_elsewhere(
+    con: duckdb.DuckDBPyConnection, state: LoadState, prepared: Prepared
+) -> None:
+    """Quarantine rows whose key another day already holds in raw (``duplicate_key``).
+
+    Checked in the writing transaction, after the chunk's days were deleted: it sees
+    what earlier chunks of this load committed, which a reader preparing ahead cannot.
+    """
+    found = upsert.keys_in_raw(con, state.contract, prepared.rows)
+    if found.is_empty():
+        return
+    failures = already_loaded(state.contract, found)
+    rows = quarantine.quarantine_rows(prepared.src, failures, state.contract)
+    prepared.quarantine = pl.concat([prepared.quarantine, rows], how="vertical_relaxed")
+    prepared.rows = prepared.rows.with_columns(
+        _keep=pl.col("_keep") & ~pl.col("_rid").is_in(found["_rid"].implode())
+    )

@@ -38,6 +38,8 @@ class LoadState:
     # Custom-attribute types, fixed by the first chunk that has the column, so all
     # chunks of a load agree.
     targets: dict[str, str] = field(default_factory=dict)
+    # Read from day files: a day is replaced whole, and a key belongs to one day.
+    partitioned: bool = False
 
 
 @dataclass
@@ -46,6 +48,9 @@ class Prepared:
 
     rows: pl.DataFrame  # every row of the batch; `_keep` marks those that go to raw
     quarantine: pl.DataFrame
+    # The rows as read (``_rid`` is their position): a row found at write time to break
+    # a rule (a key already in raw) is quarantined with its original values.
+    src: pl.DataFrame
     rows_in: int
     superseded: int
     files: list[str]
@@ -89,7 +94,9 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         [nul_failures, type_failures, contract_failures, ref_failures], how="vertical_relaxed"
     )
     valid = keep_mask(typed, bad)
-    valid, dup_failures, superseded = resolve_versions(contract, valid)
+    valid, dup_failures, superseded = resolve_versions(
+        contract, valid, partitioned=state.partitioned
+    )
     bad = pl.concat([bad, dup_failures], how="vertical_relaxed")
 
     quarantine = pl.concat(
@@ -101,8 +108,9 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         how="vertical_relaxed",
     )
     return Prepared(
-        rows=valid.drop("_rid"),
+        rows=valid,
         quarantine=quarantine,
+        src=src,
         rows_in=src.height + len(batch.rejects) + len(batch.bad_files),
         superseded=superseded,
         files=sorted(set(batch.files)),

@@ -165,6 +165,8 @@ def write_quarantine(
     rows: pl.DataFrame,
     files: list[str],
     bad_files: list[str] | None = None,
+    *,
+    partitioned: bool = False,
 ) -> None:
     """Replace what earlier loads of the same files quarantined, then add this load's rows.
 
@@ -179,9 +181,10 @@ def write_quarantine(
         rows: from :func:`quarantine_rows`, :func:`reject_rows` and :func:`file_rows`.
         files: the files the batch read (none for a database source).
         bad_files: the files it could not read.
+        partitioned: read from day files (their days' quarantine is already deleted).
     """
     table = contract.name
-    if not contract.partition_column and files:
+    if not partitioned and files:
         con.execute(
             f"delete from quarantine.{table} where _source_file in (select unnest(?))", [files]
         )
