@@ -879,3 +879,116 @@ def test_events_from_one_plain_file_are_upserted_not_appended(warehouse, tmp_pat
         result = load(warehouse, spec, "events")
         assert_reconciles(warehouse, result)
     assert count(warehouse, "select count(*) from raw.events") == 2
+
+
+# --- 10. schema drift: a missing, renamed or new column is a warning, logged ------------
+
+ACCOUNTS_LACKS = (
+    "lacks:\n  accounts: [domain, employee_count, annual_revenue, country, region, "
+    "parent_account_id, owner_user_id, account_type, tier]\n"
+)
+
+
+def accounts_csv(root: Path, industry_header: str = "industry") -> None:
+    write(
+        root / "crm" / "accounts.csv",
+        f"account_id,name,{industry_header},created_at,updated_at,segment\n"
+        f"A1,Acme,Retail,{TS},north\nA2,Beta,Banking,{TS},south\n",
+    )
+
+
+def drift_logged(con) -> list[list[str]]:
+    rows = con.execute(
+        "select schema_changes from ops.ingest_log where table_name = 'accounts' order by started_at"
+    ).fetchall()
+    return [json.loads(r) for (r,) in rows]
+
+
+def test_a_renamed_or_vanished_column_is_a_logged_warning(warehouse, tmp_path, caplog):
+    accounts_csv(tmp_path)
+    spec = spec_file(
+        tmp_path,
+        {"accounts": "path: crm/accounts.csv"},
+        {"accounts": "select * from accounts"},
+        ACCOUNTS_LACKS,
+    )
+    first = load(warehouse, spec, "accounts")
+    assert first.schema_changes == []
+
+    accounts_csv(tmp_path, industry_header="sector")  # the CRM renamed a field
+    second = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, second)
+    assert second.rows_loaded == 2  # nothing lost: the rows load, with a warning
+    assert second.schema_changes == [
+        "canonical column 'industry' is missing: null in every row (if the CRM has no such "
+        "field, list it under `lacks:` in the spec)",
+        "column 'industry' vanished since the previous load",
+        "column 'sector' is new since the previous load",
+    ]
+    assert drift_logged(warehouse) == [[], second.schema_changes]
+    assert "accounts: column 'industry' vanished since the previous load" in caplog.text
+    # The values are not lost: they are kept as the custom attribute `sector`.
+    assert warehouse.execute("select sector from raw.accounts order by 1").fetchall() == [
+        ("Banking",),
+        ("Retail",),
+    ]
+
+
+def test_optional_columns_the_spec_says_its_crm_lacks_raise_nothing(warehouse, tmp_path):
+    accounts_csv(tmp_path)
+    bare = spec_file(
+        tmp_path, {"accounts": "path: crm/accounts.csv"}, {"accounts": "select * from accounts"}
+    )
+    result = load(warehouse, bare, "accounts")
+    assert len(result.schema_changes) == 9  # nine optional canonical columns, undeclared
+    assert all("is missing" in c for c in result.schema_changes)
+    declared = spec_file(
+        tmp_path,
+        {"accounts": "path: crm/accounts.csv"},
+        {"accounts": "select * from accounts"},
+        ACCOUNTS_LACKS,
+    )
+    assert load(warehouse, declared, "accounts").schema_changes == []
+
+
+def test_a_spec_may_only_say_it_lacks_optional_canonical_columns(tmp_path):
+    from crmlens.sources.spec import SpecError
+
+    accounts_csv(tmp_path)
+    for lacks, message in [
+        ("[name]", "which the contract requires"),
+        ("[colour]", "not canonical"),
+    ]:
+        spec = spec_file(
+            tmp_path,
+            {"accounts": "path: crm/accounts.csv"},
+            {"accounts": "select * from accounts"},
+            f"lacks:\n  accounts: {lacks}\n",
+        )
+        with pytest.raises(SpecError, match=message):
+            load_spec(spec)
+
+
+def test_the_schema_check_warns_in_dagster(tmp_path, crmlens_home):
+    from dagster import AssetCheckSeverity, DagsterInstance
+
+    from crmlens.settings import get_settings
+    from pipelines.run import run_job
+
+    accounts_csv(tmp_path)
+    spec = spec_file(
+        tmp_path,
+        {"accounts": "path: crm/accounts.csv"},
+        {"accounts": "select * from accounts"},
+        ACCOUNTS_LACKS,
+    )
+    settings = get_settings(source_spec=spec)
+    instance = DagsterInstance.ephemeral()
+    run_job(settings, "ingest", instance=instance)
+    accounts_csv(tmp_path, industry_header="sector")
+    result = run_job(settings, "ingest", instance=instance)
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    drift = checks["accounts_schema_changes"]
+    assert not drift.passed and drift.severity == AssetCheckSeverity.WARN
+    assert "column 'industry' vanished" in drift.metadata["changes"].value
+    assert checks["contacts_schema_changes"].passed  # not provided: nothing to say

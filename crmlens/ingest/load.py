@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import log, quarantine, upsert
+from crmlens.ingest import drift, log, quarantine, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
@@ -86,8 +86,14 @@ def ingest_table(
     # a load in raw without its row in ops.ingest_log (nor a row without its load).
     chunks = feed.chunks or [Chunk(replace=[], read=[])]
 
+    previous = drift.previous_columns(con, spec.name, table)
+
     def finish() -> None:
         result.check()
+        changes = drift.schema_changes(contract, result.columns, previous, feed.lacks)
+        result.schema_changes = changes + result.schema_changes
+        for change in changes:
+            logger.warning("%s: %s", table, change)
         mark_live_fields(con, table, feed.live_fields)
         result.seconds = time.perf_counter() - started
         log.record(con, log.entry(run_id or uuid.uuid4().hex, result))

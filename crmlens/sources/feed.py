@@ -49,6 +49,7 @@ class TableFeed:
         partitioned: whether the table is read by day files.
         declared_types: custom column -> DuckDB type, as the spec declares them.
         live_fields: custom columns whose value the CRM overwrites over time.
+        lacks: optional canonical columns the CRM does not have (no drift warning).
     """
 
     source: str
@@ -57,6 +58,7 @@ class TableFeed:
     partitioned: bool = False
     declared_types: dict[str, str] = field(default_factory=dict)
     live_fields: list[str] = field(default_factory=list)
+    lacks: list[str] = field(default_factory=list)
     _spec: SourceSpec | None = field(default=None, repr=False)
 
     def read(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> ReadBatch:
@@ -102,6 +104,7 @@ def open_feed(
         chunks=[Chunk(replace=[], read=None)],
         declared_types=declared,
         live_fields=list(spec.live_fields.get(table, [])),
+        lacks=list(spec.lacks.get(table, [])),
         _spec=spec,
     )
     if spec.kind != "postgres":

@@ -19,6 +19,8 @@ kept. Example::
         select: select * from events
     custom_attributes:            # optional: types of custom columns (else inferred)
       accounts: {nps_score: INTEGER}
+    lacks:                        # optional: canonical columns this CRM does not have
+      accounts: [tier, parent_account_id]
 
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
@@ -125,6 +127,11 @@ class SourceSpec(BaseModel):
         default_factory=dict,
         description="Custom fields holding a current value the CRM overwrites over time (a "
         "'latest NPS'): kept, but never used as point-in-time features.",
+    )
+    lacks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Optional canonical columns the CRM does not have, per table: null in "
+        "every row, and no schema-drift warning about them.",
     )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
     allow_outside_root: bool = Field(
@@ -234,6 +241,18 @@ def _check_tables(spec: SourceSpec) -> None:
             if column in CONTRACTS[table].columns:
                 raise SpecError(f"{spec.where(table)}: {column!r} is canonical, not custom")
             _refuse(spec, table, checks.check_type_name(dtype, f"the type of {column!r}"))
+    for table, columns in spec.lacks.items():
+        if table not in spec.tables:
+            raise SpecError(f"{spec.where(table)}: `lacks` for a table the spec does not provide")
+        contract = CONTRACTS[table]
+        for column in columns:
+            if column not in contract.columns:
+                raise SpecError(f"{spec.where(table)}: `lacks` names {column!r}, not canonical")
+            if column in contract.required:
+                raise SpecError(
+                    f"{spec.where(table)}: `lacks` names {column!r}, which the contract "
+                    f"requires; the select must return it"
+                )
     for table, columns in spec.live_fields.items():
         if table not in spec.tables:
             raise SpecError(f"{spec.where(table)}: live_fields for a table the spec lacks")
