@@ -992,3 +992,91 @@ def test_the_schema_check_warns_in_dagster(tmp_path, crmlens_home):
     assert not drift.passed and drift.severity == AssetCheckSeverity.WARN
     assert "column 'industry' vanished" in drift.metadata["changes"].value
     assert checks["contacts_schema_changes"].passed  # not provided: nothing to say
+
+
+# --- 12. a custom attribute's type widens instead of losing rows -------------------------
+
+
+def widened(changes: list[str]) -> list[str]:
+    return [c for c in changes if c.startswith("custom attribute")]
+
+
+def test_a_custom_attribute_widens_instead_of_quarantining_what_does_not_fit(warehouse, tmp_path):
+    def export(*rows: str) -> None:
+        write(
+            tmp_path / "crm" / "accounts.csv",
+            "account_id,name,created_at,updated_at,budget\n"
+            + "".join(f"{r.split(':')[0]},Acme,{TS},{r.split(':')[1]}\n" for r in rows),
+        )
+
+    spec = spec_file(
+        tmp_path, {"accounts": "path: crm/accounts.csv"}, {"accounts": "select * from accounts"}
+    )
+    export("A1:10", "A2:20")
+    load(warehouse, spec, "accounts")
+    types = dict(
+        warehouse.execute(
+            "select column_name, data_type from information_schema.columns where table_name = 'accounts' and table_schema = 'raw'"
+        ).fetchall()
+    )
+    assert types["budget"] == "BIGINT"
+
+    export("A1:10", "A2:20", "A3:2.5")
+    result = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.rows_quarantined) == (3, 0)
+    assert widened(result.schema_changes) == [
+        "custom attribute 'budget' widened from BIGINT to DOUBLE"
+    ]
+
+    export("A1:10", "A2:20", "A3:2.5", "A4:50-100")  # a range where numbers were
+    result = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+    assert widened(result.schema_changes) == [
+        "custom attribute 'budget' widened from DOUBLE to VARCHAR"
+    ]
+    assert warehouse.execute(
+        "select account_id, budget from raw.accounts order by 1"
+    ).fetchall() == [
+        ("A1", "10"),  # read again from the file: its text, as written
+        ("A2", "20"),
+        ("A3", "2.5"),
+        ("A4", "50-100"),
+    ]
+    logged = warehouse.execute(
+        "select schema_changes from ops.ingest_log where table_name = 'accounts' order by started_at"
+    ).fetchall()
+    assert [widened(json.loads(x)) for (x,) in logged] == [
+        [],
+        ["custom attribute 'budget' widened from BIGINT to DOUBLE"],
+        ["custom attribute 'budget' widened from DOUBLE to VARCHAR"],
+    ]
+
+
+def test_a_custom_attribute_widens_between_the_chunks_of_one_load(warehouse, tmp_path):
+    from datetime import datetime
+
+    import polars as pl
+
+    for day, scores in [("2025-03-01", [1, 2]), ("2025-03-02", ["high", "3"])]:
+        frame = pl.DataFrame(
+            {
+                "event_id": [f"{day}-{i}" for i in range(2)],
+                "occurred_at": [datetime.fromisoformat(f"{day} 09:00")] * 2,
+                "event_type": ["page_view"] * 2,
+                "score": scores,
+            }
+        )
+        (tmp_path / "events").mkdir(exist_ok=True)
+        frame.write_parquet(tmp_path / "events" / f"{day}.parquet")
+    result = load(warehouse, events_spec(tmp_path), "events", chunk_rows=1)  # a chunk a day
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.rows_quarantined) == (4, 0)
+    assert "custom attribute 'score' widened from BIGINT to VARCHAR" in result.schema_changes
+    assert warehouse.execute("select score from raw.events order by event_id").fetchall() == [
+        ("1",),
+        ("2",),
+        ("high",),
+        ("3",),
+    ]

@@ -51,8 +51,14 @@ def target_types(
     contract: TableContract,
     src: pl.DataFrame,
     custom: list[str],
-) -> dict[str, str]:
-    """DuckDB type of each custom column: the raw table's, the spec's, or inferred.
+    known: dict[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """DuckDB type of each custom column, widened where this batch's values need it.
+
+    A declared type (the spec's) is enforced: values that do not fit are type errors.
+    Any other custom column takes the narrowest type its values fit, widened as later
+    batches bring values that do not fit it (BIGINT -> DOUBLE -> VARCHAR, DATE ->
+    TIMESTAMP -> VARCHAR) rather than losing their rows.
 
     Args:
         con: a connection to the warehouse.
@@ -60,25 +66,70 @@ def target_types(
         contract: the table's contract.
         src: the batch.
         custom: the custom columns to type.
+        known: custom column -> type so far (this load's earlier batches).
 
     Returns:
-        Custom column -> DuckDB type name.
+        Custom column -> DuckDB type name, and the widenings in words.
     """
     if not custom:
-        return {}
+        return {}, []
     existing = table_columns(con, "raw", contract.name)
-    targets, to_infer = {}, []
+    found = batch_types(con, src, [c for c in custom if c not in declared])
+    targets, widened = {}, []
     for column in custom:
-        if column in existing:
-            targets[column] = existing[column]
-        elif column in declared:
-            targets[column] = declared[column]
-        elif src.schema[column] != pl.String:
-            dtype = src.schema[column]
-            targets[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
+        before = known.get(column) or existing.get(column)
+        if column in declared:
+            targets[column] = before or declared[column]
+            continue
+        targets[column] = widen(before, found[column]) or "VARCHAR"
+        if before and targets[column] != before:
+            widened.append(
+                f"custom attribute {column!r} widened from {before} to {targets[column]}"
+            )
+    return targets, widened
+
+
+def batch_types(
+    con: duckdb.DuckDBPyConnection, src: pl.DataFrame, columns: list[str]
+) -> dict[str, str | None]:
+    """The narrowest type every value of each column fits, in this batch (None: no values)."""
+    types: dict[str, str | None] = {}
+    text = []
+    for column in columns:
+        dtype = src.schema[column]
+        if dtype == pl.String:
+            text.append(column)
+        elif src[column].null_count() == src.height:
+            types[column] = None
         else:
-            to_infer.append(column)
-    return targets | (_infer_types(con, src.select(to_infer)) if to_infer else {})
+            types[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
+    return types | (_infer_types(con, src.select(text)) if text else {})
+
+
+# The types a value can widen through: a later type holds every value of an earlier one.
+_LADDERS = (
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE"),
+    ("FLOAT", "DOUBLE"),
+    ("DATE", "TIMESTAMP"),
+)
+
+
+def widen(current: str | None, needed: str | None) -> str | None:
+    """The narrowest type holding values of both types (None: neither is known yet).
+
+    Args:
+        current: the column's type so far.
+        needed: the type this batch's values need.
+
+    Returns:
+        The wider of the two on a common ladder, else VARCHAR.
+    """
+    if current is None or needed is None or current == needed:
+        return current or needed
+    for ladder in _LADDERS:
+        if current in ladder and needed in ladder:
+            return ladder[max(ladder.index(current), ladder.index(needed))]
+    return "VARCHAR"
 
 
 def _known(dtype: pl.DataType) -> bool:
@@ -89,8 +140,8 @@ def _known(dtype: pl.DataType) -> bool:
     return True
 
 
-def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str]:
-    """Narrowest type every non-empty value of a text column fits (custom attributes)."""
+def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str | None]:
+    """Narrowest type every non-empty value of a text column fits (None: no value)."""
     con.register("_infer", text)
     checks = []
     for c in text.columns:
@@ -106,11 +157,11 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
         )
     row = fetch_one(con, f"select {', '.join(checks)} from _infer")
     con.unregister("_infer")
-    types = {}
+    types: dict[str, str | None] = {}
     for i, c in enumerate(text.columns):
         is_bool, is_int, is_num, is_date, is_ts, n = row[i * 6 : i * 6 + 6]
         if not n:
-            types[c] = "VARCHAR"
+            types[c] = None
         elif is_bool:
             types[c] = "BOOLEAN"
         elif is_int:

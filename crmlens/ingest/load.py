@@ -198,6 +198,9 @@ def _write_batch(
     for warning in prepared.warnings:
         logger.warning("%s: %s", state.contract.name, warning)
     result.warnings += prepared.warnings
+    for change in prepared.widened:
+        logger.warning("%s: %s", state.contract.name, change)
+    result.schema_changes += prepared.widened
     result.rows_in += prepared.rows_in
     result.rows_quarantined += prepared.quarantine.height
     result.reasons.update(prepared.quarantine["reason_code"].to_list())

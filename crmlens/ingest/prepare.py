@@ -62,6 +62,7 @@ class Prepared:
     # The select's columns; None when it could not run (then no day is replaced).
     columns: list[str] | None = None
     warnings: list[str] = field(default_factory=list)
+    widened: list[str] = field(default_factory=list)  # custom attributes whose type widened
 
 
 def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) -> Prepared:
@@ -79,8 +80,8 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
     src, columns = read_frame(con, batch, contract, origin=f"{state.source}:{contract.name}")
 
     custom = [c for c in src.columns if c not in contract.columns and not internal(c)]
-    new = [c for c in custom if c not in state.targets]
-    state.targets |= target_types(con, state.declared, contract, src, new)
+    found, widened = target_types(con, state.declared, contract, src, custom, state.targets)
+    state.targets |= found
     targets = {c: duck_type(t) for c, t in contract.columns.items()} | {
         c: state.targets[c] for c in custom
     }
@@ -119,4 +120,5 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         kept_days={b.partition for b in batch.bad_files if b.partition is not None},
         columns=columns,
         warnings=list(batch.warnings),
+        widened=widened,
     )

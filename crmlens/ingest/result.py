@@ -57,6 +57,7 @@ class IngestResult:
             setattr(self, name, getattr(self, name) + getattr(part, name))
         self.reasons.update(part.reasons)
         self.warnings += part.warnings
+        self.schema_changes += part.schema_changes
         if part.columns is not None:
             self.columns = sorted(set(self.columns or []) | set(part.columns))
         self.custom_attributes = sorted(set(self.custom_attributes) | set(part.custom_attributes))

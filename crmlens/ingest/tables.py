@@ -11,6 +11,7 @@ import duckdb
 
 from crmlens import sql
 from crmlens.contracts import CONTRACTS, TableContract
+from crmlens.ingest.cast import widen
 from crmlens.warehouse import duck_type, ensure_schemas, quote_ident, table_columns
 
 QUARANTINE_COLUMNS = {
@@ -54,7 +55,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:
-    """Add to ``raw.<table>`` the custom columns it lacks.
+    """Add to ``raw.<table>`` the custom columns it lacks; widen those whose type widened.
 
     Args:
         con: the connection of the load's transaction.
@@ -65,6 +66,10 @@ def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[
     for column, dtype in custom.items():
         if column not in existing:
             con.execute(f"alter table raw.{table} add column {quote_ident(column)} {dtype}")
+        elif existing[column] != dtype and widen(existing[column], dtype) == dtype:
+            con.execute(
+                f"alter table raw.{table} alter column {quote_ident(column)} set data type {dtype}"
+            )
 
 
 def mark_live_fields(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:
