@@ -1080,3 +1080,193 @@ def test_a_custom_attribute_widens_between_the_chunks_of_one_load(warehouse, tmp
         ("high",),
         ("3",),
     ]
+
+
+# --- 14. deletions, declared per table: a flag, tombstones, or full snapshots -----------
+
+
+def raw_deleted(con, table: str, key: str) -> dict[str, object]:
+    return dict(con.execute(f"select {key}, _deleted_at from raw.{table} order by 1").fetchall())
+
+
+def contacts_with_flag(root: Path, rows: list[tuple[str, str, str]]) -> None:
+    write(
+        root / "crm" / "contacts.csv",
+        f"{CONTACT_HEADER},is_deleted\n"
+        + "".join(f"{contact(cid, ts=ts)},{flag}\n" for cid, flag, ts in rows),
+    )
+
+
+def test_deleted_flag_marks_raw_rows_deleted_with_when(warehouse, tmp_path):
+    from datetime import datetime
+
+    later = "2025-01-01 10:00:00,2025-04-01 10:00:00"
+    contacts_with_flag(tmp_path, [("C1", "true", TS), ("C2", "false", TS), ("C3", "maybe", TS)])
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv"},
+        {"contacts": "select * from contacts"},
+        "deletions:\n  contacts: {flag: is_deleted}\n",
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_loaded, result.reasons, result.marked_deleted) == (2, {"type_error": 1}, 1)
+    assert raw_deleted(warehouse, "contacts", "contact_id") == {
+        "C1": datetime(2025, 2, 1, 10),  # deleted when the CRM last changed it
+        "C2": None,
+    }
+    [(_, line, column, code, _, record)] = quarantined(warehouse, "contacts")
+    assert (line, column, code) == (4, "is_deleted", "type_error")
+    assert json.loads(record)["is_deleted"] == "maybe"
+    columns = [r[0] for r in warehouse.execute("describe raw.contacts").fetchall()]
+    assert "is_deleted" not in columns  # the flag is how deletion is said, not an attribute
+
+    again = load(warehouse, spec, "contacts")  # a rerun changes nothing
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 2)
+    contacts_with_flag(tmp_path, [("C1", "false", later), ("C2", "false", TS)])  # restored
+    load(warehouse, spec, "contacts")
+    assert raw_deleted(warehouse, "contacts", "contact_id") == {"C1": None, "C2": None}
+
+
+def test_tombstones_mark_raw_rows_deleted_with_when(warehouse, tmp_path):
+    from datetime import datetime
+
+    write(
+        tmp_path / "crm" / "contacts.csv",
+        "\n".join([CONTACT_HEADER, *(contact(c) for c in ("C1", "C2", "C3"))]) + "\n",
+    )
+    write(tmp_path / "crm" / "deleted.csv", "Id,DeletedDate\nC2,2025-03-01 08:00:00\nC404,\n")
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv", "deleted": "path: crm/deleted.csv"},
+        {"contacts": "select * from contacts"},
+        "deletions:\n  contacts:\n    tombstones: select Id as contact_id, DeletedDate as deleted_at from deleted\n",
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert (result.rows_in, result.rows_loaded, result.marked_deleted) == (3, 3, 1)
+    assert raw_deleted(warehouse, "contacts", "contact_id") == {
+        "C1": None,
+        "C2": datetime(2025, 3, 1, 8),
+        "C3": None,
+    }
+    # The next export no longer has C3, and the tombstones name it without a date.
+    write(
+        tmp_path / "crm" / "contacts.csv",
+        "\n".join([CONTACT_HEADER, contact("C1"), contact("C2")]) + "\n",
+    )
+    write(tmp_path / "crm" / "deleted.csv", "Id,DeletedDate\nC2,2025-03-01 08:00:00\nC3,\n")
+    result = load(warehouse, spec, "contacts")
+    assert result.marked_deleted == 2
+    marks = raw_deleted(warehouse, "contacts", "contact_id")
+    assert marks["C3"] == NOW  # when the load saw the tombstone
+    again = load(warehouse, spec, "contacts")
+    assert (again.inserted, again.updated) == (0, 0)
+    assert raw_deleted(warehouse, "contacts", "contact_id") == marks  # the same "when"
+
+
+def test_full_snapshot_marks_absent_keys_deleted(warehouse, tmp_path):
+    def export(*ids: str, header_only: bool = False) -> None:
+        rows = [] if header_only else [f"{i},Acme,Retail,{TS},x" for i in ids]
+        write(
+            tmp_path / "crm" / "accounts.csv",
+            "\n".join(["account_id,name,industry,created_at,updated_at,segment", *rows]) + "\n",
+        )
+
+    spec = spec_file(
+        tmp_path,
+        {"accounts": "path: crm/accounts.csv"},
+        {"accounts": "select * from accounts"},
+        "deletions:\n  accounts: {full_snapshot: true}\n",
+    )
+    export("A1", "A2", "A3")
+    load(warehouse, spec, "accounts")
+    export("A1", "A3")
+    result = load(warehouse, spec, "accounts")
+    assert_reconciles(warehouse, result)
+    assert raw_deleted(warehouse, "accounts", "account_id") == {"A1": None, "A2": NOW, "A3": None}
+    assert result.marked_deleted == 1
+    assert load(warehouse, spec, "accounts").marked_deleted == 1  # a rerun changes nothing
+    assert raw_deleted(warehouse, "accounts", "account_id")["A2"] == NOW
+
+    # An empty export is no snapshot: nothing is marked deleted, and it says so.
+    export(header_only=True)
+    result = load(warehouse, spec, "accounts")
+    assert raw_deleted(warehouse, "accounts", "account_id") == {"A1": None, "A2": NOW, "A3": None}
+    assert any("not a full snapshot" in w for w in result.warnings)
+    export("A1", "A2", "A3")  # A2 is back
+    load(warehouse, spec, "accounts")
+    assert raw_deleted(warehouse, "accounts", "account_id") == {"A1": None, "A2": None, "A3": None}
+
+
+def test_a_quarantined_row_is_no_absent_key_in_a_snapshot(warehouse, tmp_path):
+    write(
+        tmp_path / "crm" / "accounts.csv",
+        f"account_id,name,employee_count,created_at,updated_at\nA1,Acme,5,{TS}\nA2,Beta,5,{TS}\n",
+    )
+    spec = spec_file(
+        tmp_path,
+        {"accounts": "path: crm/accounts.csv"},
+        {"accounts": "select * from accounts"},
+        "deletions:\n  accounts: {full_snapshot: true}\n",
+    )
+    load(warehouse, spec, "accounts")
+    write(
+        tmp_path / "crm" / "accounts.csv",
+        f"account_id,name,employee_count,created_at,updated_at\nA1,Acme,5,{TS}\nA2,Beta,2.5,{TS}\n",
+    )
+    result = load(warehouse, spec, "accounts")
+    assert result.reasons == {"type_error": 1}
+    assert raw_deleted(warehouse, "accounts", "account_id") == {"A1": None, "A2": None}
+
+
+def test_staging_drops_deleted_rows(tmp_path):
+    from crmlens.warehouse import connect
+    from tests.dbt_support import run_dbt
+
+    contacts_with_flag(tmp_path, [("C1", "true", TS), ("C2", "false", TS)])
+    write(
+        tmp_path / "crm" / "accounts.csv", f"account_id,name,created_at,updated_at\nA1,Acme,{TS}\n"
+    )
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv", "accounts": "path: crm/accounts.csv"},
+        {"contacts": "select * from contacts", "accounts": "select * from accounts"},
+        "deletions:\n  contacts: {flag: is_deleted}\n",
+    )
+    path = tmp_path / "warehouse.duckdb"
+    con = connect(path)
+    for table in ("accounts", "contacts"):
+        load(con, spec, table)
+    con.close()
+    run_dbt(path, ["run", "--select", "stg_crm__contacts", "stg_crm__accounts"])
+    con = connect(path)
+    assert con.execute("select contact_id from staging.stg_crm__contacts").fetchall() == [("C2",)]
+    columns = [r[0] for r in con.execute("describe staging.stg_crm__contacts").fetchall()]
+    assert "_deleted_at" not in columns  # not passed through as a custom attribute
+    assert con.execute("select account_id from staging.stg_crm__accounts").fetchall() == [("A1",)]
+    con.close()
+
+
+@pytest.mark.parametrize(
+    ("deletions", "message"),
+    [
+        ("events: {full_snapshot: true}", "day files"),
+        ("contacts: {flag: is_deleted, full_snapshot: true}", "exactly one"),
+        ("contacts: {flag: 'x; drop'}", "plain identifier"),
+        ("contacts: {tombstones: 'delete from raw.contacts'}", "is a DELETE statement"),
+        ("deals: {flag: x}", "does not provide"),
+    ],
+)
+def test_deletions_a_spec_cannot_declare(tmp_path, deletions, message):
+    from crmlens.sources.spec import SpecError
+
+    write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv", "events": 'path: "events/{day}.parquet"'},
+        {"contacts": "select * from contacts", "events": "select * from events"},
+        f"deletions:\n  {deletions}\n",
+    )
+    with pytest.raises(SpecError, match=message):
+        load_spec(spec)

@@ -19,11 +19,16 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import drift, log, quarantine, upsert
+from crmlens.ingest import deletions, drift, log, quarantine, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
-from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
+from crmlens.ingest.tables import (
+    add_custom_columns,
+    ensure_deleted_column,
+    ensure_tables,
+    mark_live_fields,
+)
 from crmlens.ingest.versions import already_loaded
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
@@ -80,6 +85,9 @@ def ingest_table(
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
     state.partitioned = feed.partitioned
+    if feed.deletions:
+        ensure_deleted_column(con, table)
+        state.feed, state.deletions, state.clock = feed, feed.deletions, deletions.clock(now)
     if feed.partitioned:
         result.partitions = sorted(d.isoformat() for c in feed.chunks for d in c.replace)
     # Every load ends in a transaction that also writes its log row: a crash cannot leave
@@ -94,6 +102,8 @@ def ingest_table(
         result.schema_changes = changes + result.schema_changes
         for change in changes:
             logger.warning("%s: %s", table, change)
+        if state.deletions:
+            _finish_deletions(con, state, result)
         mark_live_fields(con, table, feed.live_fields)
         result.seconds = time.perf_counter() - started
         log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
@@ -227,3 +237,25 @@ def _set_aside_keys_loaded_elsewhere(
     prepared.rows = prepared.rows.with_columns(
         _keep=pl.col("_keep") & ~pl.col("_rid").is_in(found["_rid"].implode())
     )
+
+
+def _finish_deletions(
+    con: duckdb.DuckDBPyConnection, state: LoadState, result: IngestResult
+) -> None:
+    """In the load's last transaction: tombstones for rows it did not read, absent keys."""
+    assert state.deletions is not None and state.clock is not None
+    contract = state.contract
+    if state.tombstones is not None:
+        deletions.apply_tombstones(con, contract, state.tombstones.keys, state.clock)
+    if state.deletions.full_snapshot:
+        if state.complete and state.seen:
+            seen = pl.concat(state.seen).unique()
+            deletions.mark_absent(con, contract, seen, state.rejected_lines, state.clock)
+        else:
+            warning = (
+                "not a full snapshot (a file could not be read, or there were no rows): "
+                "keys absent from it are not marked deleted"
+            )
+            logger.warning("%s: %s", contract.name, warning)
+            result.warnings.append(warning)
+    result.marked_deleted = deletions.count_deleted(con, contract.name)

@@ -43,6 +43,7 @@ def entry(run_id: str, result: IngestResult) -> dict[str, Any]:
         "columns": None if result.columns is None else json.dumps(result.columns),
         "schema_changes": json.dumps(result.schema_changes),
         "warnings": json.dumps(result.warnings),
+        "marked_deleted": result.marked_deleted,
     }
 
 

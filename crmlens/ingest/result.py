@@ -34,6 +34,8 @@ class IngestResult:
     # they differ from the contract and from the previous load (schema drift).
     columns: list[str] | None = None
     schema_changes: list[str] = field(default_factory=list)
+    # Rows of raw marked deleted once the load is done (when the spec declares deletions).
+    marked_deleted: int = 0
     seconds: float = 0.0
 
     @property

@@ -12,6 +12,7 @@ import duckdb
 from crmlens import sql
 from crmlens.contracts import CONTRACTS, TableContract
 from crmlens.ingest.cast import widen
+from crmlens.sources.files import DELETED
 from crmlens.warehouse import duck_type, ensure_schemas, quote_ident, table_columns
 
 QUARANTINE_COLUMNS = {
@@ -70,6 +71,15 @@ def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[
             con.execute(
                 f"alter table raw.{table} alter column {quote_ident(column)} set data type {dtype}"
             )
+
+
+def ensure_deleted_column(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give ``raw.<table>`` its deletion mark, ``_deleted_at``, if absent (null: live).
+
+    Added when a spec first declares deletions for the table; staging drops the rows
+    it marks.
+    """
+    con.execute(f"alter table raw.{table} add column if not exists {DELETED} timestamp")
 
 
 def mark_live_fields(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:

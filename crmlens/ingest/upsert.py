@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.sources.files import LINEAGE_COLUMNS
+from crmlens.sources.files import DELETED, LINEAGE_COLUMNS
 from crmlens.warehouse import quote_ident
 
 
@@ -132,9 +132,18 @@ def _classify(
         f"({', '.join('r.' + c for c in business)})"
     )
     stale = f"i.{contract.updated_at} < r.{contract.updated_at}" if contract.updated_at else "false"
+    deleted = ""
+    if DELETED in rows.columns:
+        # Deleted and live differ; a row deleted again keeps when it was first deleted.
+        same += f" and (i.{DELETED} is null) = (r.{DELETED} is null)"
+        deleted = (
+            f", coalesce(case when i.{DELETED} is not null then r.{DELETED} end, i.{DELETED}) "
+            f"as {DELETED}"
+        )
+    excluded = f"_keep, _rid{', ' + DELETED if deleted else ''}"
     con.execute(
         f"create or replace temp table _classified as "
-        f"select i.* exclude (_keep, _rid), case when r.{key[0]} is null then 'insert' "
+        f"select i.* exclude ({excluded}){deleted}, case when r.{key[0]} is null then 'insert' "
         f"when {stale} then 'stale' when {same} then 'same' else 'update' end as _action "
         f"from _rows i left join raw.{contract.name} r on {_key_match(contract)} where i._keep"
     )

@@ -48,10 +48,21 @@ from crmlens.sources.spec import (
 )
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_partition")
+# Where a row came from, and whether the CRM deleted it: columns ingest keeps beside the
+# business ones, never compared as values nor taken for custom attributes.
+DELETED = "_deleted_at"
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "_partition", DELETED)
 _alias_counter = itertools.count()
 
-__all__ = ["LINEAGE_COLUMNS", "BadFile", "ReadBatch", "Reject", "check_columns", "read_table"]
+__all__ = [
+    "DELETED",
+    "LINEAGE_COLUMNS",
+    "BadFile",
+    "ReadBatch",
+    "Reject",
+    "check_columns",
+    "read_table",
+]
 
 
 @dataclass

@@ -112,6 +112,35 @@ class TableSource(BaseModel):
     )
 
 
+class Deletions(BaseModel):
+    """How a CRM says a record was deleted, for one table: exactly one of three ways."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag: str | None = Field(
+        default=None,
+        description="A column the select returns: true when the CRM deleted the record "
+        "(deleted when its updated_at says, else when the load saw it).",
+    )
+    tombstones: str | None = Field(
+        default=None,
+        description="A select over the spec's files returning the key of each deleted "
+        "record, and `deleted_at` when the CRM says when.",
+    )
+    full_snapshot: bool = Field(
+        default=False,
+        description="Every load holds every record: a key absent from a load is deleted "
+        "(when that load ran).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Deletions:
+        ways = [self.flag is not None, self.tombstones is not None, self.full_snapshot]
+        if sum(ways) != 1:
+            raise ValueError("say exactly one of `flag`, `tombstones`, `full_snapshot`")
+        return self
+
+
 class SourceSpec(BaseModel):
     """A parsed source spec. Load it with :func:`load_spec`."""
 
@@ -132,6 +161,11 @@ class SourceSpec(BaseModel):
         default_factory=dict,
         description="Optional canonical columns the CRM does not have, per table: null in "
         "every row, and no schema-drift warning about them.",
+    )
+    deletions: dict[str, Deletions] = Field(
+        default_factory=dict,
+        description="Per table, how the CRM says a record was deleted; raw keeps the row, "
+        "marked deleted with when (`_deleted_at`), and staging drops it.",
     )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
     allow_outside_root: bool = Field(
@@ -286,6 +320,28 @@ def _check_code(spec: SourceSpec) -> None:
     aliases = list(spec.files) if spec.kind == "files" else None
     for table, source in spec.tables.items():
         _refuse(spec, table, checks.check_select(source.select, aliases))
+    for table, deletions in spec.deletions.items():
+        _check_deletions(spec, table, deletions, aliases)
+
+
+def _check_deletions(
+    spec: SourceSpec, table: str, deletions: Deletions, aliases: list[str] | None
+) -> None:
+    if table not in spec.tables:
+        raise SpecError(f"{spec.where(table)}: `deletions` for a table the spec does not provide")
+    if deletions.flag is not None:
+        _refuse(spec, table, checks.check_identifier(deletions.flag, "the deleted flag"))
+    if deletions.tombstones is not None:
+        if spec.kind != "files":
+            raise SpecError(f"{spec.where(table)}: tombstones are read from files")
+        _refuse(spec, table, checks.check_select(deletions.tombstones, aliases))
+    if deletions.full_snapshot and (
+        spec.tables[table].watermark or (spec.kind == "files" and spec.partition_alias(table))
+    ):
+        raise SpecError(
+            f"{spec.where(table)}: `full_snapshot` needs every record in every load; this "
+            f"table is read by day files or incrementally, so an absent key is no deletion"
+        )
 
 
 def _refuse(spec: SourceSpec, table: str, problem: str | None) -> None:

@@ -15,7 +15,8 @@ insert into ops.ingest_log (
     seconds,
     columns,
     schema_changes,
-    warnings
+    warnings,
+    marked_deleted
 )
 values (
     $run_id,
@@ -33,5 +34,6 @@ values (
     $seconds,
     $columns,
     $schema_changes,
-    $warnings
+    $warnings,
+    $marked_deleted
 )

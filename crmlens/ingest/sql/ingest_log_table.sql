@@ -1,5 +1,6 @@
 -- Creates ops.ingest_log, one row per load of one table (returns nothing).
--- columns: the source's columns (JSON list); schema_changes and warnings: JSON lists.
+-- columns: the source's columns (JSON list); schema_changes and warnings: JSON lists;
+-- marked_deleted: raw rows marked deleted after the load (specs that declare deletions).
 create table if not exists ops.ingest_log (
     run_id varchar,
     source varchar,
@@ -16,5 +17,6 @@ create table if not exists ops.ingest_log (
     seconds double,
     columns json,
     schema_changes json,
-    warnings json
+    warnings json,
+    marked_deleted bigint
 )
