@@ -13,13 +13,18 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import date, datetime
 from pathlib import Path
 
+import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from crmlens.ingest import IngestResult, ingest_table
-from crmlens.sources.spec import load_spec
+from crmlens.sources.spec import SpecError, load_spec
+from crmlens.warehouse import connect, session
 from tests.conftest import NOW
+from tests.dbt_support import run_dbt
 
 CRMLENS = Path(sys.executable).parent / "crmlens"
 TS = "2025-01-01 10:00:00,2025-02-01 10:00:00"
@@ -119,7 +124,6 @@ def test_rerunning_ingest_through_the_cli_never_grows_quarantine(tmp_path: Path)
     assert status.returncode == 0, status.stderr
     line = next(x for x in status.stdout.splitlines() if "│ contacts " in x)
     assert [c.strip() for c in line.split("│")[1:4]] == ["contacts", "2", "1"]
-    from crmlens.warehouse import session
 
     with session(home / "warehouse.duckdb", read_only=True) as con:
         rows = con.execute("select _source_file, _source_row from quarantine.contacts").fetchall()
@@ -181,7 +185,6 @@ def test_a_number_that_does_not_parse_exactly_is_a_type_error(
 
 
 def test_non_finite_and_fractional_numbers_in_parquet_are_caught(warehouse, tmp_path):
-    import polars as pl
 
     frame = pl.DataFrame(
         {
@@ -280,7 +283,6 @@ def test_a_custom_attribute_with_fractions_is_not_inferred_as_an_integer(warehou
 def test_a_select_that_does_more_than_select_its_files_is_refused(
     warehouse, tmp_path, select, message
 ):
-    from crmlens.sources.spec import SpecError
 
     write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
     good = spec_file(
@@ -298,7 +300,6 @@ def test_a_select_that_does_more_than_select_its_files_is_refused(
 
 
 def test_a_postgres_spec_is_one_select_too(tmp_path):
-    from crmlens.sources.spec import SpecError
 
     path = write(
         tmp_path / "pg.yml",
@@ -339,7 +340,6 @@ def test_a_postgres_spec_is_one_select_too(tmp_path):
 def test_paths_outside_the_root_and_names_pasted_into_sql_are_refused(
     tmp_path, files, extra, message
 ):
-    from crmlens.sources.spec import SpecError
 
     root = tmp_path / "export"
     write(root / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
@@ -349,7 +349,6 @@ def test_paths_outside_the_root_and_names_pasted_into_sql_are_refused(
 
 
 def test_an_alias_must_be_an_identifier(tmp_path):
-    from crmlens.sources.spec import SpecError
 
     write(tmp_path / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
     spec = spec_file(
@@ -383,18 +382,8 @@ def test_a_file_outside_the_root_loads_when_the_spec_allows_it(warehouse, tmp_pa
 
 # --- 8. one bad file is quarantined whole; the others load --------------------------------
 
-EVENT_SCHEMA = {
-    "event_id": "string",
-    "occurred_at": "datetime",
-    "event_type": "string",
-    "contact_id": "string",
-}
-
 
 def write_events(root: Path, day: str, ids: list[str]) -> Path:
-    from datetime import datetime
-
-    import polars as pl
 
     when = datetime.fromisoformat(f"{day} 09:00:00")
     frame = pl.DataFrame(
@@ -419,7 +408,6 @@ def write_events(root: Path, day: str, ids: list[str]) -> Path:
 
 def corrupt_page(path: Path) -> None:
     """Flip every byte of the first column's pages: the footer stays valid."""
-    import pyarrow.parquet as pq
 
     column = pq.read_metadata(path).row_group(0).column(0)
     data = bytearray(path.read_bytes())
@@ -526,6 +514,20 @@ def test_an_unreadable_csv_is_quarantined_whole_with_its_line(
     ]
     load(warehouse, spec, "contacts")
     assert count(warehouse, "select count(*) from quarantine.contacts") == 1
+
+
+def test_a_reader_option_that_does_not_exist_is_a_spec_error_not_a_bad_file(warehouse, tmp_path):
+    write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
+    spec = spec_file(
+        tmp_path,
+        {"contacts": "path: crm/contacts.csv, options: {delimiterx: ';'}"},
+        {"contacts": "select * from contacts"},
+    )
+    with pytest.raises(SpecError) as excinfo:
+        load(warehouse, spec, "contacts")
+    text = str(excinfo.value)
+    assert "source spec 'faults'" in text and "table 'contacts'" in text
+    assert "crm/contacts.csv" in text and "delimiterx" in text
 
 
 def test_a_malformed_jsonl_file_is_quarantined_whole_with_its_line(warehouse, tmp_path):
@@ -674,7 +676,6 @@ def test_a_file_that_is_not_in_its_declared_encoding_is_quarantined_with_its_lin
 
 
 def test_an_unknown_encoding_is_a_spec_error(tmp_path):
-    from crmlens.sources.spec import SpecError
 
     write(tmp_path / "crm" / "contacts.csv", contacts_text(NAMES))
     spec = spec_file(
@@ -708,7 +709,6 @@ def test_a_header_only_export_is_accepted_with_a_warning_through_the_cli(tmp_pat
     assert status.returncode == 0, status.stderr
     line = next(x for x in status.stdout.splitlines() if "│ contacts " in x)
     assert [c.strip() for c in line.split("│")[1:4]] == ["contacts", "0", "0"]
-    from crmlens.warehouse import session
 
     with session(home / "warehouse.duckdb", read_only=True) as con:
         logged = con.execute(
@@ -728,7 +728,6 @@ def test_a_header_only_export_is_a_warning_in_the_ingest_result(warehouse, tmp_p
 
 
 def test_nul_bytes_in_a_value_quarantine_the_row(warehouse, tmp_path):
-    import polars as pl
 
     nul = contact("C2", first="Jo\x00sé")
     body = f"{CONTACT_HEADER}\n{contact('C1')}\n{nul}\n{contact('C3')}\n"
@@ -771,7 +770,6 @@ ingest_table(con, load_spec(sys.argv[2]), "contacts", now=NOW)
 
 
 def test_a_crash_never_leaves_a_load_without_its_ingest_log_row(tmp_path):
-    from crmlens.warehouse import connect
 
     write(
         tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n{contact('C2')}\n"
@@ -808,7 +806,6 @@ def test_a_re_delivered_event_in_another_days_file_is_quarantined_not_loaded_twi
     load(warehouse, spec, "events")
     # The next day's file carries E2 again (an at-least-once feed), and a new E3.
     write_events(tmp_path, "2025-03-02", ["E2", "E3"])
-    from datetime import date
 
     result = load(warehouse, spec, "events", days=[date(2025, 3, 2)])
     assert_reconciles(warehouse, result)
@@ -845,10 +842,6 @@ def test_a_re_delivered_event_in_another_days_file_is_quarantined_not_loaded_twi
 
 def test_dbt_staging_stays_unique_after_a_re_delivered_event(tmp_path):
     """The daily pipeline's unique test on staging passes: nothing to edit by hand."""
-    from datetime import date
-
-    from crmlens.warehouse import connect
-    from tests.dbt_support import run_dbt
 
     write_events(tmp_path, "2025-03-01", ["E1", "E2"])
     write_events(tmp_path, "2025-03-02", ["E2", "E3"])
@@ -952,7 +945,6 @@ def test_optional_columns_the_spec_says_its_crm_lacks_raise_nothing(warehouse, t
 
 
 def test_a_spec_may_only_say_it_lacks_optional_canonical_columns(tmp_path):
-    from crmlens.sources.spec import SpecError
 
     accounts_csv(tmp_path)
     for lacks, message in [
@@ -1055,9 +1047,6 @@ def test_a_custom_attribute_widens_instead_of_quarantining_what_does_not_fit(war
 
 
 def test_a_custom_attribute_widens_between_the_chunks_of_one_load(warehouse, tmp_path):
-    from datetime import datetime
-
-    import polars as pl
 
     for day, scores in [("2025-03-01", [1, 2]), ("2025-03-02", ["high", "3"])]:
         frame = pl.DataFrame(
@@ -1098,7 +1087,6 @@ def contacts_with_flag(root: Path, rows: list[tuple[str, str, str]]) -> None:
 
 
 def test_deleted_flag_marks_raw_rows_deleted_with_when(warehouse, tmp_path):
-    from datetime import datetime
 
     later = "2025-01-01 10:00:00,2025-04-01 10:00:00"
     contacts_with_flag(tmp_path, [("C1", "true", TS), ("C2", "false", TS), ("C3", "maybe", TS)])
@@ -1129,7 +1117,6 @@ def test_deleted_flag_marks_raw_rows_deleted_with_when(warehouse, tmp_path):
 
 
 def test_tombstones_mark_raw_rows_deleted_with_when(warehouse, tmp_path):
-    from datetime import datetime
 
     write(
         tmp_path / "crm" / "contacts.csv",
@@ -1221,8 +1208,6 @@ def test_a_quarantined_row_is_no_absent_key_in_a_snapshot(warehouse, tmp_path):
 
 
 def test_staging_drops_deleted_rows(tmp_path):
-    from crmlens.warehouse import connect
-    from tests.dbt_support import run_dbt
 
     contacts_with_flag(tmp_path, [("C1", "true", TS), ("C2", "false", TS)])
     write(
@@ -1259,7 +1244,6 @@ def test_staging_drops_deleted_rows(tmp_path):
     ],
 )
 def test_deletions_a_spec_cannot_declare(tmp_path, deletions, message):
-    from crmlens.sources.spec import SpecError
 
     write(tmp_path / "crm" / "contacts.csv", f"{CONTACT_HEADER}\n{contact('C1')}\n")
     spec = spec_file(

@@ -237,7 +237,10 @@ def _create_alias_view(
     frames = []
     for path in paths:
         name = spec.file_name(path)
-        rows = read_text_file(con, path, name, source, columns, scratch)
+        try:
+            rows = read_text_file(con, path, name, source, columns, scratch)
+        except SpecError as exc:
+            raise SpecError(f"{spec.where(table)}: {exc}") from None
         if rows.bad is not None:
             rows.bad.partition = _day_of(source, name)
             batch.bad_files.append(rows.bad)

@@ -9,6 +9,7 @@ is read, with a warning.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 from collections.abc import Iterable
@@ -179,8 +180,9 @@ def _read_csv(
             f"order by line"
         ).fetchall()
     finally:
-        con.execute(f"drop table if exists {errors}")
-        con.execute(f"drop table if exists {scans}")
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction is rolled back anyway
+            con.execute(f"drop table if exists {errors}")
+            con.execute(f"drop table if exists {scans}")
     if utf8 and any(error_type == "INVALID ENCODING" for _, _, error_type, _, _ in found):
         return FileRows(invalid_utf8=True)
     seen: dict[int, tuple] = {}
