@@ -658,6 +658,21 @@ def test_every_encoding_loads_and_quarantine_keeps_the_original_text(
     )
 
 
+def test_a_file_of_mixed_encodings_keeps_every_character(warehouse, tmp_path):
+    """A Windows-1252 export appended to a UTF-8 one: each line read in its own."""
+    lines = [CONTACT_HEADER, contact("C1", first="José"), contact("C2", first="€uro Zoë")]
+    data = (lines[0] + "\n" + lines[1] + "\n").encode() + (lines[2] + "\n").encode("cp1252")
+    write(tmp_path / "crm" / "contacts.csv", data)
+    spec = spec_file(
+        tmp_path, {"contacts": "path: crm/contacts.csv"}, {"contacts": "select * from contacts"}
+    )
+    result = load(warehouse, spec, "contacts")
+    assert_reconciles(warehouse, result)
+    assert warehouse.execute(
+        "select contact_id, first_name, _source_row from raw.contacts order by 1"
+    ).fetchall() == [("C1", "José", 2), ("C2", "€uro Zoë", 3)]
+
+
 def test_a_file_that_is_not_in_its_declared_encoding_is_quarantined_with_its_line(
     warehouse, tmp_path
 ):

@@ -105,8 +105,9 @@ def read_text_file(
     encoding = text.canonical_encoding(declared) if declared else text.sniff_encoding(path)
     rows = _read_in(con, path, name, source, columns, scratch, encoding or "utf-8")
     if rows.invalid_utf8 and not declared:
-        # Not UTF-8 after all: an 8-bit code page (Windows-1252, else Latin-1).
-        rows = _read_in(con, path, name, source, columns, scratch, text.eight_bit_encoding(path))
+        # Not UTF-8 after all: Windows-1252 (else Latin-1), line by line, so that UTF-8
+        # lines of a file of mixed encodings keep their characters too.
+        rows = _read_in(con, path, name, source, columns, scratch, text.LINE_BY_LINE)
     if rows.invalid_utf8:
         problem = text.first_invalid_utf8(path)
         line = problem.line if problem else None

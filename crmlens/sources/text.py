@@ -1,7 +1,8 @@
 """Text export files as they come: their encoding, and where each record starts.
 
 CRM exports come in UTF-8 with or without a byte-order mark, UTF-16 from Excel's
-"Unicode text", and Windows-1252 or Latin-1 from older tools. DuckDB reads UTF-8 only
+"Unicode text", and Windows-1252 or Latin-1 from older tools (sometimes appended to a
+UTF-8 file: then each line is read in its own). DuckDB reads UTF-8 only
 (its Latin-1 reader refuses the Windows-1252 bytes 0x80-0x9F, which hold € and curly
 quotes), so other encodings are decoded here and written out as UTF-8 before DuckDB
 reads them: every value, and every quarantined line, keeps its characters.
@@ -68,22 +69,21 @@ def sniff_encoding(path: Path) -> str | None:
     return None
 
 
-def eight_bit_encoding(path: Path) -> str:
-    """Windows-1252 if every byte of the file is one of its characters, else Latin-1.
+# Not one encoding: each line read as UTF-8 where it is valid UTF-8, else as
+# Windows-1252 (else Latin-1). What a file that is not UTF-8 is read as when the spec
+# names no encoding: exports written by Windows tools, and files where such an export
+# was appended to a UTF-8 one, keep every character.
+LINE_BY_LINE = "utf-8, else cp1252 by line"
 
-    Used once a file turned out not to be UTF-8: Windows-1252 is what Excel and most
-    Windows tools write, and it differs from Latin-1 only where Latin-1 has invisible
-    control characters.
-    """
-    decoder = codecs.getincrementaldecoder("cp1252")("strict")
-    try:
-        with path.open("rb") as f:
-            while block := f.read(_BLOCK):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return "latin-1"
-    return "cp1252"
+
+def decode_line(line: bytes) -> str:
+    """One line of a file in no single encoding (:data:`LINE_BY_LINE`)."""
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            return line.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return line.decode("latin-1")  # decodes every byte
 
 
 @dataclass
@@ -106,6 +106,12 @@ def to_utf8(path: Path, encoding: str, out: Path | None) -> DecodeError | None:
     Returns:
         None, or where the file is not valid in ``encoding`` (then ``out`` is incomplete).
     """
+    if encoding == LINE_BY_LINE:
+        assert out is not None  # every byte decodes: there is nothing to check
+        with path.open("rb") as src, out.open("w", encoding="utf-8", newline="") as dst:
+            for line in src:
+                dst.write(decode_line(line))
+        return None
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     offset, lines = 0, 1
     sink = out or Path(os.devnull)
