@@ -1,4 +1,5 @@
-"""Checks a pandera field cannot say by itself: "not in the future", "an end after its start".
+"""Checks a pandera field cannot say by itself: "not in the future", "a finite number",
+"an end after its start".
 
 "Not in the future" compares with the clock in :func:`validation_clock`, so tests
 and replays can pin "now"; every load pins it around the contract's run.
@@ -67,6 +68,19 @@ def not_in_future(data: pa.PolarsData) -> pl.LazyFrame:
 # is process-wide and refuses a second registration (module reloads in notebooks).
 if "not_in_future" not in pa.Check.REGISTERED_CUSTOM_CHECKS:
     register_check_method(not_in_future)
+
+
+def finite(data: pa.PolarsData) -> pl.LazyFrame:
+    """Vectorized check: the value is null or a finite number (not inf, -inf or NaN).
+
+    Range checks alone let them through: inf is >= 0, and polars orders NaN above all.
+    """
+    col = pl.col(data.key)
+    return data.lazyframe.select(col.is_null() | col.is_finite())
+
+
+if "finite" not in pa.Check.REGISTERED_CUSTOM_CHECKS:
+    register_check_method(finite)
 
 
 def ends_after(data: pa.PolarsData, start: str, end: str) -> pl.LazyFrame:

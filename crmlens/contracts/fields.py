@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandera.polars as pa
 
-from crmlens.contracts import checks  # noqa: F401 - registers not_in_future before a field uses it
+from crmlens.contracts import checks  # noqa: F401 - registers its checks before a field uses them
 from crmlens.contracts.vocabulary import EMAIL_PATTERN
 
 
@@ -27,8 +27,13 @@ def Email(description: str) -> object:
 
 
 def Money(description: str) -> object:
-    """An amount of money: not negative, or null."""
-    return pa.Field(nullable=True, ge=0, description=description)
+    """An amount of money: finite and not negative, or null."""
+    return Amount(description)
+
+
+def Amount(description: str) -> object:
+    """A measured quantity (money, minutes): a finite number, not negative, or null."""
+    return pa.Field(nullable=True, ge=0, finite=(), description=description)
 
 
 def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) -> object:

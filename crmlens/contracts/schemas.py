@@ -14,7 +14,7 @@ import pandera.polars as pa
 import polars as pl
 
 from crmlens.contracts.checks import ends_after
-from crmlens.contracts.fields import ContractSchema, Email, Enum, Key, Money, Ref, Ts
+from crmlens.contracts.fields import Amount, ContractSchema, Email, Enum, Key, Money, Ref, Ts
 from crmlens.contracts.vocabulary import (
     ACCOUNT_TIERS,
     ACCOUNT_TYPES,
@@ -198,7 +198,7 @@ class ActivitiesSchema(ContractSchema):
     opportunity_id: str = Ref("Related opportunity.")
     user_id: str = Ref("Rep who did it (users.user_id).")
     occurred_at: datetime = Ts("When it happened (or was logged).", nullable=False)
-    duration_minutes: float = pa.Field(nullable=True, ge=0, description="Length in minutes.")
+    duration_minutes: float = Amount("Length in minutes.")
     outcome: str = pa.Field(nullable=True, description="Outcome as logged (connected, no answer…).")
     due_at: datetime = pa.Field(nullable=True, description="Due date of a task (may be future).")
     completed_at: datetime = Ts("When a task was completed.")

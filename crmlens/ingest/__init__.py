@@ -22,9 +22,11 @@ again. Large loads are processed in chunks of whole days, which bounds memory.
 A row walks forward through the package, one module per step: the source hands
 over a batch (:mod:`crmlens.sources.feed`); :mod:`.batch` makes it a frame,
 :mod:`.cast` types it, :mod:`.validate` runs the contract, :mod:`.references`
-and :mod:`.versions` check ids and keys (:mod:`.prepare` walks these steps);
-:mod:`.quarantine` and :mod:`.upsert` write it; :mod:`.log` records the load;
-:mod:`.load` runs the chunks' transactions.
+and :mod:`.versions` check ids and keys, :mod:`.deletions` marks what the CRM
+deleted (:mod:`.prepare` walks these steps); :mod:`.quarantine` and :mod:`.upsert`
+write it; :mod:`.drift` compares its columns with the contract and the previous
+load; :mod:`.log` records the load in its last transaction; :mod:`.load` runs the
+chunks' transactions and :mod:`.result` says what a load did.
 """
 
 from crmlens.ingest.load import IngestResult, ReconciliationError, ingest_table

@@ -27,7 +27,7 @@ def json_flag(column: str) -> str:
 
 def read_frame(
     con: duckdb.DuckDBPyConnection, batch: ReadBatch, contract: TableContract, origin: str
-) -> pl.DataFrame:
+) -> tuple[pl.DataFrame, list[str] | None]:
     """Run the batch's select into one contiguous frame and drop its views.
 
     Args:
@@ -37,19 +37,32 @@ def read_frame(
         origin: the ``_source_file`` of rows whose select does not say it.
 
     Returns:
-        Every row of the batch with lineage, every canonical column, and ``_rid``.
+        Every row of the batch with lineage, every canonical column, and ``_rid``; and the
+        columns the select returned (None when it could not run: every file of an alias
+        it reads is unreadable).
     """
-    relation = batch.relation
-    json_cols = [c for c in contract.json_columns if c in relation.columns]
-    if json_cols:
+
+    def with_flags(relation: duckdb.DuckDBPyRelation) -> duckdb.DuckDBPyRelation:
+        json_cols = [c for c in contract.json_columns if c in relation.columns]
+        if not json_cols:
+            return relation
         # JSON validity is computed in the read itself: one scan instead of two.
         flags = ", ".join(f"json_valid({quote_ident(c)}) as {json_flag(c)}" for c in json_cols)
-        relation = relation.query("_batch", f"select *, {flags} from _batch")
+        return relation.query("_batch", f"select *, {flags} from _batch")
+
+    try:
+        src = batch.collect(with_flags)
+    finally:
+        for view in batch.views:
+            con.execute(f"drop view if exists {view}")
+    columns = None
+    if src is None:
+        src = pl.DataFrame(schema={"_source_file": pl.String, "_source_row": pl.Int64})
+    else:
+        columns = [c for c in src.columns if not internal(c)]
     # One contiguous chunk: DuckDB returns a batch per input file, and inserting from
     # hundreds of small Arrow chunks costs nearly twice as much as from one.
-    src = relation.pl().rechunk()
-    for view in batch.views:
-        con.execute(f"drop view if exists {view}")
+    src = src.rechunk()
     if "_source_file" not in src.columns:
         src = src.with_columns(_source_file=pl.lit(origin))
     if "_source_row" not in src.columns:
@@ -58,4 +71,4 @@ def read_frame(
     missing = {c: t for c, t in contract.columns.items() if c not in src.columns}
     if missing:
         src = src.with_columns([pl.lit(None, dtype=t).alias(c) for c, t in missing.items()])
-    return src.with_row_index("_rid")
+    return src.with_row_index("_rid"), columns

@@ -16,6 +16,16 @@ from crmlens.warehouse import duck_type, fetch_one, quote_ident, table_columns
 
 _BOOL_WORDS = ("true", "false", "yes", "no", "t", "f", "y", "n")
 
+# Numbers parse exactly or not at all: DuckDB's own cast reads '1.079' into an integer
+# column as 1, '0x1F' as 31 and '1e400' as inf. A whole number is digits with an optional
+# sign and at most a fraction of zeros ('7.0', as spreadsheets write integers); a decimal
+# number is digits with an optional fraction and exponent: no hex, no digit separators,
+# no words (inf, nan), and it must be finite.
+_WHOLE_TEXT = r"[+-]?[0-9]+(\.0*)?"
+_DECIMAL_TEXT = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_INTEGER_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_FLOAT_TYPES = ("FLOAT", "REAL", "DOUBLE")
+
 _POLARS_OF = {
     "VARCHAR": pl.String,
     "DOUBLE": pl.Float64,
@@ -41,8 +51,14 @@ def target_types(
     contract: TableContract,
     src: pl.DataFrame,
     custom: list[str],
-) -> dict[str, str]:
-    """DuckDB type of each custom column: the raw table's, the spec's, or inferred.
+    known: dict[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """DuckDB type of each custom column, widened where this batch's values need it.
+
+    A declared type (the spec's) is enforced: values that do not fit are type errors.
+    Any other custom column takes the narrowest type its values fit, widened as later
+    batches bring values that do not fit it (BIGINT -> DOUBLE -> VARCHAR, DATE ->
+    TIMESTAMP -> VARCHAR) rather than losing their rows.
 
     Args:
         con: a connection to the warehouse.
@@ -50,25 +66,70 @@ def target_types(
         contract: the table's contract.
         src: the batch.
         custom: the custom columns to type.
+        known: custom column -> type so far (this load's earlier batches).
 
     Returns:
-        Custom column -> DuckDB type name.
+        Custom column -> DuckDB type name, and the widenings in words.
     """
     if not custom:
-        return {}
+        return {}, []
     existing = table_columns(con, "raw", contract.name)
-    targets, to_infer = {}, []
+    found = batch_types(con, src, [c for c in custom if c not in declared])
+    targets, widened = {}, []
     for column in custom:
-        if column in existing:
-            targets[column] = existing[column]
-        elif column in declared:
-            targets[column] = declared[column]
-        elif src.schema[column] != pl.String:
-            dtype = src.schema[column]
-            targets[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
+        before = known.get(column) or existing.get(column)
+        if column in declared:
+            targets[column] = before or declared[column]
+            continue
+        targets[column] = widen(before, found[column]) or "VARCHAR"
+        if before and targets[column] != before:
+            widened.append(
+                f"custom attribute {column!r} widened from {before} to {targets[column]}"
+            )
+    return targets, widened
+
+
+def batch_types(
+    con: duckdb.DuckDBPyConnection, src: pl.DataFrame, columns: list[str]
+) -> dict[str, str | None]:
+    """The narrowest type every value of each column fits, in this batch (None: no values)."""
+    types: dict[str, str | None] = {}
+    text = []
+    for column in columns:
+        dtype = src.schema[column]
+        if dtype == pl.String:
+            text.append(column)
+        elif src[column].null_count() == src.height:
+            types[column] = None
         else:
-            to_infer.append(column)
-    return targets | (_infer_types(con, src.select(to_infer)) if to_infer else {})
+            types[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
+    return types | (_infer_types(con, src.select(text)) if text else {})
+
+
+# The types a value can widen through: a later type holds every value of an earlier one.
+_LADDERS = (
+    ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "DOUBLE"),
+    ("FLOAT", "DOUBLE"),
+    ("DATE", "TIMESTAMP"),
+)
+
+
+def widen(current: str | None, needed: str | None) -> str | None:
+    """The narrowest type holding values of both types (None: neither is known yet).
+
+    Args:
+        current: the column's type so far.
+        needed: the type this batch's values need.
+
+    Returns:
+        The wider of the two on a common ladder, else VARCHAR.
+    """
+    if current is None or needed is None or current == needed:
+        return current or needed
+    for ladder in _LADDERS:
+        if current in ladder and needed in ladder:
+            return ladder[max(ladder.index(current), ladder.index(needed))]
+    return "VARCHAR"
 
 
 def _known(dtype: pl.DataType) -> bool:
@@ -79,8 +140,8 @@ def _known(dtype: pl.DataType) -> bool:
     return True
 
 
-def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str]:
-    """Narrowest type every non-empty value of a text column fits (custom attributes)."""
+def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str | None]:
+    """Narrowest type every non-empty value of a text column fits (None: no value)."""
     con.register("_infer", text)
     checks = []
     for c in text.columns:
@@ -88,19 +149,19 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
         nonnull = f"{q} is not null and trim({q}) <> ''"
         checks.append(
             f"bool_and(not ({nonnull}) or lower(trim({q})) in {_BOOL_WORDS}), "
-            f"bool_and(not ({nonnull}) or try_cast({q} as bigint) is not null), "
-            f"bool_and(not ({nonnull}) or try_cast({q} as double) is not null), "
+            f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'BIGINT', pl.String)} is not null), "
+            f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'DOUBLE', pl.String)} is not null), "
             f"bool_and(not ({nonnull}) or regexp_full_match(trim({q}), '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
             f"bool_and(not ({nonnull}) or try_cast({q} as timestamp) is not null), "
             f"count({q}) filter (where {nonnull})"
         )
     row = fetch_one(con, f"select {', '.join(checks)} from _infer")
     con.unregister("_infer")
-    types = {}
+    types: dict[str, str | None] = {}
     for i, c in enumerate(text.columns):
         is_bool, is_int, is_num, is_date, is_ts, n = row[i * 6 : i * 6 + 6]
         if not n:
-            types[c] = "VARCHAR"
+            types[c] = None
         elif is_bool:
             types[c] = "BOOLEAN"
         elif is_int:
@@ -116,21 +177,47 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
     return types
 
 
-def _cast_sql(column: str, target: str, source_is_text: bool) -> str:
-    q = quote_ident(column)
+def exact_cast_sql(expr: str, target: str, source: pl.DataType) -> str:
+    """SQL casting ``expr`` (a column of polars type ``source``) to ``target``, exactly.
+
+    Null where the value does not fit the type exactly: a fraction or a hex literal for an
+    integer, a word or an overflow for a number, a date that is no date.
+
+    Args:
+        expr: the SQL expression (a quoted column).
+        target: the DuckDB type.
+        source: the column's polars type (text is parsed; numbers are converted).
+
+    Returns:
+        The SQL expression.
+    """
     if target == "TIMESTAMP":
         # Through TIMESTAMPTZ so offsets ("...Z", "+02:00") land in UTC.
-        return f"try_cast({q} as timestamptz)::timestamp"
+        return f"try_cast({expr} as timestamptz)::timestamp"
     if target == "DATE":
-        return f"coalesce(try_cast({q} as date), try_cast({q} as timestamp)::date)"
-    if target == "BOOLEAN" and source_is_text:
+        return f"coalesce(try_cast({expr} as date), try_cast({expr} as timestamp)::date)"
+    text = source == pl.String
+    if target == "BOOLEAN" and text:
         words = "('true', 't', 'yes', 'y', '1'), ('false', 'f', 'no', 'n', '0')"
         yes, no = words.split("), (")
         return (
-            f"case when lower(trim({q})) in {yes}) then true "
-            f"when lower(trim({q})) in ({no} then false end"
+            f"case when lower(trim({expr})) in {yes}) then true "
+            f"when lower(trim({expr})) in ({no} then false end"
         )
-    return f"try_cast({q} as {target})"
+    if target in _INTEGER_TYPES and text:
+        return (
+            f"case when regexp_full_match(trim({expr}), '{_WHOLE_TEXT}') "
+            f"then try_cast(trim({expr}) as {target}) end"
+        )
+    if target in _FLOAT_TYPES and text:
+        number = f"try_cast(trim({expr}) as {target})"
+        return (
+            f"case when regexp_full_match(trim({expr}), '{_DECIMAL_TEXT}') "
+            f"and isfinite({number}) then {number} end"
+        )
+    if target in _INTEGER_TYPES and (source.is_float() or source.is_decimal()):
+        return f"case when {expr} = trunc({expr}) then try_cast({expr} as {target}) end"
+    return f"try_cast({expr} as {target})"
 
 
 def cast(
@@ -190,7 +277,7 @@ def _cast_columns(
     exprs, flags = ["_rid"], []
     for c, t in to_cast.items():
         q = quote_ident(c)
-        cast_expr = _cast_sql(c, t, src.schema[c] == pl.String)
+        cast_expr = exact_cast_sql(q, t, src.schema[c])
         exprs.append(f"{cast_expr} as {q}")
         flags.append(f"case when {q} is not null and {cast_expr} is null then '{c}' end")
     query = (

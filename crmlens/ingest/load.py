@@ -2,88 +2,40 @@
 
 The source's feed (:mod:`crmlens.sources.feed`) gives the chunks and reads each
 chunk's batch; :func:`~crmlens.ingest.prepare.prepare` checks it; this module
-writes it (quarantine, then raw), checks that the counts reconcile, commits, and
-logs the load.
+writes it (quarantine, then raw), checks that the counts reconcile, and commits;
+the last chunk's transaction also writes the load's row in ``ops.ingest_log``.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
-from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 import duckdb
+import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import log, quarantine, upsert
+from crmlens.ingest import deletions, drift, log, quarantine, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
-from crmlens.ingest.tables import add_custom_columns, ensure_tables, mark_live_fields
+from crmlens.ingest.result import IngestResult, ReconciliationError
+from crmlens.ingest.tables import (
+    add_custom_columns,
+    ensure_deleted_column,
+    ensure_tables,
+    mark_live_fields,
+)
+from crmlens.ingest.versions import already_loaded
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
 from crmlens.sources.spec import SourceSpec
 
+__all__ = ["IngestResult", "ReconciliationError", "ingest_table"]
 
-class ReconciliationError(RuntimeError):
-    """rows_in != rows_loaded + rows_quarantined: a row went missing or was counted twice."""
-
-
-@dataclass
-class IngestResult:
-    """What one load did; the counts reconcile or the load raised."""
-
-    table: str
-    source: str
-    partitions: list[str] | None = None
-    rows_in: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    superseded: int = 0
-    reasons: Counter = field(default_factory=Counter)
-    files: int = 0
-    custom_attributes: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def reconciles(self) -> bool:
-        """Whether every row read was loaded or quarantined, exactly once."""
-        return self.rows_in == self.rows_loaded + self.rows_quarantined
-
-    def check(self) -> None:
-        """Raise :class:`ReconciliationError` unless the counts reconcile."""
-        if not self.reconciles:
-            raise ReconciliationError(
-                f"{self.table}: {self.rows_in} rows in but {self.rows_loaded} loaded + "
-                f"{self.rows_quarantined} quarantined"
-            )
-
-    def absorb(self, part: IngestResult) -> None:
-        """Add the counts of one committed chunk of this load."""
-        for name in ("rows_in", "rows_loaded", "rows_quarantined", "inserted", "updated"):
-            setattr(self, name, getattr(self, name) + getattr(part, name))
-        for name in ("unchanged", "superseded", "files"):
-            setattr(self, name, getattr(self, name) + getattr(part, name))
-        self.reasons.update(part.reasons)
-        self.custom_attributes = sorted(set(self.custom_attributes) | set(part.custom_attributes))
-
-    def metadata(self) -> dict[str, Any]:
-        """Flat figures for Dagster asset metadata and the CLI."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("reasons", "partitions")}
-        out["reconciled"] = self.reconciles
-        out["quarantine_reasons"] = dict(self.reasons)
-        if self.partitions is not None:
-            out["partitions"] = (
-                f"{self.partitions[0]}..{self.partitions[-1]} ({len(self.partitions)})"
-                if len(self.partitions) > 1
-                else ",".join(self.partitions)
-            )
-        return out
+logger = logging.getLogger(__name__)
 
 
 def ingest_table(
@@ -123,7 +75,6 @@ def ingest_table(
         SpecError: the spec cannot be read as it says.
     """
     started = time.perf_counter()
-    run_id = run_id or uuid.uuid4().hex
     contract = CONTRACTS[table]
     result = IngestResult(table=table, source=spec.name)
     ensure_tables(con, table)
@@ -133,19 +84,35 @@ def ingest_table(
     known = known_references(con, contract)
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
+    state.partitioned = feed.partitioned
+    if feed.deletions:
+        ensure_deleted_column(con, table)
+        state.feed, state.deletions, state.clock = feed, feed.deletions, deletions.clock(now)
     if feed.partitioned:
         result.partitions = sorted(d.isoformat() for c in feed.chunks for d in c.replace)
+    # Every load ends in a transaction that also writes its log row: a crash cannot leave
+    # a load in raw without its row in ops.ingest_log (nor a row without its load).
+    chunks = feed.chunks or [Chunk(replace=[], read=[])]
 
-    if len(feed.chunks) > 1:
-        _load_pipelined(con, feed, state, result)
+    previous = drift.previous_columns(con, spec.name, table)
+
+    def finish() -> None:
+        result.check()
+        changes = drift.schema_changes(contract, result.columns, previous, feed.lacks)
+        result.schema_changes = changes + result.schema_changes
+        for change in changes:
+            logger.warning("%s: %s", table, change)
+        if state.deletions:
+            _finish_deletions(con, state, result)
+        mark_live_fields(con, table, feed.live_fields)
+        result.seconds = time.perf_counter() - started
+        log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
+
+    if len(chunks) > 1:
+        _load_pipelined(con, feed, chunks, state, result, finish)
     else:
-        for chunk in feed.chunks:
-            prepared = prepare(con, feed.read(con, chunk), state) if chunk.reads else None
-            _commit_chunk(con, state, chunk, prepared, result)
-    result.check()
-    mark_live_fields(con, table, feed.live_fields)
-    result.seconds = time.perf_counter() - started
-    log.record(con, _log_entry(run_id, result))
+        prepared = prepare(con, feed.read(con, chunks[0]), state) if chunks[0].reads else None
+        _commit_chunk(con, state, chunks[0], prepared, result, finish)
     return result
 
 
@@ -155,26 +122,44 @@ def _commit_chunk(
     chunk: Chunk,
     prepared: Prepared | None,
     result: IngestResult,
+    finish: Callable[[], None] | None = None,
 ) -> None:
-    """One transaction: delete the chunk's days, write its rows, check they reconcile."""
+    """One transaction: delete the chunk's days, write its rows, check they reconcile.
+
+    The last chunk's transaction also runs ``finish`` (the load's log row), so the
+    load and its log row commit together.
+    """
     part = IngestResult(table=state.contract.name, source=state.source)
+    replace = chunk.replace
+    if prepared is not None:
+        # A day whose file cannot be read keeps what an earlier load put in raw; when the
+        # select could not run at all, nothing of the chunk was read, and no day changes.
+        kept = prepared.kept_days if prepared.columns is not None else set(replace)
+        replace = [d for d in replace if d not in kept]
     con.execute("begin transaction")
     try:
-        if chunk.replace:
-            upsert.delete_days(con, state.contract.name, chunk.replace)
-            quarantine.delete_days(con, state.contract.name, chunk.replace)
+        if replace:
+            upsert.delete_days(con, state.contract.name, replace)
+            quarantine.delete_days(con, state.contract.name, replace)
         if prepared is not None:
             _write_batch(con, state, prepared, part)
         part.check()
+        result.absorb(part)
+        if finish is not None:
+            finish()
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    result.absorb(part)
 
 
 def _load_pipelined(
-    con: duckdb.DuckDBPyConnection, feed: TableFeed, state: LoadState, result: IngestResult
+    con: duckdb.DuckDBPyConnection,
+    feed: TableFeed,
+    chunks: list[Chunk],
+    state: LoadState,
+    result: IngestResult,
+    finish: Callable[[], None],
 ) -> None:
     """Check chunk k+1 on a reader connection while chunk k is written.
 
@@ -183,7 +168,6 @@ def _load_pipelined(
     it never competes with the writer's transactions.
     """
     reader = con.cursor()
-    chunks = feed.chunks
 
     def prepare_chunk(chunk: Chunk) -> Prepared | None:
         return prepare(reader, feed.read(reader, chunk), state) if chunk.reads else None
@@ -193,9 +177,10 @@ def _load_pipelined(
             future = pool.submit(prepare_chunk, chunks[0])
             for i, chunk in enumerate(chunks):
                 prepared = future.result()
-                if i + 1 < len(chunks):
+                last = i + 1 == len(chunks)
+                if not last:
                     future = pool.submit(prepare_chunk, chunks[i + 1])
-                _commit_chunk(con, state, chunk, prepared, result)
+                _commit_chunk(con, state, chunk, prepared, result, finish if last else None)
     finally:
         reader.close()
 
@@ -205,33 +190,72 @@ def _write_batch(
 ) -> None:
     """Write a prepared batch (quarantine, then raw) and count it into ``result``."""
     add_custom_columns(con, state.contract.name, prepared.custom)
-    quarantine.write_quarantine(con, state.contract, prepared.quarantine, prepared.files)
-    written = upsert.write_raw(con, state.contract, prepared.rows)
+    if state.partitioned:
+        _set_aside_keys_loaded_elsewhere(con, state, prepared)
+    quarantine.write_quarantine(
+        con,
+        state.contract,
+        prepared.quarantine,
+        prepared.files,
+        prepared.bad_files,
+        partitioned=state.partitioned,
+    )
+    written = upsert.write_raw(con, state.contract, prepared.rows, partitioned=state.partitioned)
     result.inserted += written.inserted
     result.updated += written.updated
     result.unchanged += written.unchanged
-    result.files += len(prepared.files)
+    result.files += len(prepared.files) + len(prepared.bad_files)
+    for warning in prepared.warnings:
+        logger.warning("%s: %s", state.contract.name, warning)
+    result.warnings += prepared.warnings
+    for change in prepared.widened:
+        logger.warning("%s: %s", state.contract.name, change)
+    result.schema_changes += prepared.widened
     result.rows_in += prepared.rows_in
     result.rows_quarantined += prepared.quarantine.height
     result.reasons.update(prepared.quarantine["reason_code"].to_list())
     result.superseded += prepared.superseded
     result.rows_loaded += int(prepared.rows["_keep"].sum()) + prepared.superseded
     result.custom_attributes = sorted(set(result.custom_attributes) | set(prepared.custom))
+    result.columns = prepared.columns
 
 
-def _log_entry(run_id: str, r: IngestResult) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "source": r.source,
-        "table_name": r.table,
-        "partitions": r.metadata().get("partitions"),
-        "rows_in": r.rows_in,
-        "rows_loaded": r.rows_loaded,
-        "rows_quarantined": r.rows_quarantined,
-        "inserted": r.inserted,
-        "updated": r.updated,
-        "unchanged": r.unchanged,
-        "superseded": r.superseded,
-        "started_at": datetime.now(UTC).replace(tzinfo=None),
-        "seconds": r.seconds,
-    }
+def _set_aside_keys_loaded_elsewhere(
+    con: duckdb.DuckDBPyConnection, state: LoadState, prepared: Prepared
+) -> None:
+    """Quarantine rows whose key another day already holds in raw (``duplicate_key``).
+
+    Checked in the writing transaction, after the chunk's days were deleted: it sees
+    what earlier chunks of this load committed, which a reader preparing ahead cannot.
+    """
+    found = upsert.keys_in_raw(con, state.contract, prepared.rows)
+    if found.is_empty():
+        return
+    failures = already_loaded(state.contract, found)
+    rows = quarantine.quarantine_rows(prepared.src, failures, state.contract)
+    prepared.quarantine = pl.concat([prepared.quarantine, rows], how="vertical_relaxed")
+    prepared.rows = prepared.rows.with_columns(
+        _keep=pl.col("_keep") & ~pl.col("_rid").is_in(found["_rid"].implode())
+    )
+
+
+def _finish_deletions(
+    con: duckdb.DuckDBPyConnection, state: LoadState, result: IngestResult
+) -> None:
+    """In the load's last transaction: tombstones for rows it did not read, absent keys."""
+    assert state.deletions is not None and state.clock is not None
+    contract = state.contract
+    if state.tombstones is not None:
+        deletions.apply_tombstones(con, contract, state.tombstones.keys, state.clock)
+    if state.deletions.full_snapshot:
+        if state.complete and state.seen:
+            seen = pl.concat(state.seen).unique()
+            deletions.mark_absent(con, contract, seen, state.rejected_lines, state.clock)
+        else:
+            warning = (
+                "not a full snapshot (a file could not be read, or there were no rows): "
+                "keys absent from it are not marked deleted"
+            )
+            logger.warning("%s: %s", contract.name, warning)
+            result.warnings.append(warning)
+    result.marked_deleted = deletions.count_deleted(con, contract.name)

@@ -3,7 +3,8 @@
 Each quarantine row names the source file, row and column, gives a reason in
 words (``reason``), every failure of the row (``failures``, JSON) and the row as
 it was read (``record``, JSON). Rows the CSV parser could not split come as
-rejects, with the line as it stood in the file.
+rejects, with the line as it stood in the file. A file that cannot be read at all
+is one row, ``unreadable_file``, naming the file, the line and why.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import polars as pl
 
 from crmlens.contracts import TableContract
 from crmlens.ingest.batch import internal
-from crmlens.sources.files import Reject
+from crmlens.sources.files import BadFile, Reject
 
 _QUARANTINE_SCHEMA = {
     "_source_file": pl.String,
@@ -118,6 +119,35 @@ def reject_rows(rejects: list[Reject]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=_QUARANTINE_SCHEMA)
 
 
+def file_rows(bad_files: list[BadFile]) -> pl.DataFrame:
+    """One quarantine row per file that cannot be read at all (the whole file set aside)."""
+    if not bad_files:
+        return _empty()
+    rows = []
+    for bad in bad_files:
+        reason = f"{bad.source_file} cannot be read, the whole file is set aside: {bad.reason}"
+        failure = {
+            "column": None,
+            "reason_code": "unreadable_file",
+            "reason": reason,
+            "value": None,
+        }
+        rows.append(
+            {
+                "_source_file": bad.source_file,
+                "_source_row": bad.line,
+                "_partition": bad.partition,
+                "record_key": None,
+                "column_name": None,
+                "reason_code": "unreadable_file",
+                "reason": reason,
+                "failures": json.dumps([failure]),
+                "record": json.dumps({"file": bad.source_file, "bytes": bad.size}),
+            }
+        )
+    return pl.DataFrame(rows, schema=_QUARANTINE_SCHEMA)
+
+
 def delete_days(con: duckdb.DuckDBPyConnection, table: str, days: list[date]) -> None:
     """Delete what earlier loads of these days quarantined.
 
@@ -130,30 +160,46 @@ def delete_days(con: duckdb.DuckDBPyConnection, table: str, days: list[date]) ->
 
 
 def write_quarantine(
-    con: duckdb.DuckDBPyConnection, contract: TableContract, rows: pl.DataFrame, files: list[str]
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    rows: pl.DataFrame,
+    files: list[str],
+    bad_files: list[str] | None = None,
+    *,
+    partitioned: bool = False,
 ) -> None:
     """Replace what earlier loads of the same files quarantined, then add this load's rows.
 
     Partitioned tables had their days' quarantine deleted with the days; database
-    sources replace the earlier entry of each key read again.
+    sources replace the earlier entry of each key read again. A file that cannot be
+    read replaces only the earlier row saying so: what an earlier load of it put in
+    raw and quarantine stays (nothing of it was read this time).
 
     Args:
         con: the connection of the load's transaction.
         contract: the table's contract.
-        rows: from :func:`quarantine_rows` and :func:`reject_rows`.
+        rows: from :func:`quarantine_rows`, :func:`reject_rows` and :func:`file_rows`.
         files: the files the batch read (none for a database source).
+        bad_files: the files it could not read.
+        partitioned: read from day files (their days' quarantine is already deleted).
     """
     table = contract.name
-    if not contract.partition_column and files:
+    if not partitioned and files:
         con.execute(
             f"delete from quarantine.{table} where _source_file in (select unnest(?))", [files]
         )
-    elif not files and rows.height:
+    elif not files and not bad_files and rows.height:
         con.register("_qkeys", rows.select("record_key"))
         con.execute(
             f"delete from quarantine.{table} where record_key in (select record_key from _qkeys)"
         )
         con.unregister("_qkeys")
+    if bad_files:
+        con.execute(
+            f"delete from quarantine.{table} where reason_code = 'unreadable_file' "
+            f"and _source_file in (select unnest(?))",
+            [bad_files],
+        )
     if rows.is_empty():
         return
     con.register("_q", rows)

@@ -11,6 +11,8 @@ import duckdb
 
 from crmlens import sql
 from crmlens.contracts import CONTRACTS, TableContract
+from crmlens.ingest.cast import widen
+from crmlens.sources.files import DELETED
 from crmlens.warehouse import duck_type, ensure_schemas, quote_ident, table_columns
 
 QUARANTINE_COLUMNS = {
@@ -50,10 +52,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
     cols = ", ".join(f"{c} {t}" for c, t in QUARANTINE_COLUMNS.items())
     con.execute(f"create table if not exists quarantine.{table} ({cols})")
     con.execute(sql.load("crmlens.ingest", "ingest_log_table"))
+    con.execute(sql.load("crmlens.ingest", "ingest_log_columns"))
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:
-    """Add to ``raw.<table>`` the custom columns it lacks.
+    """Add to ``raw.<table>`` the custom columns it lacks; widen those whose type widened.
 
     Args:
         con: the connection of the load's transaction.
@@ -64,6 +67,19 @@ def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[
     for column, dtype in custom.items():
         if column not in existing:
             con.execute(f"alter table raw.{table} add column {quote_ident(column)} {dtype}")
+        elif existing[column] != dtype and widen(existing[column], dtype) == dtype:
+            con.execute(
+                f"alter table raw.{table} alter column {quote_ident(column)} set data type {dtype}"
+            )
+
+
+def ensure_deleted_column(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """Give ``raw.<table>`` its deletion mark, ``_deleted_at``, if absent (null: live).
+
+    Added when a spec first declares deletions for the table; staging drops the rows
+    it marks.
+    """
+    con.execute(f"alter table raw.{table} add column if not exists {DELETED} timestamp")
 
 
 def mark_live_fields(con: duckdb.DuckDBPyConnection, table: str, columns: list[str]) -> None:

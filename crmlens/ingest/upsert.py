@@ -14,7 +14,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.sources.files import LINEAGE_COLUMNS
+from crmlens.sources.files import DELETED, LINEAGE_COLUMNS
 from crmlens.warehouse import quote_ident
 
 
@@ -38,15 +38,49 @@ def delete_days(con: duckdb.DuckDBPyConnection, table: str, days: list[date]) ->
     con.execute(f"delete from raw.{table} where _partition in (select unnest(?))", [days])
 
 
-def write_raw(
+def keys_in_raw(
     con: duckdb.DuckDBPyConnection, contract: TableContract, rows: pl.DataFrame
+) -> pl.DataFrame:
+    """The kept rows whose key raw already holds, with where raw's copy came from.
+
+    Run after a chunk's days were deleted: what it finds lives in other days.
+
+    Args:
+        con: the connection of the load's transaction.
+        contract: the table's contract.
+        rows: the batch with ``_rid`` and ``_keep``.
+
+    Returns:
+        ``_rid``, the key, ``first_file`` and ``first_row`` per row found.
+    """
+    key = [quote_ident(k) for k in contract.key]
+    con.register("_incoming", rows.filter("_keep").select("_rid", *contract.key))
+    try:
+        return con.sql(
+            f"select i._rid, {', '.join('i.' + k for k in key)}, "
+            f"r._source_file as first_file, r._source_row as first_row "
+            f"from _incoming i join raw.{contract.name} r on {_key_match(contract)}"
+        ).pl()
+    finally:
+        con.unregister("_incoming")
+
+
+def write_raw(
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    rows: pl.DataFrame,
+    *,
+    partitioned: bool = False,
 ) -> Upserted:
     """Write the rows whose ``_keep`` is true into ``raw.<table>``.
 
     Args:
         con: the connection of the load's transaction.
         contract: the table's contract.
-        rows: the batch with ``_keep``, lineage and custom columns (no ``_rid``).
+        rows: the batch with ``_rid``, ``_keep``, lineage and custom columns.
+        partitioned: read from day files, whose days were deleted first: rows are inserted.
+            Otherwise rows are upserted by key (also a day-partitioned table read from a
+            plain file or a database: a rerun must not append its rows again).
 
     Returns:
         How many rows were inserted, updated, and left unchanged.
@@ -56,9 +90,10 @@ def write_raw(
         return Upserted()
     con.register("_rows", rows)
     try:
-        if contract.partition_column:
+        if partitioned:
             con.execute(
-                f"insert into raw.{table} by name select * exclude (_keep) from _rows where _keep"
+                f"insert into raw.{table} by name "
+                f"select * exclude (_keep, _rid) from _rows where _keep"
             )
             return Upserted(inserted=rows["_keep"].sum())
         counts = _classify(con, contract, rows)
@@ -89,15 +124,26 @@ def _classify(
 ) -> dict[str, int]:
     """Tag each kept row of ``_rows`` insert, update, same or stale, in ``_classified``."""
     key = [quote_ident(k) for k in contract.key]
-    business = [quote_ident(c) for c in rows.columns if c not in (*LINEAGE_COLUMNS, "_keep")]
+    business = [
+        quote_ident(c) for c in rows.columns if c not in (*LINEAGE_COLUMNS, "_keep", "_rid")
+    ]
     same = (
         f"({', '.join('i.' + c for c in business)}) is not distinct from "
         f"({', '.join('r.' + c for c in business)})"
     )
     stale = f"i.{contract.updated_at} < r.{contract.updated_at}" if contract.updated_at else "false"
+    deleted = ""
+    if DELETED in rows.columns:
+        # Deleted and live differ; a row deleted again keeps when it was first deleted.
+        same += f" and (i.{DELETED} is null) = (r.{DELETED} is null)"
+        deleted = (
+            f", coalesce(case when i.{DELETED} is not null then r.{DELETED} end, i.{DELETED}) "
+            f"as {DELETED}"
+        )
+    excluded = f"_keep, _rid{', ' + DELETED if deleted else ''}"
     con.execute(
         f"create or replace temp table _classified as "
-        f"select i.* exclude (_keep), case when r.{key[0]} is null then 'insert' "
+        f"select i.* exclude ({excluded}){deleted}, case when r.{key[0]} is null then 'insert' "
         f"when {stale} then 'stale' when {same} then 'same' else 'update' end as _action "
         f"from _rows i left join raw.{contract.name} r on {_key_match(contract)} where i._keep"
     )

@@ -65,6 +65,38 @@ def validate(contract: TableContract, valid: pl.DataFrame, limit: datetime) -> p
     return pl.concat(parts, how="vertical_relaxed")
 
 
+def nul_bytes(src: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Values holding a NUL byte: no text column downstream (PostgreSQL's, a CSV) keeps one.
+
+    Args:
+        src: the batch as read, with ``_rid``.
+        columns: the columns to look at (the source's, not lineage).
+
+    Returns:
+        One failure per (row, column) with a NUL byte, ``nul_byte``, naming its position.
+    """
+    parts = [no_failures()]
+    for column in columns:
+        if src.schema[column] != pl.String:
+            continue
+        found = src.filter(pl.col(column).str.contains("\x00", literal=True))
+        at = pl.col(column).str.split("\x00").list.first().str.len_chars()  # characters
+        if found.height:
+            parts.append(
+                found.select(
+                    "_rid",
+                    column=pl.lit(column),
+                    reason_code=pl.lit("nul_byte"),
+                    reason=pl.format(
+                        f"{column}: the value holds a NUL byte (\\x00) at character {{}}",
+                        at + 1,
+                    ),
+                    value=pl.col(column),
+                )
+            )
+    return pl.concat(parts, how="vertical_relaxed")
+
+
 def _describe(
     contract: TableContract, column: str, check: str, limit: datetime
 ) -> tuple[str, str, pl.Expr]:
@@ -95,6 +127,8 @@ def _describe(
         return _format_failure(column, value)
     if check.startswith("greater_than_or_equal_to"):
         return "negative_value", column, pl.format(f"{column}: {{}} is negative", value)
+    if check == "finite":
+        return "out_of_range", column, pl.format(f"{column}: {{}} is not a finite number", value)
     if check.startswith("in_range"):
         return "out_of_range", column, pl.format(f"{column}: {{}} is out of range ({check})", value)
     if check == "not_in_future":

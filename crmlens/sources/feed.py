@@ -15,7 +15,7 @@ import duckdb
 
 from crmlens.settings import Settings
 from crmlens.sources.files import ReadBatch, read_table
-from crmlens.sources.spec import FileSource, SourceSpec
+from crmlens.sources.spec import Deletions, FileSource, SourceSpec
 
 # The setting's default, for callers that pass no chunk size.
 DEFAULT_CHUNK_ROWS: int = Settings.model_fields["ingest_chunk_rows"].default
@@ -49,6 +49,8 @@ class TableFeed:
         partitioned: whether the table is read by day files.
         declared_types: custom column -> DuckDB type, as the spec declares them.
         live_fields: custom columns whose value the CRM overwrites over time.
+        lacks: optional canonical columns the CRM does not have (no drift warning).
+        deletions: how the CRM says a record of the table was deleted, if the spec says.
     """
 
     source: str
@@ -57,6 +59,8 @@ class TableFeed:
     partitioned: bool = False
     declared_types: dict[str, str] = field(default_factory=dict)
     live_fields: list[str] = field(default_factory=list)
+    lacks: list[str] = field(default_factory=list)
+    deletions: Deletions | None = None
     _spec: SourceSpec | None = field(default=None, repr=False)
 
     def read(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> ReadBatch:
@@ -75,6 +79,18 @@ class TableFeed:
 
             return read_postgres_table(con, self._spec, self.table)
         return read_table(con, self._spec, self.table, chunk.read)
+
+    def read_tombstones(self, con: duckdb.DuckDBPyConnection) -> ReadBatch:
+        """Read the table's tombstones (the keys the CRM deleted) as a batch on ``con``.
+
+        Args:
+            con: the connection the rows are read in.
+
+        Returns:
+            The tombstones' select over the spec's files (all of them, every load).
+        """
+        assert self._spec is not None and self.deletions and self.deletions.tombstones
+        return read_table(con, self._spec, self.table, None, select=self.deletions.tombstones)
 
 
 def open_feed(
@@ -102,6 +118,8 @@ def open_feed(
         chunks=[Chunk(replace=[], read=None)],
         declared_types=declared,
         live_fields=list(spec.live_fields.get(table, [])),
+        lacks=list(spec.lacks.get(table, [])),
+        deletions=spec.deletions.get(table),
         _spec=spec,
     )
     if spec.kind != "postgres":
@@ -163,7 +181,10 @@ def _day_sizes(spec: SourceSpec, source: FileSource, days: list[date]) -> dict[d
         if not path.exists():
             sizes[day] = 0
         elif fmt == "parquet":
-            sizes[day] = pq.ParquetFile(path).metadata.num_rows
+            try:
+                sizes[day] = pq.read_metadata(path).num_rows
+            except Exception:  # a bad file: planned by its bytes, set aside when read
+                sizes[day] = path.stat().st_size // _BYTES_PER_LINE
         else:
             sizes[day] = path.stat().st_size // _BYTES_PER_LINE
     return sizes

@@ -1,64 +1,120 @@
 """Reading the export files a spec names: every alias a view, the table's select run.
 
-Every alias is a view with two extra columns, ``_source_file`` (path relative to
-the spec's root) and ``_source_row`` (the line number in a CSV, header = line 1;
-the 1-based row in a Parquet or JSONL file), plus ``_partition`` (the day) for
-partitioned aliases. Selecting them through lets quarantine name the file and
-row of a bad record. CSV values are read as text (casting, and its errors, happen
-in ingest, with row numbers); records the CSV parser cannot split are collected as
-:class:`Reject` rows, never dropped.
+Every alias is a view with two extra columns, ``_source_file`` (the file's name,
+:meth:`SourceSpec.file_name`) and ``_source_row`` (the line in a CSV or JSONL file, as
+an editor shows it, header included; the 1-based row in a Parquet file), plus
+``_partition`` (the day) for partitioned aliases. Selecting them through lets
+quarantine name the file and row of a bad record. CSV values are read as text
+(casting, and its errors, happen in ingest, with row numbers); records the CSV parser
+cannot split are collected as :class:`Reject` rows, never dropped.
+
+Files are read one by one (:mod:`.reading`): a file that cannot be read at all is a
+:class:`BadFile`, quarantined whole by ingest, and the other files load.
 """
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import re
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import duckdb
-import numpy as np
 import polars as pl
-import pyarrow as pa
 
 from crmlens.contracts import CONTRACTS
+from crmlens.sources.reading import (
+    BadFile,
+    Reject,
+    first_line,
+    options_sql,
+    parquet_pages_problem,
+    parquet_problem,
+    read_text_file,
+    sql_list,
+    sql_text,
+)
 from crmlens.sources.spec import (
     FileSource,
     SourceSpec,
     SpecError,
+    absolute,
     day_pattern,
     glob_files,
     referenced_aliases,
-    relative_path,
 )
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
-LINEAGE_COLUMNS = ("_source_file", "_source_row", "_partition")
+# Where a row came from, and whether the CRM deleted it: columns ingest keeps beside the
+# business ones, never compared as values nor taken for custom attributes.
+DELETED = "_deleted_at"
+LINEAGE_COLUMNS = ("_source_file", "_source_row", "_partition", DELETED)
 _alias_counter = itertools.count()
 
-
-@dataclass
-class Reject:
-    """A record the file reader could not parse."""
-
-    source_file: str
-    source_row: int
-    column: str | None
-    error: str
-    line: str
+__all__ = [
+    "DELETED",
+    "LINEAGE_COLUMNS",
+    "BadFile",
+    "ReadBatch",
+    "Reject",
+    "check_columns",
+    "read_table",
+]
 
 
 @dataclass
 class ReadBatch:
-    """What reading a table's files produced: the select's rows and the rejects."""
+    """What reading a table's files produced: the select's rows, rejects, unreadable files.
 
-    relation: duckdb.DuckDBPyRelation
+    Attributes:
+        relation: the select over the readable files; None when an alias it reads has
+            no readable file (the select cannot run: its files are all in ``bad_files``).
+        rejects: records the CSV parser could not split.
+        files: the readable files (names relative to the root).
+        views: the temporary views to drop once read.
+        bad_files: files that cannot be read at all.
+        warnings: what a user should know (a file with a header and no rows).
+        where: the spec and table, for messages.
+    """
+
+    relation: duckdb.DuckDBPyRelation | None
     rejects: list[Reject] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     views: list[str] = field(default_factory=list)
+    bad_files: list[BadFile] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    where: str = ""
+    # Per Parquet alias: find the files a failed read tripped on and rebuild the view
+    # without them (None: no file to blame; False: no readable file is left).
+    probes: list[Callable[[], bool | None]] = field(default_factory=list, repr=False)
+    rerun: Callable[[], duckdb.DuckDBPyRelation] | None = field(default=None, repr=False)
+
+    def collect(
+        self, query: Callable[[duckdb.DuckDBPyRelation], duckdb.DuckDBPyRelation] | None = None
+    ) -> pl.DataFrame | None:
+        """Run the select (through ``query``) into a frame; None if it cannot run.
+
+        A corrupt page deep in a Parquet file shows only now, when it is decoded, and
+        DuckDB's message does not name the file: the files are then tried one by one,
+        the bad ones set aside, and the select run again.
+
+        Raises:
+            SpecError: the select fails, and no file is to blame.
+        """
+        while self.relation is not None:
+            relation = query(self.relation) if query else self.relation
+            try:
+                return relation.pl()
+            except duckdb.Error as exc:
+                outcomes = [probe() for probe in self.probes]
+                if all(outcome is None for outcome in outcomes) or self.rerun is None:
+                    raise SpecError(f"{self.where}: the select failed: {first_line(exc)}") from None
+                usable = all(outcome is not False for outcome in outcomes)
+                self.relation = self.rerun() if usable else None
+        return None
 
 
 def read_table(
@@ -66,6 +122,7 @@ def read_table(
     spec: SourceSpec,
     table: str,
     days: list[date] | None = None,
+    select: str | None = None,
 ) -> ReadBatch:
     """Expose the aliases a table's select uses as views and run the select.
 
@@ -74,31 +131,49 @@ def read_table(
         spec: a files spec.
         table: the canonical table.
         days: for partitioned aliases, only these days' files; ``None`` reads all.
+        select: a select to run instead of the table's (e.g. its tombstones).
+
+    Returns:
+        The batch.
+
+    Raises:
+        SpecError: the spec cannot be read as it says (no file, bad SQL, wrong columns).
     """
     if not spec.provides(table):
         raise SpecError(f"{spec.where(table)}: the spec does not provide this table")
-    select = spec.tables[table].select
+    select = select or spec.tables[table].select
     aliases = referenced_aliases(select, spec.files)
     if not aliases:
         raise SpecError(
             f"{spec.where(table)}: the select reads none of the files {list(spec.files)}"
         )
-    batch = ReadBatch(relation=None)  # type: ignore[arg-type]
-    for alias in aliases:
-        source = spec.files[alias]
-        paths = _files_for(spec, table, source, days)
-        view = f"{alias}"
-        batch.files += [relative_path(p, spec.root) for p in paths]
-        rejects = _create_alias_view(con, spec, table, alias, view, source, paths)
-        batch.rejects += rejects
-        batch.views.append(view)
+    batch = ReadBatch(relation=None, where=spec.where(table))
+    usable = True
+    with tempfile.TemporaryDirectory(prefix="crmlens-read-") as scratch:
+        for alias in aliases:
+            source = spec.files[alias]
+            paths = _files_for(spec, table, alias, source, days)
+            usable &= _create_alias_view(
+                con, spec, table, alias, source, paths, batch, Path(scratch)
+            )
+            batch.views.append(alias)
+    if not usable:
+        return batch
+    _run_select(con, spec, table, select, batch)
+    return batch
+
+
+def _run_select(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str, select: str, batch: ReadBatch
+) -> None:
+    batch.rerun = lambda: con.sql(select)
     try:
         batch.relation = con.sql(select)
         batch.relation.columns  # noqa: B018 - binds the query so SQL errors surface here
     except duckdb.Error as exc:
-        raise SpecError(f"{spec.where(table)}: the select failed: {_first_line(exc)}") from None
-    check_columns(spec, table, batch.relation.columns)
-    return batch
+        raise SpecError(f"{spec.where(table)}: the select failed: {first_line(exc)}") from None
+    if select == spec.tables[table].select:
+        check_columns(spec, table, batch.relation.columns)
 
 
 def check_columns(spec: SourceSpec, table: str, columns: list[str]) -> None:
@@ -131,30 +206,18 @@ def check_columns(spec: SourceSpec, table: str, columns: list[str]) -> None:
 
 
 def _files_for(
-    spec: SourceSpec, table: str, source: FileSource, days: list[date] | None
+    spec: SourceSpec, table: str, alias: str, source: FileSource, days: list[date] | None
 ) -> list[Path]:
     if source.partitioned and days is not None:
-        paths = [spec.root / source.path.replace("{day}", d.isoformat()) for d in days]
-        return [p for p in paths if p.exists()]
-    paths = glob_files(source.path, spec.root)
+        paths = [absolute(spec.root / source.path.replace("{day}", d.isoformat())) for d in days]
+        paths = [p for p in paths if p.exists()]
+    else:
+        paths = [absolute(p) for p in glob_files(source.path, spec.root)]
     if not paths and not source.partitioned:
         raise SpecError(f"{spec.where(table)}: no file matches {source.path!r} under {spec.root}")
+    if not paths:
+        raise SpecError(f"{spec.where(table)}: no file of {alias!r} for the requested days")
     return paths
-
-
-def _sql_list(paths: list[Path]) -> str:
-    return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
-
-
-def _options_sql(options: dict[str, Any]) -> str:
-    def lit(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return str(v)
-        return "'" + str(v).replace("'", "''") + "'"
-
-    return "".join(f", {k} = {lit(v)}" for k, v in options.items())
 
 
 def _create_alias_view(
@@ -162,115 +225,107 @@ def _create_alias_view(
     spec: SourceSpec,
     table: str,
     alias: str,
-    view: str,
     source: FileSource,
     paths: list[Path],
-) -> list[Reject]:
-    fmt = source.resolved_format()
-    root = Path(spec.root or ".").resolve()
-    prefix = str(root).replace("'", "''") + "/"
-    if not paths:
-        raise SpecError(f"{spec.where(table)}: no file of {alias!r} for the requested days")
-    if fmt == "parquet":
-        day = _partition_sql(source, "filename")
-        con.execute(
-            f"create or replace temp view {view} as select * exclude (filename, file_row_number), "
-            f"replace(filename, '{prefix}', '') as _source_file, "
-            f"file_row_number + 1 as _source_row{day} "
-            f"from read_parquet({_sql_list(paths)}, filename = true, file_row_number = true, "
-            f"union_by_name = true{_options_sql(source.options)})"
-        )
-        return []
-    if fmt == "jsonl":
-        columns = source.columns or _default_json_columns(table)
-        cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in columns.items()) + "}"
-        sql = (
-            f"select * from read_json({_sql_list(paths)}, format = 'newline_delimited', "
-            f"columns = {cols}, filename = true{_options_sql(source.options)})"
-        )
+    batch: ReadBatch,
+    scratch: Path,
+) -> bool:
+    """Read an alias's files into view ``alias``; False if none of them is readable."""
+    if source.resolved_format() == "parquet":
+        return _parquet_view(con, spec, alias, source, paths, batch)
+    columns = source.columns or dict.fromkeys(CONTRACTS[table].columns, "VARCHAR")
+    frames = []
+    for path in paths:
+        name = spec.file_name(path)
         try:
-            data = con.sql(sql).pl()
-        except duckdb.Error as exc:
-            raise SpecError(
-                f"{spec.where(table)}: cannot read {alias!r}: {_first_line(exc)}"
-            ) from None
-        data = _number_rows(data, prefix, lambda n, _f: np.arange(1, n + 1))
-        _register(con, view, data, source, prefix)
-        return []
-    # CSV: every value as text (casting, and its errors, happen in ingest with row numbers);
-    # rows the parser cannot split are collected by DuckDB's reject tables, not dropped.
-    n = next(_alias_counter)
-    errors, scans = f"_rejects_{n}", f"_reject_scans_{n}"
-    options = {"delim": ",", "quote": '"', "escape": '"', "header": True} | source.options
-    sql = (
-        f"select * from read_csv({_sql_list(paths)}, all_varchar = true, filename = true, "
-        f"store_rejects = true, rejects_table = '{errors}', "
-        f"rejects_scan = '{scans}'{_options_sql(options)})"
-    )
-    try:
-        data = con.sql(sql).pl()
-        reject_rows = con.execute(
-            f"select s.file_path, e.line, e.column_name, e.error_message, e.csv_line "
-            f"from {errors} e join {scans} s using (scan_id, file_id) order by s.file_path, e.line"
-        ).fetchall()
-    except duckdb.Error as exc:
-        raise SpecError(f"{spec.where(table)}: cannot read {alias!r}: {_first_line(exc)}") from None
-    finally:
-        with contextlib.suppress(duckdb.Error):  # an aborted transaction is rolled back anyway
-            con.execute(f"drop table if exists {errors}")
-            con.execute(f"drop table if exists {scans}")
-    rejected: dict[str, list[int]] = {}
-    rejects: list[Reject] = []
-    for file_path, line, column, error, csv_line in reject_rows:
-        rel = file_path.replace(prefix, "", 1)
-        lines = rejected.setdefault(rel, [])
-        if line in lines:  # one line can carry several errors: one reject per line
+            rows = read_text_file(con, path, name, source, columns, scratch)
+        except SpecError as exc:
+            raise SpecError(f"{spec.where(table)}: {exc}") from None
+        if rows.bad is not None:
+            rows.bad.partition = _day_of(source, name)
+            batch.bad_files.append(rows.bad)
             continue
-        lines.append(int(line))
-        rejects.append(Reject(rel, int(line), column, error, (csv_line or "").rstrip("\n")))
-    data = _number_rows(data, prefix, lambda n, f: _csv_lines(n, rejected.get(f, [])))
-    _register(con, view, data, source, prefix)
-    return rejects
-
-
-def _csv_lines(n_good: int, rejected: list[int]) -> np.ndarray:
-    """Line numbers of the parsed records of a file: lines 2.. without the rejected ones.
-
-    Exact for files with one record per line (what CRM exports write); a blank
-    line or a quoted newline shifts later numbers by one.
-    """
-    total = n_good + len(rejected)
-    lines = np.arange(2, total + 2)
-    if rejected:
-        lines = np.setdiff1d(lines, np.asarray(rejected), assume_unique=True)
-    return lines[:n_good]
-
-
-def _number_rows(data: pl.DataFrame, prefix: str, lines: Any) -> pl.DataFrame:
-    """Add _source_file and _source_row (per file, in file order)."""
-    data = data.with_columns(_source_file=pl.col("filename").str.replace(prefix, "", literal=True))
-    data = data.drop("filename")
-    parts = []
-    for (name,), part in data.group_by("_source_file", maintain_order=True):
-        parts.append(
-            part.with_columns(_source_row=pl.Series(lines(part.height, name), dtype=pl.Int64))
-        )
-    if not parts:
-        return data.with_columns(_source_row=pl.lit(None, dtype=pl.Int64))
-    return pl.concat(parts)
-
-
-def _register(
-    con: duckdb.DuckDBPyConnection, view: str, data: pl.DataFrame, source: FileSource, prefix: str
-) -> None:
+        batch.files.append(name)
+        batch.rejects += rows.rejects or []
+        if rows.warning:
+            batch.warnings.append(rows.warning)
+        frames.append(rows.data)
+    if not frames:
+        return False
+    data = pl.concat(frames, how="diagonal_relaxed")
     if source.partitioned:
         pattern = day_pattern(source.path).pattern
         data = data.with_columns(
             _partition=pl.col("_source_file").str.extract(pattern, 1).str.to_date()
         )
-    arrow: pa.Table = data.to_arrow()
-    con.register(f"{view}__arrow", arrow)
-    con.execute(f"create or replace temp view {view} as select * from {view}__arrow")
+    con.register(f"{alias}__arrow", data.to_arrow())
+    con.execute(f"create or replace temp view {alias} as select * from {alias}__arrow")
+    return True
+
+
+def _parquet_view(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    alias: str,
+    source: FileSource,
+    paths: list[Path],
+    batch: ReadBatch,
+) -> bool:
+    """A lazy view over the readable Parquet files (their footers checked first)."""
+    readable: list[Path] = []
+    for path in paths:
+        name = spec.file_name(path)
+        problem, rows = parquet_problem(path)
+        if problem:
+            size = path.stat().st_size
+            batch.bad_files.append(BadFile(name, None, problem, size, _day_of(source, name)))
+            continue
+        if rows == 0:
+            batch.warnings.append(f"{name} has no rows")
+        readable.append(path)
+        batch.files.append(name)
+
+    def build(files: list[Path]) -> bool:
+        if not files:
+            return False
+        # Paths are the absolute root joined with the spec's relative ones, so the name
+        # DuckDB reports, stripped of the root, is SourceSpec.file_name.
+        prefix = sql_text(str(absolute(spec.root or Path("."))) + "/")
+        name = (
+            f"case when starts_with(filename, {prefix}) "
+            f"then filename[length({prefix}) + 1:] else filename end"
+        )
+        con.execute(
+            f"create or replace temp view {alias} as select * exclude (filename, file_row_number), "
+            f"{name} as _source_file, file_row_number + 1 as _source_row"
+            f"{_partition_sql(source, name)} "
+            f"from read_parquet({sql_list(str(p) for p in files)}, filename = true, "
+            f"file_row_number = true, union_by_name = true{options_sql(source.options)})"
+        )
+        return True
+
+    def probe() -> bool | None:
+        found = False
+        for path in list(readable):
+            problem = parquet_pages_problem(con, path)
+            if problem:
+                name = spec.file_name(path)
+                size = path.stat().st_size
+                batch.bad_files.append(BadFile(name, None, problem, size, _day_of(source, name)))
+                readable.remove(path)
+                batch.files.remove(name)
+                found = True
+        return build(readable) if found else None
+
+    batch.probes.append(probe)
+    return build(readable)
+
+
+def _day_of(source: FileSource, name: str) -> date | None:
+    if not source.partitioned:
+        return None
+    found = day_pattern(source.path).search(name)
+    return date.fromisoformat(found.group(1)) if found else None
 
 
 def _partition_sql(source: FileSource, column: str) -> str:
@@ -278,11 +333,3 @@ def _partition_sql(source: FileSource, column: str) -> str:
         return ""
     pattern = day_pattern(source.path).pattern.replace("'", "''")
     return f", regexp_extract({column}, '{pattern}', 1)::date as _partition"
-
-
-def _default_json_columns(table: str) -> dict[str, str]:
-    return dict.fromkeys(CONTRACTS[table].columns, "VARCHAR")
-
-
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -163,7 +163,9 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
                     "updated_at": datetime.now(),
                 },
             )
-    return ReadBatch(relation=con.sql(f"select * from {view}"), files=[], views=[view])
+    return ReadBatch(
+        relation=con.sql(f"select * from {view}"), files=[], views=[view], where=spec.where(table)
+    )
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:

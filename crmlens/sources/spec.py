@@ -19,6 +19,8 @@ kept. Example::
         select: select * from events
     custom_attributes:            # optional: types of custom columns (else inferred)
       accounts: {nps_score: INTEGER}
+    lacks:                        # optional: canonical columns this CRM does not have
+      accounts: [tier, parent_account_id]
 
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
@@ -36,9 +38,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from crmlens.contracts import CONTRACTS, TABLES
+from crmlens.sources import spec_checks as checks
 
 
 class SpecError(ValueError):
@@ -61,6 +64,18 @@ class FileSource(BaseModel):
     columns: dict[str, str] | None = Field(
         default=None, description="JSONL only: column -> DuckDB type (JSON readers need it)."
     )
+    encoding: str | None = Field(
+        default=None,
+        description="CSV/JSONL: the text encoding (utf-8, utf-16, cp1252, latin-1...); "
+        "detected when absent (a byte-order mark, else UTF-8, else Windows-1252).",
+    )
+
+    @model_validator(mode="after")
+    def _encoding_is_ours(self) -> FileSource:
+        # DuckDB's own `encoding` option would apply to the UTF-8 copy crmlens reads.
+        if "encoding" in self.options:
+            self.encoding = self.encoding or str(self.options.pop("encoding"))
+        return self
 
     @property
     def partitioned(self) -> bool:
@@ -97,6 +112,35 @@ class TableSource(BaseModel):
     )
 
 
+class Deletions(BaseModel):
+    """How a CRM says a record was deleted, for one table: exactly one of three ways."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    flag: str | None = Field(
+        default=None,
+        description="A column the select returns: true when the CRM deleted the record "
+        "(deleted when its updated_at says, else when the load saw it).",
+    )
+    tombstones: str | None = Field(
+        default=None,
+        description="A select over the spec's files returning the key of each deleted "
+        "record, and `deleted_at` when the CRM says when.",
+    )
+    full_snapshot: bool = Field(
+        default=False,
+        description="Every load holds every record: a key absent from a load is deleted "
+        "(when that load ran).",
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> Deletions:
+        ways = [self.flag is not None, self.tombstones is not None, self.full_snapshot]
+        if sum(ways) != 1:
+            raise ValueError("say exactly one of `flag`, `tombstones`, `full_snapshot`")
+        return self
+
+
 class SourceSpec(BaseModel):
     """A parsed source spec. Load it with :func:`load_spec`."""
 
@@ -113,11 +157,35 @@ class SourceSpec(BaseModel):
         description="Custom fields holding a current value the CRM overwrites over time (a "
         "'latest NPS'): kept, but never used as point-in-time features.",
     )
+    lacks: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Optional canonical columns the CRM does not have, per table: null in "
+        "every row, and no schema-drift warning about them.",
+    )
+    deletions: dict[str, Deletions] = Field(
+        default_factory=dict,
+        description="Per table, how the CRM says a record was deleted; raw keeps the row, "
+        "marked deleted with when (`_deleted_at`), and staging drops it.",
+    )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
+    allow_outside_root: bool = Field(
+        default=False,
+        description="Let file paths point outside the spec's root (absolute, or climbing "
+        "out with ..); refused otherwise.",
+    )
 
     # Set by load_spec, not read from YAML.
     path: Path | None = Field(default=None, exclude=True)
     root: Path | None = Field(default=None, exclude=True)
+
+    def file_name(self, path: Path) -> str:
+        """The one name of a file the spec reads: its path relative to the root (POSIX).
+
+        ``_source_file`` in raw and quarantine, the files of a load, and the day of a day
+        file are all read from this name, so a file has one name whatever the form of
+        the paths a run was given.
+        """
+        return relative_path(path, self.root)
 
     def where(self, table: str | None = None) -> str:
         """'source spec X (path)', with ', table T' — the prefix of every error message."""
@@ -182,7 +250,18 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
         )
         raise SpecError(f"source spec {path} is malformed: {problems}") from None
     spec.path = path
-    spec.root = Path(root) if root else path.parent
+    # The root is made absolute once, here: every file a spec reads is named relative to
+    # it (``_source_file``), so the name is the same whatever form of path a run was given.
+    spec.root = absolute(Path(root) if root else path.parent)
+    _check_tables(spec)
+    _check_code(spec)
+    if spec.kind == "postgres":
+        spec.dsn = os.path.expandvars(spec.dsn) if spec.dsn else None
+    return spec
+
+
+def _check_tables(spec: SourceSpec) -> None:
+    """Tables and columns the spec names: canonical tables, custom columns that are custom."""
     for table in spec.tables:
         if table not in CONTRACTS:
             raise SpecError(
@@ -192,9 +271,22 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     for table, types in spec.custom_attributes.items():
         if table not in spec.tables:
             raise SpecError(f"{spec.where(table)}: custom_attributes for a table the spec lacks")
-        for column in types:
+        for column, dtype in types.items():
             if column in CONTRACTS[table].columns:
                 raise SpecError(f"{spec.where(table)}: {column!r} is canonical, not custom")
+            _refuse(spec, table, checks.check_type_name(dtype, f"the type of {column!r}"))
+    for table, columns in spec.lacks.items():
+        if table not in spec.tables:
+            raise SpecError(f"{spec.where(table)}: `lacks` for a table the spec does not provide")
+        contract = CONTRACTS[table]
+        for column in columns:
+            if column not in contract.columns:
+                raise SpecError(f"{spec.where(table)}: `lacks` names {column!r}, not canonical")
+            if column in contract.required:
+                raise SpecError(
+                    f"{spec.where(table)}: `lacks` names {column!r}, which the contract "
+                    f"requires; the select must return it"
+                )
     for table, columns in spec.live_fields.items():
         if table not in spec.tables:
             raise SpecError(f"{spec.where(table)}: live_fields for a table the spec lacks")
@@ -203,9 +295,58 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
                 raise SpecError(
                     f"{spec.where(table)}: {column!r} is canonical; only custom fields are live"
                 )
-    if spec.kind == "postgres":
-        spec.dsn = os.path.expandvars(spec.dsn) if spec.dsn else None
-    return spec
+
+
+def _check_code(spec: SourceSpec) -> None:
+    """What a spec pastes into SQL or reads: one select each, its own files, under its root."""
+    for alias, source in spec.files.items():
+        where = f"{spec.where()}, file {alias!r}"
+        problems = [checks.check_identifier(alias, "the alias")]
+        problems += [checks.check_identifier(k, "the reader option") for k in source.options]
+        problems += [
+            checks.check_identifier(c, "the column") or checks.check_type_name(t, "the type")
+            for c, t in (source.columns or {}).items()
+        ]
+        if source.encoding:
+            problems.append(checks.check_encoding(source.encoding))
+        if checks.path_outside_root(source.path) and not spec.allow_outside_root:
+            problems.append(
+                f"the path {source.path!r} points outside the spec's root {spec.root}; move "
+                f"the file under the root, or say `allow_outside_root: true` in the spec"
+            )
+        for problem in problems:
+            if problem:
+                raise SpecError(f"{where}: {problem}")
+    aliases = list(spec.files) if spec.kind == "files" else None
+    for table, source in spec.tables.items():
+        _refuse(spec, table, checks.check_select(source.select, aliases))
+    for table, deletions in spec.deletions.items():
+        _check_deletions(spec, table, deletions, aliases)
+
+
+def _check_deletions(
+    spec: SourceSpec, table: str, deletions: Deletions, aliases: list[str] | None
+) -> None:
+    if table not in spec.tables:
+        raise SpecError(f"{spec.where(table)}: `deletions` for a table the spec does not provide")
+    if deletions.flag is not None:
+        _refuse(spec, table, checks.check_identifier(deletions.flag, "the deleted flag"))
+    if deletions.tombstones is not None:
+        if spec.kind != "files":
+            raise SpecError(f"{spec.where(table)}: tombstones are read from files")
+        _refuse(spec, table, checks.check_select(deletions.tombstones, aliases))
+    if deletions.full_snapshot and (
+        spec.tables[table].watermark or (spec.kind == "files" and spec.partition_alias(table))
+    ):
+        raise SpecError(
+            f"{spec.where(table)}: `full_snapshot` needs every record in every load; this "
+            f"table is read by day files or incrementally, so an absent key is no deletion"
+        )
+
+
+def _refuse(spec: SourceSpec, table: str, problem: str | None) -> None:
+    if problem:
+        raise SpecError(f"{spec.where(table)}: {problem}")
 
 
 def referenced_aliases(sql: str, files: dict[str, FileSource]) -> list[str]:
@@ -231,7 +372,7 @@ def glob_files(pattern: str, root: Path | None) -> list[Path]:
     Returns:
         The existing files, sorted.
     """
-    root = root or Path(".")
+    root = absolute(root or Path("."))
     pattern = pattern.replace("{day}", "*")
     if any(ch in pattern for ch in "*?["):
         return sorted(root.glob(pattern))
@@ -272,9 +413,19 @@ def day_of_file(path: Path, template: str, root: Path | None) -> date:
     return date.fromisoformat(match.group(1))
 
 
+def absolute(path: Path) -> Path:
+    """``path`` made absolute and normalised (``..`` folded), without resolving symlinks.
+
+    Lexical on purpose: a file reached through a symlinked folder keeps the name it has
+    under the root, which is the name DuckDB reports for it.
+    """
+    return Path(os.path.abspath(path))
+
+
 def relative_path(path: Path, root: Path | None) -> str:
-    """``path`` relative to ``root`` (the working folder if none), or as given if outside it."""
-    try:
-        return path.resolve().relative_to(Path(root or ".").resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()
+    """``path`` relative to ``root`` (the working folder if none), or absolute if outside it."""
+    full = absolute(path)
+    name = os.path.relpath(full, absolute(Path(root or ".")))
+    if name == ".." or name.startswith(f"..{os.sep}"):
+        return full.as_posix()
+    return Path(name).as_posix()

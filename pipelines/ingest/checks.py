@@ -5,9 +5,14 @@
   lost file) is a warning.
 - ``<table>_freshness`` on every raw table: hours since its newest change, a warning past
   ``freshness_warn_hours``.
+- ``<table>_schema_changes`` on every raw table: the latest load's columns against the
+  contract and the load before (a canonical column missing or renamed, a column that
+  vanished or appeared) is a warning; the load's other warnings (a header-only file)
+  are shown with it.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
+import json
 from datetime import UTC, datetime
 
 import numpy as np
@@ -21,6 +26,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from crmlens import sql
 from crmlens.contracts import TABLES
 from crmlens.warehouse import session, table_columns, table_exists
 from pipelines.ingest.assets import raw_key
@@ -138,6 +144,50 @@ def source_freshness(context: AssetCheckExecutionContext, crmlens: CrmlensResour
             )
 
 
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(
+            f"{table}_schema_changes",
+            asset=raw_key(table),
+            description=f"The columns the latest load of raw.{table} read, against the contract "
+            "and the load before: a canonical column missing (unless the spec lists it under "
+            "`lacks`), a column that vanished or appeared, a custom attribute widened.",
+        )
+        for table in TABLES
+    ],
+)
+def schema_changes(context: AssetCheckExecutionContext, crmlens: CrmlensResource):
+    settings = crmlens.settings()
+    with session(settings.warehouse_path) as con:
+        latest = {}
+        if table_exists(con, "ops", "ingest_log"):
+            rows = con.execute(sql.load("pipelines.ingest", "latest_ingest_loads")).fetchall()
+            latest = {r[0]: r[1:] for r in rows}
+    for table in TABLES:
+        if table not in latest:
+            yield AssetCheckResult(
+                asset_key=raw_key(table),
+                check_name=f"{table}_schema_changes",
+                passed=True,
+                metadata={"status": "not loaded"},
+            )
+            continue
+        changes, warnings, columns, started = latest[table]
+        changes = json.loads(changes) if changes else []
+        yield AssetCheckResult(
+            asset_key=raw_key(table),
+            check_name=f"{table}_schema_changes",
+            passed=not changes,
+            severity=AssetCheckSeverity.WARN,
+            metadata={
+                "changes": "; ".join(changes) or "none",
+                "load_warnings": "; ".join(json.loads(warnings) if warnings else []) or "none",
+                "columns": ", ".join(json.loads(columns)) if columns else "unknown",
+                "loaded_at": str(started),
+            },
+        )
+
+
 def build_ingest_checks() -> list:
     """The checks on the raw tables."""
-    return [events_daily_volume, source_freshness]
+    return [events_daily_volume, source_freshness, schema_changes]

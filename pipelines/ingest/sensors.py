@@ -28,13 +28,13 @@ from pipelines.resources import CrmlensResource
 
 
 def fingerprint_files(spec: SourceSpec) -> dict[str, str]:
-    """Relative path -> "size:mtime_ns" of every file the spec reads."""
+    """File name (:meth:`SourceSpec.file_name`) -> "size:mtime_ns" of every file the spec reads."""
     prints = {}
     root = Path(spec.root or ".")
     for source in spec.files.values():
         for path in glob_files(source.path, root):
             stat = path.stat()
-            prints[path.relative_to(root).as_posix()] = f"{stat.st_size}:{stat.st_mtime_ns}"
+            prints[spec.file_name(path)] = f"{stat.st_size}:{stat.st_mtime_ns}"
     return prints
 
 

@@ -12,7 +12,11 @@ insert into ops.ingest_log (
     unchanged,
     superseded,
     started_at,
-    seconds
+    seconds,
+    columns,
+    schema_changes,
+    warnings,
+    marked_deleted
 )
 values (
     $run_id,
@@ -27,5 +31,9 @@ values (
     $unchanged,
     $superseded,
     $started_at,
-    $seconds
+    $seconds,
+    $columns,
+    $schema_changes,
+    $warnings,
+    $marked_deleted
 )

@@ -1,4 +1,6 @@
 -- Creates ops.ingest_log, one row per load of one table (returns nothing).
+-- columns: the source's columns (JSON list); schema_changes and warnings: JSON lists;
+-- marked_deleted: raw rows marked deleted after the load (specs that declare deletions).
 create table if not exists ops.ingest_log (
     run_id varchar,
     source varchar,
@@ -12,5 +14,9 @@ create table if not exists ops.ingest_log (
     unchanged bigint,
     superseded bigint,
     started_at timestamp,
-    seconds double
+    seconds double,
+    columns json,
+    schema_changes json,
+    warnings json,
+    marked_deleted bigint
 )

@@ -11,6 +11,7 @@
 with source as (
 
     select * from {{ source('crm', 'accounts') }}
+    {{- live_rows(source('crm', 'accounts')) }}
 
 ),
 

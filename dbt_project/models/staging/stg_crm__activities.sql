@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'activities') }}
+    {{- live_rows(source('crm', 'activities')) }}
 
 ),
 

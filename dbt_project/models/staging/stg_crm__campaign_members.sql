@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'campaign_members') }}
+    {{- live_rows(source('crm', 'campaign_members')) }}
 
 ),
 

@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'campaigns') }}
+    {{- live_rows(source('crm', 'campaigns')) }}
 
 ),
 

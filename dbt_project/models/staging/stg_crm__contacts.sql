@@ -11,6 +11,7 @@
 with source as (
 
     select * from {{ source('crm', 'contacts') }}
+    {{- live_rows(source('crm', 'contacts')) }}
 
 ),
 

@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'events') }}
+    {{- live_rows(source('crm', 'events')) }}
 
 ),
 

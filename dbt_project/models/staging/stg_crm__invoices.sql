@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'invoices') }}
+    {{- live_rows(source('crm', 'invoices')) }}
 
 ),
 

@@ -11,6 +11,7 @@
 with source as (
 
     select * from {{ source('crm', 'leads') }}
+    {{- live_rows(source('crm', 'leads')) }}
 
 ),
 

@@ -11,6 +11,7 @@
 with source as (
 
     select * from {{ source('crm', 'opportunities') }}
+    {{- live_rows(source('crm', 'opportunities')) }}
 
 ),
 

@@ -5,6 +5,7 @@
 with source as (
 
     select * from {{ source('crm', 'opportunity_stage_history') }}
+    {{- live_rows(source('crm', 'opportunity_stage_history')) }}
 
 ),
 

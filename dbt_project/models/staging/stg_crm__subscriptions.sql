@@ -10,6 +10,7 @@
 with source as (
 
     select * from {{ source('crm', 'subscriptions') }}
+    {{- live_rows(source('crm', 'subscriptions')) }}
 
 ),
 

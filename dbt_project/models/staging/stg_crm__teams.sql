@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'teams') }}
+    {{- live_rows(source('crm', 'teams')) }}
 
 ),
 

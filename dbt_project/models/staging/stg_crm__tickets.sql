@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'tickets') }}
+    {{- live_rows(source('crm', 'tickets')) }}
 
 ),
 

@@ -4,6 +4,7 @@
 with source as (
 
     select * from {{ source('crm', 'users') }}
+    {{- live_rows(source('crm', 'users')) }}
 
 ),
 
