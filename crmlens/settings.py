@@ -62,6 +62,42 @@ class Settings(BaseSettings):
     publish_postgres_dsn: str | None = Field(
         default=None, description="PostgreSQL DSN the scores are published to, if any."
     )
+    publish_attempts: int = Field(
+        default=4,
+        ge=1,
+        description="Connections tried per table when publishing to PostgreSQL before the step "
+        "fails (and raises an alert). The only retry of a publish: its Dagster step has none.",
+    )
+    publish_backoff_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Wait after the first failed publish attempt, doubled after each.",
+    )
+    postgres_connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="How long connecting to PostgreSQL may take."
+    )
+    postgres_statement_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="PostgreSQL cancels a statement of a crmlens session running longer "
+        "(statement_timeout); the client gives up waiting for an answer after this plus the "
+        "time keepalives take to find a dead network.",
+    )
+    postgres_idle_in_transaction_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="PostgreSQL ends a crmlens session left idle inside a transaction this long "
+        "(idle_in_transaction_session_timeout), so a vanished client never holds locks.",
+    )
+    postgres_keepalive_idle_seconds: int = Field(
+        default=30, ge=1, description="TCP keepalive: silence before the first probe."
+    )
+    postgres_keepalive_interval_seconds: int = Field(
+        default=10, ge=1, description="TCP keepalive: seconds between probes."
+    )
+    postgres_keepalive_count: int = Field(
+        default=3, ge=1, description="TCP keepalive: unanswered probes before the link is dead."
+    )
     publish_postgres_schema: str = Field(
         default="crmlens", description="Schema of the contract tables in that database."
     )

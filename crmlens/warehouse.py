@@ -138,6 +138,12 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal, quoted: for file paths in statements that take no parameters
+    (``COPY ... TO``), where a ``'`` in a folder name must not end the string."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def replace_table(
     con: duckdb.DuckDBPyConnection,
     schema: str,
