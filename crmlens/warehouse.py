@@ -8,6 +8,7 @@ convention of the canonical model.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +16,10 @@ import duckdb
 import polars as pl
 
 from crmlens import sql as queries
+from crmlens.runlock import WarehouseBusy, busy_message, holder
+
+# DuckDB: 'Could not set lock on file "…": Conflicting lock is held in <program> (PID n) …'
+_LOCK_HELD = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 SCHEMAS = ("raw", "quarantine", "features", "ml", "publish", "ops")
 
@@ -50,7 +55,15 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
     """
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        held = _LOCK_HELD.search(str(exc))
+        if not held:
+            raise
+        # One line naming the holder, not DuckDB's lock error deep in a traceback.
+        other = f"another process (pid {held.group(2)}, {held.group(1)})"
+        raise WarehouseBusy(busy_message(path, holder(path), other)) from None
     con.execute("set TimeZone = 'UTC'")
     return con
 
