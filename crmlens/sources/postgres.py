@@ -126,22 +126,7 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
 
     with tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
         path = Path(tmp) / f"{table}.csv"
-        with connect(spec.dsn) as pg, pg.cursor() as cur:
-            try:
-                copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
-                with path.open("wb") as out, cur.copy(copy_sql, params or None) as copy:
-                    for block in copy:
-                        out.write(block)
-            except psycopg.OperationalError as exc:  # lost, timed out: worth a retry
-                raise ConnectionError(
-                    f"{spec.where(table)}: reading {describe_dsn(spec.dsn)} failed: "
-                    f"{error_text(exc)}"
-                ) from None
-            except psycopg.Error as exc:
-                raise SpecError(
-                    f"{spec.where(table)}: the PostgreSQL select failed on "
-                    f"{describe_dsn(spec.dsn)}: {error_text(exc)}"
-                ) from None
+        _copy_out(spec, table, query, params, path)
         data = con.sql(f"select * from read_csv('{path}', all_varchar = true, header = true)").pl()
     origin = f"{describe_dsn(spec.dsn)}#{table}"
     data = data.with_columns(
@@ -175,6 +160,27 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
                 },
             )
     return ReadBatch(relation=con.sql(f"select * from {view}"), files=[], views=[view])
+
+
+def _copy_out(
+    spec: SourceSpec, table: str, query: sql.Composed, params: list[object], path: Path
+) -> None:
+    """The select's rows into a CSV file, through ``COPY ... TO STDOUT`` in a bounded session."""
+    with connect(spec.dsn) as pg, pg.cursor() as cur:
+        try:
+            copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
+            with path.open("wb") as out, cur.copy(copy_sql, params or None) as copy:
+                for block in copy:
+                    out.write(block)
+        except psycopg.OperationalError as exc:  # lost, timed out: worth a retry
+            raise ConnectionError(
+                f"{spec.where(table)}: reading {describe_dsn(spec.dsn)} failed: {error_text(exc)}"
+            ) from None
+        except psycopg.Error as exc:
+            raise SpecError(
+                f"{spec.where(table)}: the PostgreSQL select failed on "
+                f"{describe_dsn(spec.dsn)}: {error_text(exc)}"
+            ) from None
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:
