@@ -37,7 +37,7 @@ from crmlens.settings import get_settings
 from crmlens.sources.files import ReadBatch, check_columns, read_table
 from crmlens.sources.pg_session import SessionLimits, error_text, open_session
 from crmlens.sources.spec import SourceSpec, SpecError, load_spec
-from crmlens.warehouse import duck_type, fetch_one, quote_ident
+from crmlens.warehouse import duck_type, fetch_one, quote_ident, sql_literal
 
 # DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
 PG_TYPES = {
@@ -127,7 +127,9 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
     with tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
         path = Path(tmp) / f"{table}.csv"
         _copy_out(spec, table, query, params, path)
-        data = con.sql(f"select * from read_csv('{path}', all_varchar = true, header = true)").pl()
+        data = con.sql(
+            f"select * from read_csv({sql_literal(str(path))}, all_varchar = true, header = true)"
+        ).pl()
     origin = f"{describe_dsn(spec.dsn)}#{table}"
     data = data.with_columns(
         _source_file=pl.lit(origin),
