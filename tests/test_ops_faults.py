@@ -484,10 +484,17 @@ def test_secrets_never_reach_dagster_run_storage_logs_or_mlflow_and_files_are_pr
         publish_postgres_dsn=f"{pg_database} password={SECRETS[1]}",
         alert_webhook_url=url,
     )
+    runs = {}
     for job in ("daily", "train"):
         log = home / "logs" / f"{job}.log"
         result = run_job(settings, job, raise_on_error=False, log_file=log)
         assert result.success, log.read_text()[-3000:]
+        runs[job] = result.run_id
+    # dbt wrote the daily run's artifacts into a folder of that run, not a shared one.
+    dbt_target = home / "dbt_target"
+    assert (dbt_target / "runs" / runs["daily"]).is_dir()
+    assert list((dbt_target / "runs" / runs["daily"]).rglob("run_results.json"))
+    assert not (dbt_target / "run_results.json").exists()
     instance = DagsterInstance.get()
     stored = []
     for record in instance.get_run_records():
@@ -651,6 +658,9 @@ def test_a_second_run_is_refused_in_one_line_and_status_answers_during_a_run(
     assert status.returncode == 0, status.stderr
     assert "invalid_email" in status.stdout  # the table, read from the snapshot
     assert "in progress: crmlens run --job train" in status.stdout
+    # The refused run wrote nothing, not even over the first run's log: one log per run.
+    logs = sorted(p.name for p in (home / "logs").glob("*.log"))
+    assert len(logs) == 1 and re.fullmatch(r"train-[0-9a-f]{8}\.log", logs[0]), logs
 
 
 def test_a_killed_snapshot_refresh_leaves_nothing_behind(tmp_path: Path):
@@ -723,3 +733,39 @@ def test_the_dashboards_listen_on_this_machine_only(tiny_home: Path, tmp_path: P
         os.killpg(proc.pid, 15)
         proc.wait(30)
         log.close()
+
+
+@pytest.mark.postgres
+def test_a_black_holed_source_read_fails_within_its_deadline_and_loads_nothing(
+    tiny_crm: Path, pg_database: str, proxy: Proxy, warehouse, monkeypatch: pytest.MonkeyPatch
+):
+    """The PostgreSQL source: the network goes silent as the COPY out is sent; the read
+    fails within the session's deadline (a ConnectionError, which the ingest step's retry
+    policy retries), nothing is loaded, and the watermark does not move."""
+    from crmlens.ingest import ingest_table
+    from crmlens.sources import shipped_spec
+    from crmlens.sources.postgres import load_operational_crm, watermark
+    from crmlens.sources.spec import load_spec
+    from tests.conftest import NOW
+
+    counts = load_operational_crm(tiny_crm, pg_database)
+    monkeypatch.setenv(
+        "CRMLENS_SOURCE_POSTGRES_DSN", pg_database.replace("port=5432", f"port={proxy.port}")
+    )
+    _short_deadlines(monkeypatch)
+    spec = load_spec(shipped_spec("operational_crm"))
+
+    proxy.arm("blackhole", before=b"copy (")
+    with pytest.raises(ConnectionError) as excinfo:
+        ingest_table(warehouse, spec, "leads", now=NOW)
+    assert "no answer from the server within" in str(excinfo.value), excinfo.value
+    assert "leads" in str(excinfo.value) and "password" not in str(excinfo.value)
+    assert watermark(warehouse, "operational_crm", "leads") is None
+    loaded = warehouse.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = 'leads'"
+    ).fetchall()[0][0]
+    assert loaded == 0 or warehouse.execute("select count(*) from raw.leads").fetchall() == [(0,)]
+
+    proxy.arm(None)
+    result = ingest_table(warehouse, spec, "leads", now=NOW)
+    assert result.rows_in == counts["leads"] and result.reconciles
