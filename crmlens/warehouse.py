@@ -8,6 +8,7 @@ convention of the canonical model.
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,7 +64,10 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
             raise
         # One line naming the holder, not DuckDB's lock error deep in a traceback.
         other = f"another process (pid {held.group(2)}, {held.group(1)})"
-        raise WarehouseBusy(busy_message(path, holder(path), other)) from None
+        info = holder(path)
+        if info and info.get("pid") == os.getpid():  # our own run lock: the other is DuckDB's
+            info = None
+        raise WarehouseBusy(busy_message(path, info, other)) from None
     con.execute("set TimeZone = 'UTC'")
     return con
 

@@ -663,6 +663,30 @@ def test_a_second_run_is_refused_in_one_line_and_status_answers_during_a_run(
     assert len(logs) == 1 and re.fullmatch(r"train-[0-9a-f]{8}\.log", logs[0]), logs
 
 
+def test_a_writer_outside_crmlens_is_named_in_one_line(tiny_crm: Path, tmp_path: Path):
+    """A notebook (any process) has the warehouse open for writing: `crmlens ingest` says
+    so in one line with that process's pid, instead of DuckDB's traceback."""
+    home = tmp_path / "home"
+    warehouse = home / "warehouse.duckdb"
+    home.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); "
+         "print('open', flush=True); sys.stdin.read()", str(warehouse)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        result = _cli(
+            "ingest", "--table", "teams", env=_cli_env(home, tiny_crm / "source_spec.yml")
+        )
+    finally:
+        holder.communicate("")
+    assert result.returncode == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert f"is in use by another process (pid {holder.pid}" in line, line
+
+
 def test_a_killed_snapshot_refresh_leaves_nothing_behind(tmp_path: Path):
     from crmlens.serving import refresh_snapshot
 
