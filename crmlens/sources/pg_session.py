@@ -22,6 +22,7 @@ these defaults.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any
@@ -141,10 +142,12 @@ class DeadlineConnection(psycopg.Connection):
     ) -> Any:
         """Consume a generator operating on the connection, within the session's deadline."""
         limit = timeout if timeout is not None else self.wait_limit
+        started = time.monotonic()
         try:
             return super().wait(gen, interval=interval, timeout=limit)
         except _WAIT_TIMEOUT as exc:
-            if timeout is not None:  # psycopg's own bounded wait (a cancel): its business
+            expired = limit is not None and time.monotonic() - started >= limit
+            if timeout is not None or not expired:  # psycopg's own bounded wait, or not ours
                 raise
             self.close()  # the protocol state is unknown: never reuse it
             raise SessionDeadline(
