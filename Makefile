@@ -21,7 +21,7 @@ help:
 	@echo "make demo       generate the small synthetic CRM and run the whole pipeline on it"
 	@echo "make test       run the test suite (needs PostgreSQL at 127.0.0.1:5432)"
 	@echo "make dev        open the Dagster UI on the demo warehouse"
-	@echo "make dashboard  the managers' dashboards on the demo data (http://localhost:8501)"
+	@echo "make dashboard  the managers' dashboards on the demo data (http://127.0.0.1:8501)"
 	@echo "make lint       ruff (lint and format check)"
 	@echo "make bench      benchmarks (prints figures; SCALE=medium by default)"
 	@echo "make clean      remove .crmlens/ (the demo's warehouse, MLflow, exports)"
@@ -50,14 +50,16 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# umask 077: the run storage, warehouse and logs it writes are the owner's only.
 dev: setup
-	DAGSTER_HOME=$(CURDIR)/.crmlens/dagster $(BIN)/dagster dev -m pipelines.definitions
+	umask 077 && DAGSTER_HOME=$(CURDIR)/.crmlens/dagster $(BIN)/dagster dev -m pipelines.definitions
 
 # Reads only the serving snapshot (CRMLENS_SERVING_PATH, default .crmlens/serving/current.duckdb).
-DASHBOARD_PORT ?= 8501
+# Listens on 127.0.0.1 only; CRMLENS_DASHBOARD_ADDRESS serves a network (README: put an
+# authenticating reverse proxy in front). DASHBOARD_PORT=8502 picks another port.
+DASHBOARD_PORT ?=
 dashboard: setup
-	$(BIN)/streamlit run dashboards/app.py --server.port $(DASHBOARD_PORT) \
-		--server.headless true --browser.gatherUsageStats false --client.toolbarMode viewer
+	$(BIN)/crmlens dashboard $(if $(DASHBOARD_PORT),--port $(DASHBOARD_PORT))
 
 SCALE ?= medium
 bench: setup

@@ -16,6 +16,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from crmlens.ingest import ReconciliationError
+        from crmlens.runlock import WarehouseBusy
         from crmlens.sources.spec import SpecError
 
         try:
@@ -23,6 +24,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except (
             SpecError,
             ReconciliationError,
+            WarehouseBusy,
             ConnectionError,
             FileNotFoundError,
             KeyError,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date
 from pathlib import Path
 
@@ -27,11 +28,21 @@ def run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] |
     monitoring: dict[str, str] = {}
     started = time.perf_counter()
     for job_name in jobs:
-        log_file = Path(settings.home) / "logs" / f"{job_name}.log"
+        run_id = str(uuid.uuid4())
+        # Each run its own log, named after its Dagster run (the `make dev` Runs tab).
+        log_file = Path(settings.logs_dir) / f"{job_name}-{run_id[:8]}.log"
+        _prune_logs(Path(settings.logs_dir), settings.runs_kept)
         console.print(
             f"running job [bold]{job_name}[/] (Dagster, in process; log in {log_file}) ..."
         )
-        result = run_job(settings, job_name, days=window, raise_on_error=False, log_file=log_file)
+        result = run_job(
+            settings,
+            job_name,
+            days=window,
+            raise_on_error=False,
+            log_file=log_file,
+            run_id=run_id,
+        )
         meta |= materialization_metadata(result)
         for check in result.get_asset_check_evaluations():
             if check.check_name.endswith("_promotion"):
@@ -56,6 +67,10 @@ def run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] |
                 f"job {job_name}, run {result.run_id[:8]}, failed in {', '.join(failed)}; "
                 f"see {log_file} or `make dev` (Runs tab)"
             )
+    if "serving/snapshot" not in meta:  # e.g. the ingest job: `crmlens status` reads the snapshot
+        from crmlens.serving import refresh_snapshot
+
+        refresh_snapshot(settings)
     seconds = time.perf_counter() - started
     summary.print_ingest(meta, f"{' → '.join(jobs)}: {seconds:.0f} s")
     summary.print_built(meta)
@@ -69,3 +84,10 @@ def run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] |
         console.print(f"drift check {family}: {verdict}{held}")
     summary.print_forecast(meta)
     summary.print_headlines(settings)
+
+
+def _prune_logs(folder: Path, keep: int) -> None:
+    """Keep the newest ``keep - 1`` run logs, making room for the one about to start."""
+    logs = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime)
+    for old in logs[: max(0, len(logs) - keep + 1)]:
+        old.unlink(missing_ok=True)

@@ -8,7 +8,11 @@ line and exit with status 1, never a stack trace.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from datetime import date
 from pathlib import Path
@@ -18,11 +22,11 @@ import click
 from rich.table import Table
 
 from cli import summary
-from cli.console import console, progress
+from cli.console import console, err, progress
 from cli.errors import friendly_errors
 from cli.init import init
 from cli.jobs import run_and_report
-from crmlens.settings import Settings, get_settings
+from crmlens.settings import PRIVATE_UMASK, Settings, get_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +38,7 @@ def main(ctx: click.Context, verbose: bool) -> None:
     Paths come from CRMLENS_* environment variables (default: ./.crmlens/).
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    os.umask(PRIVATE_UMASK)  # what crmlens writes (CRM data, runs, logs) is the owner's only
     ctx.obj = get_settings()
 
 
@@ -171,6 +176,8 @@ def ingest(
     """Validate source rows and load them into raw.* (bad rows into quarantine.*)."""
     from crmlens.contracts import TABLES, contract
     from crmlens.ingest import ingest_table
+    from crmlens.runlock import run_lock
+    from crmlens.serving import refresh_snapshot
     from crmlens.sources import load_source
     from crmlens.warehouse import session
 
@@ -185,18 +192,20 @@ def ingest(
     chosen = [t for t in TABLES if (not tables or t in tables)]
     settings.ensure_dirs()
     results = []
-    with session(settings.warehouse_path) as con:
-        for name in chosen:
-            results.append(
-                ingest_table(
-                    con,
-                    spec,
-                    name,
-                    days=day_list if contract(name).partition_column else None,
-                    tolerance=settings.future_tolerance,
-                    chunk_rows=settings.ingest_chunk_rows,
+    with run_lock(settings.warehouse_path, f"crmlens ingest --spec {settings.source_spec}"):
+        with session(settings.warehouse_path) as con:
+            for name in chosen:
+                results.append(
+                    ingest_table(
+                        con,
+                        spec,
+                        name,
+                        days=day_list if contract(name).partition_column else None,
+                        tolerance=settings.future_tolerance,
+                        chunk_rows=settings.ingest_chunk_rows,
+                    )
                 )
-            )
+        refresh_snapshot(settings)  # `crmlens status` and the dashboards read the snapshot
     summary.print_ingest_results(results, f"ingest of {spec.name} into {settings.warehouse_path}")
 
 
@@ -204,42 +213,30 @@ def ingest(
 @click.pass_obj
 @friendly_errors
 def status(settings: Settings) -> None:
-    """What is loaded and quarantined, per table, and the top quarantine reasons."""
-    from crmlens.contracts import TABLES
-    from crmlens.warehouse import session, table_exists
+    """What is loaded and quarantined, per table, and the top quarantine reasons.
 
-    if not Path(settings.warehouse_path).exists():
+    Reads the serving snapshot (as of the last run or ingest), never the warehouse, so it
+    answers while a run writes, and never gets in a run's way.
+    """
+    from crmlens.runlock import describe, holder
+    from crmlens.serving import info_path, open_snapshot
+
+    serving = Path(settings.serving_path)
+    if not serving.exists():
         raise FileNotFoundError(
-            f"no warehouse at {settings.warehouse_path}: run `crmlens ingest` (or `make demo`) first"
+            f"no serving snapshot at {serving} yet: run `crmlens ingest` (or `make demo`) first"
         )
-    table = Table(title=f"warehouse {settings.warehouse_path}")
-    for col, justify in [
-        ("table", "left"),
-        ("raw rows", "right"),
-        ("quarantined", "right"),
-        ("top reasons", "left"),
-        ("last load", "left"),
-    ]:
-        table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    with session(settings.warehouse_path, read_only=True) as con:
-        has_log = table_exists(con, "ops", "ingest_log")
-        for name in TABLES:
-            if not table_exists(con, "raw", name):
-                table.add_row(name, "-", "-", "not loaded", "")
-                continue
-            raw = con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
-            reasons = con.execute(
-                f"select reason_code, count(*) n from quarantine.{name} group by 1 order by n desc"
-            ).fetchall()
-            last = ""
-            if has_log:
-                rows = con.execute(
-                    "select max(started_at) from ops.ingest_log where table_name = ?", [name]
-                ).fetchall()
-                last = f"{rows[0][0]:%Y-%m-%d %H:%M}" if rows and rows[0][0] else ""
-            top = ", ".join(f"{r} {n:,}" for r, n in reasons[:3])
-            table.add_row(name, f"{raw:,}", f"{sum(n for _, n in reasons):,}", top, last)
+    meta = json.loads(info_path(serving).read_text()) if info_path(serving).exists() else {}
+    con = open_snapshot(settings)
+    try:
+        table = summary.status_table(con, f"warehouse {settings.warehouse_path}")
+    finally:
+        con.close()
+    table.caption = f"as of the snapshot of {meta.get('published_at', '?')} UTC ({serving})"
     console.print(table)
+    running = holder(settings.warehouse_path)
+    if running:
+        console.print(f"in progress: {describe(running)}")
 
 
 @main.command()
@@ -258,7 +255,12 @@ def status(settings: Settings) -> None:
 @friendly_errors
 def run(settings: Settings, jobs: tuple[str, ...], days: str | None) -> None:
     """Run jobs of the asset graph in process (recorded in .crmlens/dagster for `make dev`)."""
-    run_and_report(settings, jobs, _parse_days(days))
+    from crmlens.runlock import run_lock
+
+    day_list = _parse_days(days)
+    what = f"crmlens run --job {','.join(jobs)}" + (f" --days {days}" if days else "")
+    with run_lock(settings.warehouse_path, what):
+        run_and_report(settings, jobs, day_list)
 
 
 @main.command()
@@ -276,15 +278,43 @@ def demo(ctx: click.Context, scale: str, seed: int) -> None:
         )
     else:
         ctx.invoke(generate, scale=scale, seed=seed, out=settings.data_dir)
+    from crmlens.runlock import run_lock
     from pipelines.jobs import DEMO_SEQUENCE
 
-    run_and_report(settings, DEMO_SEQUENCE, None)
+    with run_lock(settings.warehouse_path, "crmlens demo"):
+        run_and_report(settings, DEMO_SEQUENCE, None)
     summary.print_where_to_look(settings)
 
 
-def _generated_with(truth: Path, scale: str, seed: int) -> bool:
-    import json
+@main.command()
+@click.option("--address", default=None, help="[default: CRMLENS_DASHBOARD_ADDRESS, 127.0.0.1]")
+@click.option("--port", type=int, default=None, help="[default: CRMLENS_DASHBOARD_PORT, 8501]")
+@click.pass_obj
+def dashboard(settings: Settings, address: str | None, port: int | None) -> None:
+    """Serve the managers' dashboards (Streamlit) on the serving snapshot.
 
+    Listens on this machine only (127.0.0.1) unless told otherwise: the dashboards have no
+    login of their own, so serve a network only behind a reverse proxy that authenticates
+    (README, "Dashboards for managers").
+    """
+    address = address or settings.dashboard_address
+    port = port or settings.dashboard_port
+    if address not in ("127.0.0.1", "localhost", "::1"):
+        err.print(
+            f"[bold yellow]warning:[/] serving the dashboards on {address}: anyone who can reach "
+            "it sees the data; put an authenticating reverse proxy in front (see the README)",
+            soft_wrap=True,
+        )
+    app = Path(__file__).resolve().parent.parent / "dashboards" / "app.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(app)]
+    command += ["--server.address", address, "--server.port", str(port)]
+    command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+    command += ["--client.toolbarMode", "viewer"]
+    console.print(f"dashboards on http://{address}:{port} (Ctrl-C stops them)")
+    sys.exit(subprocess.call(command))
+
+
+def _generated_with(truth: Path, scale: str, seed: int) -> bool:
     if not truth.exists():
         return False
     meta = json.loads(truth.read_text())

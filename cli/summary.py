@@ -206,3 +206,45 @@ def print_ingest_results(results: list[Any], title: str) -> None:
     table.add_row("total", f"{total_in:,}", f"{total_ok:,}", f"{total_q:,}", "", "", "", "")
     console.print(table)
     console.print(f"reconciled: {total_in:,} in = {total_ok:,} loaded + {total_q:,} quarantined")
+
+
+def status_table(con: Any, title: str) -> Table:
+    """Rows loaded and quarantined per canonical table, top reasons, last load.
+
+    Args:
+        con: a read-only connection (the serving snapshot).
+        title: the table's title.
+
+    Returns:
+        The table, to print.
+    """
+    from crmlens.contracts import TABLES
+    from crmlens.warehouse import table_exists
+
+    table = Table(title=title)
+    for col, justify in [
+        ("table", "left"),
+        ("raw rows", "right"),
+        ("quarantined", "right"),
+        ("top reasons", "left"),
+        ("last load", "left"),
+    ]:
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    has_log = table_exists(con, "ops", "ingest_log")
+    for name in TABLES:
+        if not table_exists(con, "raw", name):
+            table.add_row(name, "-", "-", "not loaded", "")
+            continue
+        raw = con.execute(f"select count(*) from raw.{name}").fetchall()[0][0]
+        reasons = con.execute(
+            f"select reason_code, count(*) n from quarantine.{name} group by 1 order by n desc"
+        ).fetchall()
+        last = ""
+        if has_log:
+            rows = con.execute(
+                "select max(started_at) from ops.ingest_log where table_name = ?", [name]
+            ).fetchall()
+            last = f"{rows[0][0]:%Y-%m-%d %H:%M}" if rows and rows[0][0] else ""
+        top = ", ".join(f"{r} {n:,}" for r, n in reasons[:3])
+        table.add_row(name, f"{raw:,}", f"{sum(n for _, n in reasons):,}", top, last)
+    return table

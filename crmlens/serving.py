@@ -6,7 +6,8 @@ After each publish the pipeline checkpoints the warehouse, copies it to a tempor
 file beside the snapshot and renames it over ``serving/current.duckdb`` — an atomic
 swap: a reader that already has the old file open keeps reading it (the old inode
 lives until it closes), a reader that opens after the swap gets the new one, and
-nobody ever sees half a file.
+nobody ever sees half a file. A refresh killed half-way leaves its temporary copy behind
+(named after its pid); the next refresh removes the copies of processes that are gone.
 
 :class:`SnapshotReader` gives long-lived readers (a Streamlit server) a connection
 that follows the swaps: it reopens when the file behind the path changes.
@@ -19,13 +20,13 @@ import json
 import os
 import shutil
 import threading
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from crmlens.runlock import remove_orphans, temp_name
 from crmlens.settings import Settings
 from crmlens.warehouse import connect
 
@@ -58,10 +59,11 @@ def refresh_snapshot(settings: Settings, run_id: str | None = None) -> SnapshotI
     warehouse = Path(settings.warehouse_path)
     target = Path(settings.serving_path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_orphans(target.parent, f".{target.name}")  # copies a killed refresh left
     con = connect(warehouse)
     con.execute("checkpoint")  # the .duckdb file alone then holds everything (no WAL)
     con.close()
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+    tmp = target.with_name(temp_name(f".{target.name}", ".tmp"))
     shutil.copyfile(warehouse, tmp)
     published_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
     meta = {"run_id": run_id, "published_at": published_at, "source": str(warehouse)}

@@ -9,6 +9,7 @@ command is about to write.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+# Files crmlens writes are readable by their owner only (see Settings.ensure_dirs).
+PRIVATE_UMASK = 0o077
+# Settings that hold credentials: they reach a run through the environment only, never
+# Dagster run config, logs or MLflow params (pipelines/resources.py, pipelines/run.py).
+SECRETS = ("source_postgres_dsn", "publish_postgres_dsn", "alert_webhook_url")
 
 
 class Settings(BaseSettings):
@@ -61,6 +67,42 @@ class Settings(BaseSettings):
     )
     publish_postgres_dsn: str | None = Field(
         default=None, description="PostgreSQL DSN the scores are published to, if any."
+    )
+    publish_attempts: int = Field(
+        default=4,
+        ge=1,
+        description="Connections tried per table when publishing to PostgreSQL before the step "
+        "fails (and raises an alert). The only retry of a publish: its Dagster step has none.",
+    )
+    publish_backoff_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        description="Wait after the first failed publish attempt, doubled after each.",
+    )
+    postgres_connect_timeout_seconds: int = Field(
+        default=10, ge=1, description="How long connecting to PostgreSQL may take."
+    )
+    postgres_statement_timeout_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="PostgreSQL cancels a statement of a crmlens session running longer "
+        "(statement_timeout); the client gives up waiting for an answer after this plus the "
+        "time keepalives take to find a dead network.",
+    )
+    postgres_idle_in_transaction_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="PostgreSQL ends a crmlens session left idle inside a transaction this long "
+        "(idle_in_transaction_session_timeout), so a vanished client never holds locks.",
+    )
+    postgres_keepalive_idle_seconds: int = Field(
+        default=30, ge=1, description="TCP keepalive: silence before the first probe."
+    )
+    postgres_keepalive_interval_seconds: int = Field(
+        default=10, ge=1, description="TCP keepalive: seconds between probes."
+    )
+    postgres_keepalive_count: int = Field(
+        default=3, ge=1, description="TCP keepalive: unanswered probes before the link is dead."
     )
     publish_postgres_schema: str = Field(
         default="crmlens", description="Schema of the contract tables in that database."
@@ -134,6 +176,18 @@ class Settings(BaseSettings):
         description="Pins the data's 'today' (YYYY-MM-DD); default: the day after the newest "
         "activity in the warehouse, capped at the wall clock.",
     )
+    dashboard_address: str = Field(
+        default="127.0.0.1",
+        description="Address `crmlens dashboard` (`make dashboard`) listens on. Only this "
+        "machine by default; `0.0.0.0` serves every network, without authentication: put a "
+        "reverse proxy with authentication in front (README, 'Dashboards for managers').",
+    )
+    dashboard_port: int = Field(default=8501, description="Port of the dashboards.")
+    runs_kept: int = Field(
+        default=20,
+        ge=1,
+        description="Log files and dbt target folders of this many recent runs are kept.",
+    )
     dbt_project_dir: Path = Field(
         default=_REPO_ROOT / "dbt_project", description="The dbt project."
     )
@@ -163,16 +217,33 @@ class Settings(BaseSettings):
     def mlflow_artifacts_dir(self) -> Path:
         return self.home / "mlflow" / "artifacts"
 
+    @property
+    def logs_dir(self) -> Path:
+        """One log file per run (`crmlens run`, `make demo`)."""
+        return self.home / "logs"
+
     def ensure_dirs(self) -> None:
-        """Create the folders the pipeline writes to. Called by commands, never on import."""
+        """Create the folders the pipeline writes to, readable by their owner only.
+
+        Called by commands, never on import. The warehouse, exports, Dagster's run
+        storage, MLflow's store and the logs hold customer data and run details, so the
+        process's files are made private from here on (umask 077) and the folders
+        crmlens creates are ``0700``; ``home`` (crmlens's own folder) is made ``0700``
+        even if it existed, so nothing under it is readable by other users.
+        """
+        os.umask(PRIVATE_UMASK)
         for path in (
             self.home,
             self.warehouse_path.parent,
             self.serving_path.parent,
             self.export_dir,
             self.mlflow_artifacts_dir,
+            self.logs_dir,
         ):
-            Path(path).mkdir(parents=True, exist_ok=True)
+            Path(path).mkdir(mode=0o700, parents=True, exist_ok=True)
+        Path(self.home).chmod(0o700)
+        if Path(self.warehouse_path).exists():
+            Path(self.warehouse_path).chmod(0o600)
 
 
 def get_settings(**overrides: object) -> Settings:

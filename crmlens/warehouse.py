@@ -8,6 +8,8 @@ convention of the canonical model.
 from __future__ import annotations
 
 import contextlib
+import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +17,10 @@ import duckdb
 import polars as pl
 
 from crmlens import sql as queries
+from crmlens.runlock import WarehouseBusy, busy_message, holder
+
+# DuckDB: 'Could not set lock on file "…": Conflicting lock is held in <program> (PID n) …'
+_LOCK_HELD = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 SCHEMAS = ("raw", "quarantine", "features", "ml", "publish", "ops")
 
@@ -50,7 +56,18 @@ def connect(path: str | Path = ":memory:", *, read_only: bool = False) -> duckdb
     """
     if path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        held = _LOCK_HELD.search(str(exc))
+        if not held:
+            raise
+        # One line naming the holder, not DuckDB's lock error deep in a traceback.
+        other = f"another process (pid {held.group(2)}, {held.group(1)})"
+        info = holder(path)
+        if info and info.get("pid") == os.getpid():  # our own run lock: the other is DuckDB's
+            info = None
+        raise WarehouseBusy(busy_message(path, info, other)) from None
     con.execute("set TimeZone = 'UTC'")
     return con
 
@@ -155,6 +172,12 @@ def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> di
 def quote_ident(name: str) -> str:
     """A SQL identifier, quoted (for names that come from data, not code)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    """A SQL string literal, quoted: for file paths in statements that take no parameters
+    (``COPY ... TO``), where a ``'`` in a folder name must not end the string."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def replace_table(

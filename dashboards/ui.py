@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 import polars as pl
 import streamlit as st
 
+from crmlens.publish.spreadsheet import neutralise_formulas
 from dashboards.data import DataUnavailable, serving_path, snapshot_meta
 from dashboards.processing.formatting import Kpi
 
@@ -109,7 +110,9 @@ def kpi_row(kpis: Sequence[Kpi]) -> None:
 
 
 def to_csv(frame: pl.DataFrame) -> bytes:
-    """CSV for spreadsheets: list columns joined with '; ', nested values as JSON text.
+    """CSV for spreadsheets: list columns joined with '; ', nested values as JSON text, and
+    text a spreadsheet would run as a formula neutralised (``'=…``), as in every CSV
+    crmlens writes (:func:`crmlens.publish.spreadsheet.neutralise_formulas`).
 
     Args:
         frame: the rows.
@@ -124,7 +127,7 @@ def to_csv(frame: pl.DataFrame) -> bytes:
             if isinstance(dtype, pl.List)
         ]
     )
-    return flat.write_csv().encode()
+    return neutralise_formulas(flat).write_csv().encode()
 
 
 def table(

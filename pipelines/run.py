@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import uuid
 from datetime import date, datetime
 from pathlib import Path
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
-from crmlens.settings import Settings
+from crmlens.runlock import note_run, run_lock
+from crmlens.settings import SECRETS, Settings
 from crmlens.sources import load_source
 
 DAGSTER_YAML = """\
@@ -25,8 +27,9 @@ telemetry:
 
 
 def dagster_home(settings: Settings) -> Path:
+    """Dagster's home for in-process runs (its run storage), created private (0700)."""
     home = Path(os.environ.get("DAGSTER_HOME") or (Path(settings.home) / "dagster")).resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(DAGSTER_YAML)
@@ -54,52 +57,86 @@ def run_job(
     raise_on_error: bool = True,
     log_level: str = "WARNING",
     log_file: Path | None = None,
+    run_id: str | None = None,
 ) -> ExecuteInProcessResult:
-    """Execute a job in process over ``days`` (default: every day with event files)."""
+    """Execute a job in process over ``days`` (default: every day with event files).
+
+    The run holds the warehouse's run lock (:mod:`crmlens.runlock`): a second writer is
+    refused in one line naming this run. The settings' secrets reach the run through the
+    environment, for the run only, never its config (:mod:`pipelines.resources`).
+
+    Args:
+        settings: paths and switches.
+        job_name: the job.
+        days: first and last event day to load.
+        instance: the Dagster instance (default: the one under ``<home>/dagster``).
+        raise_on_error: raise when a step fails.
+        log_level: of the console logger.
+        log_file: where Dagster's and dbt's output goes (the terminal gets one line per
+            asset); default: the terminal.
+        run_id: the Dagster run id (default: a new one).
+
+    Returns:
+        The run's result.
+
+    Raises:
+        WarehouseBusy: another process holds the warehouse.
+    """
     from pipelines.definitions import build_definitions
     from pipelines.resources import CrmlensResource
+    from pipelines.transform.project import scoped_env
 
     settings.ensure_dirs()
-    days = days or event_days(settings)
-    tags = {}
-    if days:
-        tags = {
-            "dagster/asset_partition_range_start": days[0].isoformat(),
-            "dagster/asset_partition_range_end": days[1].isoformat(),
-        }
-    resource = CrmlensResource(
-        home=str(settings.home),
-        warehouse_path=str(settings.warehouse_path),
-        source_spec=str(settings.source_spec),
-        source_root=str(settings.source_root) if settings.source_root else None,
-        source_postgres_dsn=settings.source_postgres_dsn,
-        alert_webhook_url=settings.alert_webhook_url,
-    )
-    job = build_definitions(resource).resolve_job_def(job_name)
-    if instance is None:
-        os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
-        instance = DagsterInstance.get()
-    loggers: dict = {"console": {"config": {"log_level": log_level}}}
-    if log_file is None:
-        return job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=raise_on_error,
-            run_config={"loggers": loggers},
-        )
-    # dbt's and Dagster's chatter goes to the log file; the terminal gets one line per asset.
-    log_file.parent.mkdir(parents=True, exist_ok=True)
+    run_id = run_id or str(uuid.uuid4())
     with (
-        log_file.open("w") as sink,
-        contextlib.redirect_stdout(sink),
-        contextlib.redirect_stderr(sink),
+        run_lock(settings.warehouse_path, f"crmlens job {job_name}"),
+        scoped_env(_secrets_env(settings)),
     ):
-        return job.execute_in_process(
-            instance=instance,
-            tags=tags,
-            raise_on_error=raise_on_error,
-            run_config={"loggers": loggers | {"progress": {}}},
+        note_run(settings.warehouse_path, run_id, job_name)
+        days = days or event_days(settings)
+        tags = {}
+        if days:
+            tags = {
+                "dagster/asset_partition_range_start": days[0].isoformat(),
+                "dagster/asset_partition_range_end": days[1].isoformat(),
+            }
+        resource = CrmlensResource(
+            home=str(settings.home),
+            warehouse_path=str(settings.warehouse_path),
+            source_spec=str(settings.source_spec),
+            source_root=str(settings.source_root) if settings.source_root else None,
         )
+        job = build_definitions(resource).resolve_job_def(job_name)
+        if instance is None:
+            os.environ["DAGSTER_HOME"] = str(dagster_home(settings))
+            instance = DagsterInstance.get()
+        run = {
+            "instance": instance,
+            "tags": tags,
+            "raise_on_error": raise_on_error,
+            "run_id": run_id,
+        }
+        loggers: dict = {"console": {"config": {"log_level": log_level}}}
+        if log_file is None:
+            return job.execute_in_process(run_config={"loggers": loggers}, **run)
+        # dbt's and Dagster's chatter goes to the log file; the terminal gets one line per
+        # asset.
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        with (
+            log_file.open("w") as sink,
+            contextlib.redirect_stdout(sink),
+            contextlib.redirect_stderr(sink),
+        ):
+            return job.execute_in_process(run_config={"loggers": loggers | {"progress": {}}}, **run)
+
+
+def _secrets_env(settings: Settings) -> dict[str, str]:
+    """The settings' secrets as the ``CRMLENS_*`` variables the assets read at run time."""
+    return {
+        f"CRMLENS_{name.upper()}": value
+        for name in SECRETS
+        if (value := getattr(settings, name)) is not None
+    }
 
 
 def materialization_metadata(result: ExecuteInProcessResult) -> dict[str, dict]:

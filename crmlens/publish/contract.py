@@ -32,6 +32,14 @@ class ScoreTable:
     stamp: tuple[str, ...] = STAMP
     description: str = ""
 
+    def __post_init__(self) -> None:
+        # A column named twice would be published twice (DuckDB renames the second
+        # `x_1`), so the CRM would read columns the contract does not document.
+        seen: set[str] = set()
+        twice = [c for c in self.columns if c in seen or seen.add(c)]
+        if twice:
+            raise ValueError(f"score table {self.name}: columns named twice: {', '.join(twice)}")
+
     @property
     def columns(self) -> tuple[str, ...]:
         """Every column, in the contract's order: key, content, stamp."""
@@ -42,13 +50,6 @@ _SCORE = ("score", "probability", "grade", "band", "reasons", "next_action")
 _FORECAST = ("horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason")
 _FORECAST_DETAIL = ("backtest_mase", "backtest_coverage80", "backtest_coverage95")
 _SCENARIOS = ("commit", "most_likely", "best_case")  # the quarter rows only
-# fmt: off
-_FORECAST = (
-    "horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason",
-    "backtest_mase", "backtest_coverage80", "backtest_coverage95",
-    "commit", "most_likely", "best_case",
-)
-# fmt: on
 
 SCORE_TABLES: dict[str, ScoreTable] = {
     t.name: t

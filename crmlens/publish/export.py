@@ -5,6 +5,12 @@ Layout: ``<export_dir>/<table>.parquet`` (``.csv``) and ``<table>.manifest.json`
 written under a temporary name in the same folder and renamed into place, so a
 reader never sees a partial file; the manifest is renamed last, and its checksums
 let a reader confirm that the files it read are the ones the manifest describes.
+Temporary names carry the writer's pid: a writer killed half-way leaves its files, and
+the next export removes those of processes that are gone.
+
+The CSV is for spreadsheets: text cells that a spreadsheet would run as a formula are
+neutralised (:mod:`crmlens.publish.spreadsheet`); the Parquet file keeps the values as
+they are.
 """
 
 from __future__ import annotations
@@ -12,13 +18,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from crmlens.warehouse import fetch_one, table_columns
+from crmlens.publish.spreadsheet import neutralise_formulas
+from crmlens.runlock import remove_orphans, temp_name
+from crmlens.warehouse import fetch_one, sql_literal, table_columns
 
 
 def _sha256(path: Path) -> str:
@@ -50,6 +57,7 @@ def export_table(
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    remove_orphans(folder, f".{table}")
     formats = {"parquet": "(format parquet, compression zstd)"} | (
         {"csv": "(format csv, header true)"} if csv else {}
     )
@@ -57,8 +65,16 @@ def export_table(
     staged: list[tuple[Path, Path]] = []
     for fmt, options in formats.items():
         final = folder / f"{table}.{fmt}"
-        tmp = folder / f".{table}.{uuid.uuid4().hex}.{fmt}.tmp"
-        con.execute(f"copy (select * from publish.{table}) to '{tmp}' {options}")
+        tmp = folder / temp_name(f".{table}", f".{fmt}.tmp")
+        source = f"publish.{table}"
+        if fmt == "csv":
+            con.register("_csv_rows", neutralise_formulas(con.sql(f"from {source}").pl()))
+            source = "_csv_rows"
+        try:
+            con.execute(f"copy (select * from {source}) to {sql_literal(str(tmp))} {options}")
+        finally:
+            if fmt == "csv":
+                con.unregister("_csv_rows")
         files.append(
             {"name": final.name, "format": fmt, "bytes": tmp.stat().st_size, "sha256": _sha256(tmp)}
         )
@@ -77,7 +93,7 @@ def export_table(
     }
     for tmp, final in staged:
         os.replace(tmp, final)
-    manifest_tmp = folder / f".{table}.{uuid.uuid4().hex}.manifest.tmp"
+    manifest_tmp = folder / temp_name(f".{table}", ".manifest.tmp")
     manifest_tmp.write_text(json.dumps(manifest, indent=2))
     os.replace(manifest_tmp, folder / f"{table}.manifest.json")
     return manifest

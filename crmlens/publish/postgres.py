@@ -12,7 +12,10 @@ All of it, and a row in the target's ``sync_log``, commits in one transaction:
 a reader of the CRM sees the previous scores or the new ones. A lost connection
 is retried with backoff; when the attempts run out the publish fails with a
 clear message, the previous scores stay in place, and the remembered state does
-not move, so the next run sends the same difference again. The remembered state
+not move, so the next run sends the same difference again. This loop is the only
+retry of a publish (the Dagster step has no retry policy of its own), and every
+session has a deadline (:mod:`crmlens.sources.pg_session`): a black-holed network
+fails the attempt instead of hanging it. The remembered state
 only moves after PostgreSQL has committed. If the target table is found empty or
 is another database than last time, everything is sent again.
 
@@ -51,8 +54,9 @@ from crmlens.publish.postgres_writes import (
     remove_rows,
     upsert_rows,
 )
+from crmlens.sources.pg_session import SessionLimits, error_text, open_session
 from crmlens.sources.postgres import PG_TYPES, describe_dsn
-from crmlens.warehouse import fetch_one, quote_ident, table_columns, table_exists
+from crmlens.warehouse import fetch_one, quote_ident, sql_literal, table_columns, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +125,7 @@ class _Publish:
     remembered_target: str | None
     run_id: str
     before_commit: Callable[[psycopg.Connection], None] | None
+    limits: SessionLimits
 
 
 def sync(
@@ -133,6 +138,7 @@ def sync(
     max_attempts: int = 4,
     backoff_seconds: float = 0.5,
     before_commit: Callable[[psycopg.Connection], None] | None = None,
+    limits: SessionLimits | None = None,
 ) -> SyncResult:
     """Publish ``publish.<table>`` to PostgreSQL, sending only what changed.
 
@@ -146,6 +152,7 @@ def sync(
         backoff_seconds: the wait after the first lost connection, doubled after each.
         before_commit: called with the PostgreSQL connection just before it commits
             (tests cut the connection there).
+        limits: the deadlines of each session (default: :class:`SessionLimits`'s).
 
     Returns:
         What was inserted, updated, deleted and left unchanged.
@@ -161,7 +168,16 @@ def sync(
     _prepare_state(con, table, state)
     _hash_current(con, table, destination)
     remembered_target = fetch_one(con, f"select any_value(target) from {state}")[0]
-    publish = _Publish(table, destination, state, target, remembered_target, run_id, before_commit)
+    publish = _Publish(
+        table,
+        destination,
+        state,
+        target,
+        remembered_target,
+        run_id,
+        before_commit,
+        limits or SessionLimits(),
+    )
     diff = _send(con, publish, dsn, result, max_attempts, backoff_seconds)
     if diff is None:
         result.seconds = time.perf_counter() - started
@@ -211,7 +227,7 @@ def _send(
         for attempt in range(1, max_attempts + 1):
             result.attempts = attempt
             try:
-                with psycopg.connect(dsn, connect_timeout=10) as pg:
+                with open_session(dsn, publish.limits) as pg:
                     return _write(con, pg, publish, rows_file)
             except psycopg.OperationalError as exc:
                 error = exc
@@ -219,14 +235,15 @@ def _send(
                     "publish %s: connection lost (attempt %d): %s",
                     publish.target,
                     attempt,
-                    _reason(exc),
+                    error_text(exc),
                 )
                 if attempt < max_attempts:
                     time.sleep(backoff_seconds * 2 ** (attempt - 1))
     result.failed = True
     result.error = (
         f"publishing {publish.table.name} to {publish.target} failed after "
-        f"{result.attempts} attempt(s): {_reason(error)}; the previous scores are still in place"
+        f"{result.attempts} attempt(s): {error_text(error) if error else 'no attempt'}; "
+        "the previous scores are still in place"
     )
     return None
 
@@ -316,13 +333,15 @@ def _write(
     ).fetchone()[0]
     diff = _diff(con, publish, empty)
     if diff.full and destination.own_table and not empty:
-        pg.execute(sql.SQL("truncate {}").format(target_ident))
+        # DELETE, not TRUNCATE: TRUNCATE's exclusive lock would make the CRM's readers wait
+        # for as long as this session lives — forever, should the network die mid-COPY.
+        pg.execute(sql.SQL("delete from {}").format(target_ident))
     columns = [*key_cols, *destination.columns]
     select = ", ".join(f"p.{quote_ident(c)}" for c in columns)
     con.execute(
         f"copy (select {select} from publish.{table.name} p semi join _send s on "
         f"{' and '.join(f'p.{quote_ident(k)} = s.{quote_ident(k)}' for k in key_cols)}) "
-        f"to '{rows_file}' (format csv, header false)"
+        f"to {sql_literal(str(rows_file))} (format csv, header false)"
     )
     target_cols = [
         destination.key[c] if c in destination.key else destination.columns[c] for c in columns
@@ -372,8 +391,3 @@ def _log(con: duckdb.DuckDBPyConnection, run_id: str, r: SyncResult) -> None:
             "synced_at": datetime.now(UTC).replace(tzinfo=None),
         },
     )
-
-
-def _reason(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__

@@ -10,7 +10,8 @@ from crmlens.publish.local import publish_table
 from crmlens.publish.mapping import load_mapping
 from crmlens.publish.postgres import SyncResult, contract_destination, sync
 from crmlens.settings import Settings
-from crmlens.warehouse import session
+from crmlens.sources.pg_session import SessionLimits
+from crmlens.warehouse import session, table_exists
 
 
 @dataclass
@@ -28,7 +29,9 @@ def publish(settings: Settings, table: ScoreTable, run_id: str) -> PublishResult
 
     The DuckDB ``publish`` schema and the export folder always; PostgreSQL, and the
     CRM's own tables through a publish mapping, when the settings give a DSN (and a
-    mapping).
+    mapping). Each PostgreSQL destination gets ``publish_attempts`` connections, each
+    session with the settings' deadlines; when they run out the error is raised (the
+    step fails, its failure raises an alert) and the CRM keeps its previous scores.
 
     Args:
         settings: paths, DSN and mapping.
@@ -54,12 +57,19 @@ def publish(settings: Settings, table: ScoreTable, run_id: str) -> PublishResult
                 ]
             for destination in destinations:
                 result.postgres.append(
-                    sync(con, table, destination, settings.publish_postgres_dsn, run_id)
+                    sync(
+                        con,
+                        table,
+                        destination,
+                        settings.publish_postgres_dsn,
+                        run_id,
+                        max_attempts=settings.publish_attempts,
+                        backoff_seconds=settings.publish_backoff_seconds,
+                        limits=SessionLimits.from_settings(settings),
+                    )
                 )
     return result
 
 
 def _has(con, table: ScoreTable) -> bool:
-    from crmlens.warehouse import table_exists
-
     return table_exists(con, "publish", table.name)

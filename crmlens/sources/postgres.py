@@ -33,9 +33,11 @@ from psycopg.conninfo import conninfo_to_dict
 
 from crmlens import sql as queries
 from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
+from crmlens.settings import get_settings
 from crmlens.sources.files import ReadBatch, check_columns, read_table
+from crmlens.sources.pg_session import SessionLimits, error_text, open_session
 from crmlens.sources.spec import SourceSpec, SpecError, load_spec
-from crmlens.warehouse import duck_type, fetch_one, quote_ident
+from crmlens.warehouse import duck_type, fetch_one, quote_ident, sql_literal
 
 # DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
 PG_TYPES = {
@@ -63,12 +65,16 @@ def describe_dsn(dsn: str) -> str:
     return f"postgresql://{user}{host}:{port}/{parts.get('dbname', '')}"
 
 
-def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
-    """Connect, turning a failure into a message without the password.
+def connect(
+    dsn: str, *, autocommit: bool = False, limits: SessionLimits | None = None
+) -> psycopg.Connection:
+    """Connect with the session's deadlines, turning a failure into a message without the
+    password.
 
     Args:
         dsn: the database.
         autocommit: whether each statement commits on its own.
+        limits: the session's deadlines; default: the settings' (read now).
 
     Returns:
         The connection.
@@ -76,11 +82,11 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
     Raises:
         ConnectionError: the database cannot be reached (the DSN shown without password).
     """
+    limits = limits or SessionLimits.from_settings(get_settings())
     try:
-        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=10)
+        return open_session(dsn, limits, autocommit=autocommit)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "connection failed"
-        raise ConnectionError(f"cannot connect to {describe_dsn(dsn)}: {reason}") from None
+        raise ConnectionError(f"cannot connect to {describe_dsn(dsn)}: {error_text(exc)}") from None
 
 
 # --- reading ---------------------------------------------------------------------
@@ -120,18 +126,10 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
 
     with tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
         path = Path(tmp) / f"{table}.csv"
-        with connect(spec.dsn) as pg, pg.cursor() as cur:
-            try:
-                copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
-                with path.open("wb") as out, cur.copy(copy_sql, params or None) as copy:
-                    for block in copy:
-                        out.write(block)
-            except psycopg.Error as exc:
-                raise SpecError(
-                    f"{spec.where(table)}: the PostgreSQL select failed on "
-                    f"{describe_dsn(spec.dsn)}: {str(exc).strip().splitlines()[0]}"
-                ) from None
-        data = con.sql(f"select * from read_csv('{path}', all_varchar = true, header = true)").pl()
+        _copy_out(spec, table, query, params, path)
+        data = con.sql(
+            f"select * from read_csv({sql_literal(str(path))}, all_varchar = true, header = true)"
+        ).pl()
     origin = f"{describe_dsn(spec.dsn)}#{table}"
     data = data.with_columns(
         _source_file=pl.lit(origin),
@@ -166,6 +164,27 @@ def read_postgres_table(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table:
     return ReadBatch(
         relation=con.sql(f"select * from {view}"), files=[], views=[view], where=spec.where(table)
     )
+
+
+def _copy_out(
+    spec: SourceSpec, table: str, query: sql.Composed, params: list[object], path: Path
+) -> None:
+    """The select's rows into a CSV file, through ``COPY ... TO STDOUT`` in a bounded session."""
+    with connect(spec.dsn) as pg, pg.cursor() as cur:
+        try:
+            copy_sql = sql.SQL("copy ({}) to stdout with (format csv, header)").format(query)
+            with path.open("wb") as out, cur.copy(copy_sql, params or None) as copy:
+                for block in copy:
+                    out.write(block)
+        except psycopg.OperationalError as exc:  # lost, timed out: worth a retry
+            raise ConnectionError(
+                f"{spec.where(table)}: reading {describe_dsn(spec.dsn)} failed: {error_text(exc)}"
+            ) from None
+        except psycopg.Error as exc:
+            raise SpecError(
+                f"{spec.where(table)}: the PostgreSQL select failed on "
+                f"{describe_dsn(spec.dsn)}: {error_text(exc)}"
+            ) from None
 
 
 def watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -> datetime | None:

@@ -85,7 +85,9 @@ def _build(contract: TableContract) -> AssetsDefinition:
         settings = crmlens.settings()
         spec = load_source(settings)
         days = None
-        if partitioned and context.has_partition_key:
+        # A run of one day has a partition key; a run of several (`crmlens run --days
+        # FROM:TO`, a single-run backfill) has a key range: both load exactly their days.
+        if partitioned and (context.has_partition_key or context.has_partition_key_range):
             days = [date.fromisoformat(k) for k in context.partition_keys]
         if not spec.provides(contract.name):
             context.log.info(f"{spec.name} does not provide {contract.name}: raw table left empty")

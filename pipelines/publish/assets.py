@@ -13,7 +13,6 @@ from crmlens.publish.contract import SCORE_TABLES, ScoreTable
 from crmlens.publish.run import publish
 from crmlens.serving import refresh_snapshot
 from pipelines.resources import CrmlensResource
-from pipelines.retries import TRANSIENT
 
 
 def publish_key(table: ScoreTable) -> AssetKey:
@@ -29,7 +28,8 @@ def _build(table: ScoreTable):
         group_name="publish",
         deps=[AssetKey(table.source.split("."))],
         kinds={"duckdb", "parquet", "postgres"},
-        retry_policy=TRANSIENT,
+        # No retry policy here: the PostgreSQL sync retries itself (settings
+        # `publish_attempts`, `publish_backoff_seconds`; see pipelines/retries.py).
         description=f"{table.description} Published to publish.{table.name} (+ _history), the "
         "export folder, and PostgreSQL (changed rows only) when configured.",
     )

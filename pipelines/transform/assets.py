@@ -13,6 +13,7 @@ tested) incrementally.
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
+import shutil
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -60,14 +61,46 @@ def _dbt_build(
 
     The subprocess copies ``os.environ`` when it starts (inside ``dbt.cli``), so the
     variables are set just for that call and the worker's environment is left as it was.
+    Each build writes its artifacts (compiled SQL, run results, dbt's log) into a folder
+    of its own run (:func:`run_target_path`); ``DBT_TARGET_PATH`` points dagster-dbt at
+    the parsed project's folder, whose partial-parse file it copies in to skip a re-parse.
     """
     env = dbt_env(settings) | dict(zip(WINDOW_ENV, window or ("", ""), strict=True))
+    env["DBT_TARGET_PATH"] = str(Path(settings.dbt_target_dir).resolve())
+    target = run_target_path(settings, context.run_id, context.op_execution_context.op.name)
     with scoped_env(env):
-        return dbt.cli(_build_args(settings, window), context=context)
+        return dbt.cli(_build_args(window), context=context, target_path=target)
 
 
-def _build_args(settings: Settings, window: tuple[str, str] | None = None) -> list[str]:
-    args = ["build", "--target-path", str(Path(settings.dbt_target_dir).resolve())]
+def run_target_path(settings: Settings, run_id: str, name: str) -> Path:
+    """The dbt target folder of one build: ``<dbt_target_dir>/runs/<run id>/<name>``.
+
+    Two runs never share artifacts (before, every build wrote into ``dbt_target_dir``
+    itself, over the manifest the asset graph is built from). The folders of all but the
+    newest ``runs_kept`` runs are removed.
+
+    Args:
+        settings: ``dbt_target_dir`` and ``runs_kept``.
+        run_id: the Dagster run.
+        name: the dbt assets' op (a run may build twice: the daily models apart).
+
+    Returns:
+        The folder (absolute).
+    """
+    runs = Path(settings.dbt_target_dir).resolve() / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    this = runs / run_id
+    others = sorted(
+        (p for p in runs.iterdir() if p.is_dir() and p != this),
+        key=lambda p: p.stat().st_mtime,
+    )
+    for old in others[: max(0, len(others) - settings.runs_kept + 1)]:
+        shutil.rmtree(old, ignore_errors=True)
+    return this / name
+
+
+def _build_args(window: tuple[str, str] | None = None) -> list[str]:
+    args = ["build"]
     if window:
         # The daily models only delete and insert (no renames, which need dbt's relation
         # cache): skip listing the whole warehouse up front.
