@@ -25,6 +25,11 @@ _CANDIDATES = (
 )
 
 
+def utc_now() -> datetime:
+    """The wall clock in UTC, naive: how the warehouse stores every timestamp."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def data_today(con: duckdb.DuckDBPyConnection, pinned: datetime | None = None) -> datetime:
     """The data's "today".
 
@@ -37,7 +42,7 @@ def data_today(con: duckdb.DuckDBPyConnection, pinned: datetime | None = None) -
     """
     if pinned is not None:
         return pinned
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     newest = None
     for schema, table, column in _CANDIDATES:
         if not table_exists(con, schema, table):

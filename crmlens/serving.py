@@ -21,11 +21,11 @@ import os
 import shutil
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from crmlens.clock import utc_now
 from crmlens.runlock import remove_orphans, temp_name
 from crmlens.settings import Settings
 from crmlens.warehouse import connect
@@ -65,7 +65,7 @@ def refresh_snapshot(settings: Settings, run_id: str | None = None) -> SnapshotI
     con.close()
     tmp = target.with_name(temp_name(f".{target.name}", ".tmp"))
     shutil.copyfile(warehouse, tmp)
-    published_at = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    published_at = utc_now().isoformat(timespec="seconds")
     meta = {"run_id": run_id, "published_at": published_at, "source": str(warehouse)}
     meta_tmp = tmp.with_suffix(".json.tmp")
     meta_tmp.write_text(json.dumps(meta))

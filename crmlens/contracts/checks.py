@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pandera.polars as pa
 import polars as pl
 from pandera.api.extensions import register_check_method
 
+from crmlens.clock import utc_now
 from crmlens.settings import Settings
 
 _clock: contextvars.ContextVar[tuple[datetime, timedelta] | None] = contextvars.ContextVar(
@@ -38,7 +39,7 @@ def validation_clock(
     Yields:
         Nothing; the clock holds inside the ``with`` block.
     """
-    now = now or datetime.now(UTC).replace(tzinfo=None)
+    now = now or utc_now()
     token = _clock.set((now, tolerance))
     try:
         yield
@@ -50,7 +51,7 @@ def latest_allowed_timestamp() -> datetime:
     """The latest timestamp a contract accepts: now plus the tolerance."""
     pinned = _clock.get()
     if pinned is None:
-        return datetime.now(UTC).replace(tzinfo=None) + DEFAULT_FUTURE_TOLERANCE
+        return utc_now() + DEFAULT_FUTURE_TOLERANCE
     now, tolerance = pinned
     return now + tolerance
 

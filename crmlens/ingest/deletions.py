@@ -20,11 +20,12 @@ The mark is ``raw.<table>._deleted_at``; a record that comes back is live again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 import polars as pl
 
+from crmlens.clock import utc_now
 from crmlens.contracts import TableContract
 from crmlens.sources.feed import TableFeed
 from crmlens.sources.files import DELETED, BadFile
@@ -34,7 +35,7 @@ from crmlens.warehouse import quote_ident
 
 def clock(now: datetime | None) -> datetime:
     """The moment a load counts as now (naive UTC), for deletions it sees."""
-    return now or datetime.now(UTC).replace(tzinfo=None)
+    return now or utc_now()
 
 
 def mark_flagged(

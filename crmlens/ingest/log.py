@@ -7,12 +7,12 @@ row commit together or not at all.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 
 from crmlens import sql
+from crmlens.clock import utc_now
 from crmlens.ingest.result import IngestResult
 
 
@@ -38,7 +38,7 @@ def entry(run_id: str, result: IngestResult) -> dict[str, Any]:
         "updated": result.updated,
         "unchanged": result.unchanged,
         "superseded": result.superseded,
-        "started_at": datetime.now(UTC).replace(tzinfo=None),
+        "started_at": utc_now(),
         "seconds": result.seconds,
         "columns": None if result.columns is None else json.dumps(result.columns),
         "schema_changes": json.dumps(result.schema_changes),

@@ -18,11 +18,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from crmlens.clock import utc_now
 from crmlens.publish.spreadsheet import neutralise_formulas
 from crmlens.runlock import remove_orphans, temp_name
 from crmlens.warehouse import fetch_one, sql_literal, table_columns
@@ -89,7 +89,7 @@ def export_table(
         "rows": fetch_one(con, f"select count(*) from publish.{table}")[0],
         "schema": schema,
         "files": files,
-        "published_at": datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds"),
+        "published_at": utc_now().isoformat(timespec="seconds"),
     }
     for tmp, final in staged:
         os.replace(tmp, final)

@@ -37,7 +37,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -45,6 +44,7 @@ import psycopg
 from psycopg import sql
 
 from crmlens import sql as queries
+from crmlens.clock import utc_now
 from crmlens.publish.contract import ScoreTable
 from crmlens.publish.postgres_writes import (
     Destination,
@@ -388,6 +388,6 @@ def _log(con: duckdb.DuckDBPyConnection, run_id: str, r: SyncResult) -> None:
             "attempts": r.attempts,
             "seconds": r.seconds,
             "error": r.error,
-            "synced_at": datetime.now(UTC).replace(tzinfo=None),
+            "synced_at": utc_now(),
         },
     )

@@ -7,11 +7,12 @@ commits. Identifiers are composed with psycopg (never formatted into text).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 from psycopg import sql
+
+from crmlens.clock import utc_now
 
 
 @dataclass(frozen=True)
@@ -243,6 +244,6 @@ def log_sync(
             updated,
             deleted,
             full,
-            datetime.now(UTC).replace(tzinfo=None),
+            utc_now(),
         ],
     )

@@ -35,7 +35,6 @@ from crmlens.sources.reading import (
     parquet_problem,
     read_text_file,
     sql_list,
-    sql_text,
 )
 from crmlens.sources.spec import (
     FileSource,
@@ -46,6 +45,7 @@ from crmlens.sources.spec import (
     glob_files,
     referenced_aliases,
 )
+from crmlens.warehouse import sql_literal
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Where a row came from, and whether the CRM deleted it: columns ingest keeps beside the
@@ -290,7 +290,7 @@ def _parquet_view(
             return False
         # Paths are the absolute root joined with the spec's relative ones, so the name
         # DuckDB reports, stripped of the root, is SourceSpec.file_name.
-        prefix = sql_text(str(absolute(spec.root or Path("."))) + "/")
+        prefix = sql_literal(str(absolute(spec.root or Path("."))) + "/")
         name = (
             f"case when starts_with(filename, {prefix}) "
             f"then filename[length({prefix}) + 1:] else filename end"

@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from crmlens.sources import text
 from crmlens.sources.spec import FileSource, SpecError
+from crmlens.warehouse import sql_literal
 
 _counter = itertools.count()
 # DuckDB's default longest record (its error names the limit it used, when it differs).
@@ -170,7 +171,7 @@ def _read_csv(
     errors, scans = f"_rejects_{n}", f"_reject_scans_{n}"
     options = csv_options(source)
     sql = (
-        f"select * from read_csv({sql_text(str(path))}, all_varchar = true, "
+        f"select * from read_csv({sql_literal(str(path))}, all_varchar = true, "
         f"store_rejects = true, rejects_table = '{errors}', "
         f"rejects_scan = '{scans}'{options_sql(options)})"
     )
@@ -208,9 +209,9 @@ def _read_jsonl(
     source: FileSource,
     columns: dict[str, str],
 ) -> FileRows:
-    cols = "{" + ", ".join(f"{sql_text(k)}: {sql_text(v)}" for k, v in columns.items()) + "}"
+    cols = "{" + ", ".join(f"{sql_literal(k)}: {sql_literal(v)}" for k, v in columns.items()) + "}"
     sql = (
-        f"select * from read_json({sql_text(str(path))}, format = 'newline_delimited', "
+        f"select * from read_json({sql_literal(str(path))}, format = 'newline_delimited', "
         f"columns = {cols}{options_sql(source.options)})"
     )
     data = con.sql(sql).pl()
@@ -288,7 +289,7 @@ def parquet_problem(path: Path) -> tuple[str | None, int]:
 def parquet_pages_problem(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
     """Why a Parquet file's pages cannot be read (every page decoded), or None."""
     try:
-        reader = con.execute(f"select * from read_parquet({sql_text(str(path))})")
+        reader = con.execute(f"select * from read_parquet({sql_literal(str(path))})")
         for _ in iter(lambda: reader.fetchmany(100_000), []):
             pass
     except duckdb.Error as exc:
@@ -296,14 +297,9 @@ def parquet_pages_problem(con: duckdb.DuckDBPyConnection, path: Path) -> str | N
     return None
 
 
-def sql_text(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
-
-
 def sql_list(values: Iterable[str]) -> str:
     """A SQL list of string literals."""
-    return "[" + ", ".join(sql_text(v) for v in values) + "]"
+    return "[" + ", ".join(sql_literal(v) for v in values) + "]"
 
 
 def options_sql(options: dict[str, Any]) -> str:
@@ -314,7 +310,7 @@ def options_sql(options: dict[str, Any]) -> str:
             return "true" if v else "false"
         if isinstance(v, int | float):
             return str(v)
-        return sql_text(str(v))
+        return sql_literal(str(v))
 
     return "".join(f", {k} = {lit(v)}" for k, v in options.items())
 

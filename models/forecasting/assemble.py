@@ -21,12 +21,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import numpy as np
 import polars as pl
 
+from crmlens.clock import utc_now
 from crmlens.warehouse import replace_table
 from models.forecasting import accuracy, batch, blend, deals, reconcile
 from models.forecasting import pipeline as pipe
@@ -365,7 +366,7 @@ def run(
          quarter_published],
         how="vertical",
     )  # fmt: skip
-    published_at = datetime.now(UTC).replace(tzinfo=None)
+    published_at = utc_now()
     stamp = _stamp(today, run_id, published_at)
     forecast = forecast.with_columns(**stamp)
     unpublished = [baselines, *([quarter_others] if quarter_others.height else [])]

@@ -35,6 +35,8 @@ def raw_key(table: str) -> AssetKey:
 
 
 def ingest_metadata(result: IngestResult) -> dict[str, object]:
+    """What the Dagster UI and the CLI show of one load: counts that reconcile, reasons,
+    custom attributes, rows marked deleted, warnings and schema changes."""
     meta = result.metadata()
     return {
         "rows_in": meta["rows_in"],
@@ -50,6 +52,9 @@ def ingest_metadata(result: IngestResult) -> dict[str, object]:
         "quarantine_reasons": MetadataValue.json(meta["quarantine_reasons"]),
         "custom_attributes": MetadataValue.json(meta["custom_attributes"]),
         "seconds": round(meta["seconds"], 3),
+        "marked_deleted": result.marked_deleted,
+        "warnings": MetadataValue.json(result.warnings),
+        "schema_changes": MetadataValue.json(result.schema_changes),
         **({"partitions": meta["partitions"]} if "partitions" in meta else {}),
     }
 

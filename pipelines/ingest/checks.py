@@ -13,7 +13,6 @@
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 import json
-from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
@@ -27,6 +26,7 @@ from dagster import (
 )
 
 from crmlens import sql
+from crmlens.clock import utc_now
 from crmlens.contracts import TABLES
 from crmlens.warehouse import session, table_columns, table_exists
 from pipelines.ingest.assets import raw_key
@@ -112,7 +112,7 @@ FRESHNESS_COLUMNS = ("updated_at", "occurred_at", "changed_at", "created_at")
 )
 def source_freshness(context: AssetCheckExecutionContext, crmlens: CrmlensResource):
     settings = crmlens.settings()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     with session(settings.warehouse_path) as con:
         for table in TABLES:
             newest, column = None, None

@@ -11,7 +11,6 @@ Asset bodies are thin: the work is in features/* and models/common/*.
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 import json
 import time
-from datetime import UTC, datetime
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -25,7 +24,7 @@ from dagster import (
     asset_check,
 )
 
-from crmlens.clock import data_today
+from crmlens.clock import data_today, utc_now
 from crmlens.warehouse import replace_table, session
 from models.common import registry
 from models.common.evaluations import record_promotion, record_training
@@ -118,7 +117,7 @@ def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
                 outcome,
                 mlflow_run_id=logged.run_id,
                 version=logged.version,
-                trained_at=datetime.now(UTC).replace(tzinfo=None),
+                trained_at=utc_now(),
             )
         return MaterializeResult(metadata=_challenger_metadata(outcome, logged))
 
@@ -163,9 +162,7 @@ def promotion_check(spec: FamilySpec):
         holdout, labels = latest_holdout(settings, spec, challenger_model)
         decision = decide(challenger_model, champion_model, holdout, labels)
         with session(settings.warehouse_path) as con:
-            record_promotion(
-                con, family.name, decision.metadata(), datetime.now(UTC).replace(tzinfo=None)
-            )
+            record_promotion(con, family.name, decision.metadata(), utc_now())
         return AssetCheckResult(passed=decision.promote, metadata=_clean(decision.metadata()))
 
     return promotion

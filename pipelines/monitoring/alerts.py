@@ -10,7 +10,6 @@ is reported in the metadata and retried on the next run; it never fails the scor
 """
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
-from datetime import UTC, datetime
 
 from dagster import (
     AssetExecutionContext,
@@ -24,7 +23,7 @@ from dagster import (
 from duckdb import DuckDBPyConnection
 
 from crmlens import alerts
-from crmlens.clock import data_today
+from crmlens.clock import data_today, utc_now
 from crmlens.settings import Settings
 from crmlens.warehouse import session
 from models.families import families
@@ -51,7 +50,7 @@ ALERTS_KEY = AssetKey(["ops", "alerts"])
 )
 def ops_alerts(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
     settings = crmlens.settings()
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utc_now()
     with session(settings.warehouse_path) as con:
         today = data_today(con, settings.as_of)
         found, skipped = alerts.evaluate(con, today, settings)
@@ -86,9 +85,7 @@ def raise_pipeline_alert(con: DuckDBPyConnection, settings: Settings, **alert: s
         **alert: ``kind``, ``entity_type``, ``entity_id``, ``title``, ``detail`` and
             ``run_id`` (see :func:`crmlens.alerts.raise_alert`).
     """
-    alerts.raise_alert(
-        con, url=settings.alert_webhook_url, now=datetime.now(UTC).replace(tzinfo=None), **alert
-    )
+    alerts.raise_alert(con, url=settings.alert_webhook_url, now=utc_now(), **alert)
 
 
 @failure_hook(required_resource_keys={"crmlens"})

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 import duckdb
 
+from crmlens.clock import utc_now
 from crmlens.warehouse import ensure_schemas
 from models.families import FamilySpec
 
@@ -38,7 +38,7 @@ def record(
         [
             spec.name,
             kind,
-            datetime.now(UTC).replace(tzinfo=None),
+            utc_now(),
             run_id,
             version,
             path,
