@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import deletions, drift, log, quarantine, upsert
+from crmlens.ingest import deletions, drift, log, quarantine, source_settings, upsert
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
@@ -78,6 +78,7 @@ def ingest_table(
     contract = CONTRACTS[table]
     result = IngestResult(table=table, source=spec.name)
     ensure_tables(con, table)
+    source_settings.record(con, spec)
     if not spec.provides(table):
         result.seconds = time.perf_counter() - started
         return result

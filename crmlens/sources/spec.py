@@ -21,6 +21,9 @@ kept. Example::
       accounts: {nps_score: INTEGER}
     lacks:                        # optional: canonical columns this CRM does not have
       accounts: [tier, parent_account_id]
+    as_of: 2025-06-30             # optional: the export date (default: the newest timestamp)
+    labels:                       # optional, per family (crmlens.sources.labels)
+      lead_scoring: {horizon_days: 60, mode: snapshots}
 
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
@@ -33,7 +36,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
+from crmlens.sources.labels import LabelSpec, check_labels
 
 
 class SpecError(ValueError):
@@ -167,6 +171,16 @@ class SourceSpec(BaseModel):
         description="Per table, how the CRM says a record was deleted; raw keeps the row, "
         "marked deleted with when (`_deleted_at`), and staging drops it.",
     )
+    as_of: date | datetime | None = Field(
+        default=None,
+        description="The export date: the data's 'today' for this source (default: from the "
+        "files, the day after the newest timestamp). The setting `as_of` overrides it.",
+    )
+    labels: dict[str, LabelSpec] = Field(
+        default_factory=dict,
+        description="Per model family, how its label is read: horizon_days, mode (snapshots "
+        "or one_outcome_per_row), and what counts as converted or churned.",
+    )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
     allow_outside_root: bool = Field(
         default=False,
@@ -255,6 +269,8 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     spec.root = absolute(Path(root) if root else path.parent)
     _check_tables(spec)
     _check_code(spec)
+    if problem := check_labels(spec.labels):
+        raise SpecError(f"{spec.where()}: {problem}")
     if spec.kind == "postgres":
         spec.dsn = os.path.expandvars(spec.dsn) if spec.dsn else None
     return spec
