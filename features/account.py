@@ -23,6 +23,13 @@ the first month with behaviour on record (the first event, ticket or invoice),
 where a source has any: before it every usage, support and billing window is
 empty because the export had not started, not because the customer was idle.
 
+The source's spec may set another horizon, or the mode ``one_outcome_per_row`` for a
+table of past customers (the telco file): then each customer is one snapshot, all at
+one moment — the midnight before the first subscription end on record, when every
+row of such a table was still a customer — labelled 1 when it has no subscription live
+at the data's today (ended, or a churned status). All rows share one as-of, so the
+split is random (:mod:`features.labels`).
+
 Features, all from rows timed strictly before ``as_of``:
 
 - contract: MRR of the active subscriptions, the plan of the largest one,
@@ -56,6 +63,7 @@ import pandera.polars as pa
 import polars as pl
 
 from crmlens import sql
+from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
 from features.common import (
     FeatureSet,
     custom_columns,
@@ -65,8 +73,9 @@ from features.common import (
     select,
     split_custom,
 )
+from features.labels import LabelConfig, read_label
 
-LABEL_HORIZON_DAYS = 90
+LABEL_HORIZON_DAYS = DEFAULT_HORIZON_DAYS["churn"]
 # What counts as usage (logins, feature use) and as an urgent ticket (high, urgent) is in
 # features/sql/account_features.sql, beside its use.
 
@@ -172,21 +181,29 @@ class AccountFeaturesSchema(pa.DataFrameModel):
 def training_snapshots(
     con: duckdb.DuckDBPyConnection,
     today: datetime,
-    horizon_days: int = LABEL_HORIZON_DAYS,
+    horizon_days: int | None = None,
+    label: LabelConfig | None = None,
 ) -> pl.DataFrame:
-    """Every monthly customer snapshot whose label is observed.
+    """Every monthly customer snapshot whose label is observed (or, one outcome per row,
+    every customer once, with its final outcome).
 
     See the module docstring for where the snapshots start and why.
 
     Args:
         con: Warehouse connection (reads the staging views).
         today: The data's today: a snapshot's horizon must have ended by then.
-        horizon_days: Days after the snapshot at which the account must still be a customer.
+        horizon_days: Days after the snapshot at which the account must still be a
+            customer (default: the label definition's).
+        label: The label definition (default: the source's, from the warehouse).
 
     Returns:
         account_id, as_of and label (1: churned), by as_of then account_id.
     """
-    return select(con, "account_training_snapshots", today=today, horizon_days=int(horizon_days))
+    label = label or read_label(con, "churn")
+    if label.one_outcome_per_row:
+        return select(con, "account_final_outcomes", today=today, churned=list(label.statuses))
+    horizon = label.horizon_days if horizon_days is None else horizon_days
+    return select(con, "account_training_snapshots", today=today, horizon_days=int(horizon))
 
 
 def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:

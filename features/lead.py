@@ -6,7 +6,10 @@ before that moment): the moments a lead score is looked at. Age 0 is the moment
 of creation, when only the lead's own fields and any anonymous browsing already
 stitched to it are known. The label is "converted within 90 days after the
 snapshot", and a snapshot enters a training set only once those 90 days have
-passed (its label is observed).
+passed (its label is observed). The source's spec may set another horizon, or the
+mode ``one_outcome_per_row`` for a table of past leads: then each lead is one
+snapshot at its creation, labelled with its final outcome, and only the leads whose
+outcome is settled by the data's today train (:mod:`features.labels`).
 
 Features, all from rows timed strictly before ``as_of``:
 
@@ -34,6 +37,7 @@ import polars as pl
 
 from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES
+from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
 from features.common import (
     FeatureSet,
     counts_per_type_and_window,
@@ -46,10 +50,11 @@ from features.common import (
     select_list,
     split_custom,
 )
+from features.labels import LabelConfig, read_label
 
 # Young leads are scored most often; older ones still are, so training covers them too.
 SNAPSHOT_AGES_DAYS = (0, 3, 7, 14, 30, 60, 120, 240)
-LABEL_HORIZON_DAYS = 90
+LABEL_HORIZON_DAYS = DEFAULT_HORIZON_DAYS["lead_scoring"]
 WINDOWS = (7, 30, 90)
 RECENCY_TYPES = ("pricing_view", "demo_request", "email_click", "form_submit")
 ACTIVITY_WINDOWS = (30, 90)
@@ -110,23 +115,30 @@ def training_snapshots(
     con: duckdb.DuckDBPyConnection,
     today: datetime,
     ages: tuple[int, ...] = SNAPSHOT_AGES_DAYS,
-    horizon_days: int = LABEL_HORIZON_DAYS,
+    horizon_days: int | None = None,
+    label: LabelConfig | None = None,
 ) -> pl.DataFrame:
-    """Every open-lead snapshot whose label is observed.
+    """Every open-lead snapshot whose label is observed (or, one outcome per row, every
+    lead whose final outcome is settled).
 
     Args:
         con: Warehouse connection (reads the staging views).
         today: The data's today: a snapshot's horizon must have ended by then.
         ages: Days after a lead's creation at which it is snapshotted.
-        horizon_days: Days after the snapshot in which a conversion counts.
+        horizon_days: Days after the snapshot in which a conversion counts (default: the
+            label definition's).
+        label: The label definition (default: the source's, from the warehouse).
 
     Returns:
         lead_id, as_of, snapshot_age_days, label (1: converted within the horizon) and
         label_known_at, by as_of then lead_id.
     """
-    return select(
-        con, "lead_training_snapshots", today=today, ages=list(ages), horizon_days=horizon_days
-    )
+    label = label or read_label(con, "lead_scoring")
+    horizon = label.horizon_days if horizon_days is None else horizon_days
+    params = {"today": today, "horizon_days": horizon, "converted": list(label.statuses)}
+    if label.one_outcome_per_row:
+        return select(con, "lead_final_outcomes", **params)
+    return select(con, "lead_training_snapshots", ages=list(ages), **params)
 
 
 def scoring_population(con: duckdb.DuckDBPyConnection, as_of: datetime) -> pl.DataFrame:

@@ -5,7 +5,11 @@ open at that moment (created before it, not closed before it) is one snapshot.
 The label is "won" (1) or "lost" (0) for the deals that closed within 180 days
 after the snapshot, settled when the deal closed (``label_known_at``); deals
 still open at the end of the horizon are left out (their outcome is not
-observed), and a snapshot is taken only once its 180 days have passed.
+observed), and a snapshot is taken only once its 180 days have passed. The
+source's spec may set another horizon, or the mode ``one_outcome_per_row`` for a
+table of past deals: then each deal is one snapshot at its creation, labelled won
+or lost, and a deal still open at the data's today does not train
+(:mod:`features.labels`).
 
 Features, all from rows timed strictly before ``as_of``:
 
@@ -51,6 +55,7 @@ import polars as pl
 
 from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES, OPEN_STAGES
+from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
 from features.common import (
     FeatureSet,
     counts_per_type_and_window,
@@ -62,9 +67,10 @@ from features.common import (
     select_list,
     split_custom,
 )
+from features.labels import LabelConfig, read_label
 
 SNAPSHOT_EVERY_DAYS = 14
-LABEL_HORIZON_DAYS = 180
+LABEL_HORIZON_DAYS = DEFAULT_HORIZON_DAYS["deal_scoring"]
 ACTIVITY_WINDOWS = (14, 30)
 # The other constants of the features (the activities that are contact with the buyer, the
 # length of a silence, the stays a stage's percentile needs, the win-rate prior, the
@@ -175,9 +181,11 @@ def training_snapshots(
     con: duckdb.DuckDBPyConnection,
     today: datetime,
     every_days: int = SNAPSHOT_EVERY_DAYS,
-    horizon_days: int = LABEL_HORIZON_DAYS,
+    horizon_days: int | None = None,
+    label: LabelConfig | None = None,
 ) -> pl.DataFrame:
-    """Every open-deal snapshot whose outcome is observed.
+    """Every open-deal snapshot whose outcome is observed (or, one outcome per row, every
+    deal closed by ``today``, at its creation).
 
     ``as_of`` runs every ``every_days`` days at midnight from the day after the
     first deal was opened; label 1 = won, 0 = lost, within ``horizon_days``; the
@@ -187,17 +195,22 @@ def training_snapshots(
         con: Warehouse connection (reads the staging views).
         today: The data's today: a snapshot's horizon must have ended by then.
         every_days: Days between snapshot dates.
-        horizon_days: Days after the snapshot in which the deal must close.
+        horizon_days: Days after the snapshot in which the deal must close (default: the
+            label definition's).
+        label: The label definition (default: the source's, from the warehouse).
 
     Returns:
         opportunity_id, as_of, label and label_known_at, by as_of then opportunity_id.
     """
+    label = label or read_label(con, "deal_scoring")
+    if label.one_outcome_per_row:
+        return select(con, "opportunity_final_outcomes", today=today)
     return select(
         con,
         "opportunity_training_snapshots",
         today=today,
         every_days=every_days,
-        horizon_days=horizon_days,
+        horizon_days=label.horizon_days if horizon_days is None else horizon_days,
     )
 
 

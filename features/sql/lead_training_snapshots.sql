@@ -1,5 +1,7 @@
 -- One row per open-lead snapshot whose label is observed: lead_id, as_of, snapshot_age_days,
--- label (converted within the horizon) and label_known_at.
+-- label (converted within the horizon) and label_known_at. A lead converts at converted_at;
+-- a lead whose status is one of $converted and that has no conversion date converts when
+-- it was last updated (an empty $converted: only dates count).
 with ages as (
     select unnest(cast($ages as integer[])) as age
 ),
@@ -8,9 +10,15 @@ snaps as (
     select
         l.lead_id,
         a.age as snapshot_age_days,
-        l.converted_at,
         l.disqualified_at,
-        l.created_at + to_days(a.age) as as_of
+        l.created_at + to_days(a.age) as as_of,
+        coalesce(
+            l.converted_at,
+            case
+                when list_contains(cast($converted as varchar[]), l.status)  -- noqa: RF02
+                    then l.updated_at
+            end
+        ) as converted_at
     from staging.stg_crm__leads as l
     cross join ages as a
 )
