@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from types import ModuleType
 
-from models.common.family import Family
+from features.labels import LabelConfig
+from models.common.family import Family, GateContext
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,39 @@ class FamilySpec:
     @property
     def name(self) -> str:
         return self.family.name
+
+    def configured(self, label: LabelConfig) -> FamilySpec:
+        """The family as the source's label definition makes it: its horizon, and, with
+        one outcome per row, one outcome per entity (no entity both trains and validates).
+
+        Args:
+            label: the family's label definition (:func:`features.labels.read_labels`).
+
+        Returns:
+            This spec with its family's horizon, positive label and grouping set.
+        """
+        family = self.family
+        positive = re.sub(r"\b\d+ days\b", f"{label.horizon_days} days", family.positive_label)
+        if label.one_outcome_per_row:
+            positive = re.sub(r" within \d+ days", "", positive) + " (final outcome)"
+        family = dataclasses.replace(
+            family,
+            horizon_days=label.horizon_days,
+            positive_label=positive,
+            one_outcome_per_entity=family.one_outcome_per_entity or label.one_outcome_per_row,
+        )
+        return dataclasses.replace(self, family=family)
+
+    def gate_context(self, label: LabelConfig, population: int, today: datetime) -> GateContext:
+        """What the gate needs to explain itself (see :class:`GateContext`)."""
+        return GateContext(
+            family=self.name,
+            entity=self.family.entity,
+            population=population,
+            horizon_days=label.horizon_days,
+            mode=label.mode,
+            data_end=today,
+        )
 
 
 _SPECS = (

@@ -30,6 +30,7 @@ from crmlens.clock import data_today
 from crmlens.serving import open_snapshot
 from crmlens.settings import Settings, get_settings
 from features.common import FeatureSet
+from features.labels import read_label
 from models.common.family import Gate
 from models.common.metrics import evaluate
 from models.common.training import Outcome, train
@@ -157,9 +158,10 @@ class Workbench:
 
     def training_set(self, family_name: str, today: datetime | None = None) -> TrainingSet:
         """Point-in-time snapshots with labels, built as the pipeline builds them."""
-        spec = family(family_name)
+        label = read_label(self.con, family_name)  # the source's definition, as recorded
+        spec = family(family_name).configured(label)
         today = today or data_today(self.con, self.settings.as_of)
-        snapshots = spec.features.training_snapshots(self.con, today)
+        snapshots = spec.features.training_snapshots(self.con, today, label=label)
         return TrainingSet(spec, spec.features.build(self.con, snapshots))
 
     def train_variant(

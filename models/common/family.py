@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import numpy as np
 import polars as pl
@@ -23,6 +24,44 @@ class GateResult:
 
 
 @dataclass(frozen=True)
+class GateContext:
+    """What a training set was cut from, so a gate that closes can say why and what to set.
+
+    Attributes:
+        family: the family (``lead_scoring``), as the spec's ``labels`` names it.
+        entity: what one row is about (``lead``).
+        population: how many of them the source has (settled or not).
+        horizon_days: the label horizon the set was built with.
+        mode: ``snapshots`` or ``one_outcome_per_row``.
+        data_end: the data's today the set was cut at.
+    """
+
+    family: str
+    entity: str
+    population: int
+    horizon_days: int
+    mode: str
+    data_end: datetime
+
+    @property
+    def entities(self) -> str:
+        """The entity's plural, as a sentence says it (leads, opportunities, accounts)."""
+        return self.entity[:-1] + "ies" if self.entity.endswith("y") else self.entity + "s"
+
+    def why(self, settled: int) -> str:
+        """Why only ``settled`` of the population have a label, and what the spec can change."""
+        end = f"{self.data_end:%Y-%m-%d}"
+        if self.mode == "one_outcome_per_row":
+            need = f"a row trains once its outcome is settled, and the data ends {end}"
+        else:
+            need = f"labels need {self.horizon_days} days after a snapshot and the data ends {end}"
+        return (
+            f"{settled:,} of {self.population:,} {self.entities} have a settled label: {need}; "
+            f"set labels.{self.family}.horizon_days, mode, or as_of"
+        )
+
+
+@dataclass(frozen=True)
 class Gate:
     """The minimum history to train on (Salesforce asks 1,000 leads with 120 conversions,
     200 won and 200 lost deals). Counted in distinct entities, not snapshots."""
@@ -31,7 +70,21 @@ class Gate:
     min_positive_entities: int
     min_negative_entities: int
 
-    def check(self, ids: np.ndarray, labels: np.ndarray) -> GateResult:
+    def check(
+        self, ids: np.ndarray, labels: np.ndarray, context: GateContext | None = None
+    ) -> GateResult:
+        """Whether the training set holds enough history, and a sentence that says so.
+
+        Args:
+            ids: each row's entity.
+            labels: each row's label.
+            context: what the set was cut from: when the gate closes while entities of
+                the source still wait for their label, the reason says why and what the
+                spec can set.
+
+        Returns:
+            The verdict, the counts and the reason.
+        """
         frame = pl.DataFrame({"id": ids, "y": labels})
         per_entity = frame.group_by("id").agg(pl.col("y").max())
         entities = per_entity.height
@@ -45,6 +98,11 @@ class Gate:
         if negatives < self.min_negative_entities:
             short.append(f"{negatives} negative < {self.min_negative_entities}")
         reason = "enough history" if not short else "not enough history: " + ", ".join(short)
+        if short and context is not None:
+            if context.population > entities:
+                reason += f" — {context.why(entities)}"
+            else:
+                reason += f" — the source has {context.population:,} {context.entities}"
         return GateResult(not short, entities, positives, negatives, reason)
 
 

@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from features.common import FeatureSet
-from models.common.family import Family, GateResult
+from models.common.family import Family, GateContext, GateResult
 from models.common.metrics import calibration_by_decile, evaluate
 from models.common.model import (
     Calibrator,
@@ -77,6 +77,7 @@ def train(
     as_of: np.ndarray,
     *,
     seed: int = 42,
+    context: GateContext | None = None,
 ) -> Outcome:
     """Gate, split, fit the three models, and evaluate them on the same test rows.
 
@@ -86,6 +87,8 @@ def train(
         labels: One 0/1 label per row.
         as_of: Each row's snapshot time (the split is by time).
         seed: Seeds the split and LightGBM.
+        context: What the training set was cut from (population, horizon, mode, the
+            data's today), so a closed gate says why and what to set.
 
     Returns:
         The outcome: the gate's verdict and, when it passed, the published model, every
@@ -97,7 +100,7 @@ def train(
     frame = features.frame
     ids = frame[family.id_column].to_numpy()
     labels = np.asarray(labels, dtype=int)
-    gate = family.gate.check(ids, labels)
+    gate = family.gate.check(ids, labels, context)
     outcome = Outcome(family=family.name, gate=gate)
     if not gate.passed:
         log.warning("%s: %s; the rule-based score will be published", family.name, gate.reason)

@@ -26,13 +26,14 @@ from dagster import (
 
 from crmlens.clock import data_today, utc_now
 from crmlens.warehouse import replace_table, session
+from features.labels import population, read_label
 from models.common import registry
 from models.common.evaluations import record_promotion, record_training
 from models.common.promotion import decide
 from models.common.training import MODELS, Outcome, train
 from models.families import FamilySpec
 from pipelines.ml.keys import challenger_key, champion_key, training_key
-from pipelines.ml.training_sets import latest_holdout, read_training_set
+from pipelines.ml.training_sets import latest_holdout, read_training_set, stored_definition
 from pipelines.resources import CrmlensResource
 
 
@@ -61,12 +62,16 @@ def training_set_asset(spec: FamilySpec) -> AssetsDefinition:
         settings = crmlens.settings()
         with session(settings.warehouse_path) as con:
             today = data_today(con, settings.as_of)
-            snapshots = spec.features.training_snapshots(con, today)
+            # The source's label definition, as ingest recorded it from the spec.
+            label = read_label(con, spec.name)
+            snapshots = spec.features.training_snapshots(con, today, label=label)
             features = spec.features.build(con, snapshots)
             roles = {
                 "numeric": features.numeric,
                 "categorical": features.categorical,
                 "today": str(today),
+                "population": population(con, spec.name),
+                **label.describe(),
             }
             replace_table(con, "features", spec.training_table, features.frame, json.dumps(roles))
         frame = features.frame
@@ -79,6 +84,8 @@ def training_set_asset(spec: FamilySpec) -> AssetsDefinition:
                 "last_as_of": str(frame["as_of"].max()),
                 "features": len(features.feature_columns),
                 "data_today": str(today),
+                "horizon_days": label.horizon_days,
+                "label_mode": label.mode,
                 "seconds": round(time.perf_counter() - started, 2),
             }
         )
@@ -102,11 +109,18 @@ def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
         settings = crmlens.settings()
         with session(settings.warehouse_path) as con:
             features = read_training_set(con, spec)
+            configured, gate_context = stored_definition(con, spec)
         frame = features.frame
-        outcome = train(family, features, frame["label"].to_numpy(), frame["as_of"].to_numpy())
+        outcome = train(
+            configured.family,
+            features,
+            frame["label"].to_numpy(),
+            frame["as_of"].to_numpy(),
+            context=gate_context,
+        )
         logged = registry.log_training(
             settings,
-            family,
+            configured.family,
             outcome,
             tags={"dagster_run_id": context.run_id},
             run_name=context.run_id[:8],

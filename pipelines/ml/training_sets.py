@@ -8,6 +8,7 @@ on exactly the rows its training run held out.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import duckdb
 import numpy as np
@@ -16,6 +17,8 @@ import polars as pl
 from crmlens.settings import Settings
 from crmlens.warehouse import session, table_comment
 from features.common import FeatureSet
+from features.labels import label_config
+from models.common.family import GateContext
 from models.common.splits import split_by_time
 from models.families import FamilySpec
 
@@ -37,6 +40,33 @@ def read_training_set(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> Featu
     )
 
 
+def stored_definition(
+    con: duckdb.DuckDBPyConnection, spec: FamilySpec
+) -> tuple[FamilySpec, GateContext | None]:
+    """The family as its stored training set was built: the horizon and label mode saved
+    in the table's comment, and what the gate needs to explain itself.
+
+    Args:
+        con: a connection to the warehouse.
+        spec: the model family.
+
+    Returns:
+        The family configured with the set's label definition (the defaults for a set
+        stored before definitions were recorded), and the gate's context when recorded.
+    """
+    roles = json.loads(table_comment(con, "features", spec.training_table) or "{}")
+    said = {k: roles[k] for k in ("horizon_days",) if k in roles}
+    if "label_mode" in roles:
+        said["mode"] = roles["label_mode"]
+    label = label_config(spec.name, said)
+    configured = spec.configured(label)
+    context = None
+    if "population" in roles and "today" in roles:
+        today = datetime.fromisoformat(roles["today"])
+        context = configured.gate_context(label, int(roles["population"]), today)
+    return configured, context
+
+
 def latest_holdout(
     settings: Settings, spec: FamilySpec, model: object | None
 ) -> tuple[pl.DataFrame, np.ndarray]:
@@ -55,6 +85,7 @@ def latest_holdout(
     """
     with session(settings.warehouse_path) as con:
         frame = read_training_set(con, spec).frame
+        spec, _ = stored_definition(con, spec)
     if model is None or frame.is_empty():
         return frame.head(0), np.array([], dtype=int)
     labels = frame["label"].to_numpy()
