@@ -99,11 +99,17 @@ class Gate:
             short.append(f"{negatives} negative < {self.min_negative_entities}")
         reason = "enough history" if not short else "not enough history: " + ", ".join(short)
         if short and context is not None:
-            if context.population > entities:
-                reason += f" — {context.why(entities)}"
-            else:
-                reason += f" — the source has {context.population:,} {context.entities}"
+            reason += f" — {self._explain(context, entities)}"
         return GateResult(not short, entities, positives, negatives, reason)
+
+    def _explain(self, context: GateContext, settled: int) -> str:
+        """Why the gate closed: too few entities at all, or too few with a settled label."""
+        if context.population == 0:
+            return f"the source has no {context.entities}"
+        if context.population < self.min_entities or context.population == settled:
+            has = f"the source has {context.population:,} {context.entities}"
+            return has if context.population == settled else f"{has} ({settled:,} settled)"
+        return context.why(settled)
 
 
 @dataclass(frozen=True)
