@@ -376,10 +376,12 @@ def test_telco_churn_trains_through_the_standard_path(tmp_path: Path):
     features = account.build(con, snapshots)
     con.close()
     assert accounts == 7043
-    assert today == datetime(2018, 2, 2)
-    # One snapshot, 90 days before the churn: the customers who had joined by then.
-    assert snapshots["as_of"].unique().to_list() == [datetime(2017, 11, 1)]
-    assert 5900 < snapshots.height < 7043
+    assert today == datetime(2018, 2, 1)  # the spec's as_of, the export date
+    # One outcome per row (the spec's labels): one snapshot of every customer, at the
+    # midnight before the first churn, when all were still customers; only those who
+    # joined in the last month (tenure 0) were not.
+    assert snapshots["as_of"].unique().to_list() == [datetime(2018, 1, 18)]
+    assert 7000 < snapshots.height < 7043
     assert {"contract", "internet_service", "payment_method", "tech_support"} <= set(
         features.categorical
     )
