@@ -6,12 +6,20 @@ Every series is ``(metric, grain, segment_type, segment)`` with one row per peri
                   new_pipeline  amount of opportunities created, by created_at (null amounts
                                 count 0; an amount set later revises its creation period)
                   mrr           MRR at the end of the month (monthly only: a month-end stock)
+                  revenue       billed invoice amounts, by issued_at: the revenue of a source
+                                without subscriptions (where there are, MRR measures it)
     grain         month | week (ISO weeks, starting Monday)
     segment_type  total (segment "all") | region (the account's) | team (the owner's) |
                   product_line (bookings and new pipeline only: subscriptions have no line)
 
 Segments of a type partition the total exactly: a deal or account without a region, team
 or product line lands in "unknown", so the segment series of a type add up to the total.
+A segment type whose every row is "unknown" (a source without regions) adds nothing to the
+total and is left out; so is the weekly grain of a metric recorded once a month (every
+row on a month's first midnight, as a monthly revenue export is).
+
+Each metric is built from what the source has: bookings and new pipeline from deals, MRR
+from subscriptions, revenue from invoices. A source with none of them has no series.
 
 Only complete periods are kept. The period holding the data's "today" (the midnight after
 the newest activity, :func:`crmlens.clock.data_today`) is incomplete: it is excluded from
@@ -33,7 +41,7 @@ import polars as pl
 
 from crmlens import sql
 
-METRICS = ("bookings", "new_pipeline", "mrr")
+METRICS = ("bookings", "new_pipeline", "mrr", "revenue")
 GRAINS = ("month", "week")
 SEGMENT_TYPES = ("total", "region", "team", "product_line")
 TOTAL = "all"
@@ -152,29 +160,17 @@ def build_series(
     deals = deals.filter(pl.col("created_at") < today)
     frames, partial = [], []
     current = {g: period_start(g, today) for g in grains}
-    data_start = deals["created_at"].min() if deals.height else None
+    built: set[str] = set()
     for metric in metrics:
+        if metric == "revenue" and "mrr" in built:
+            continue  # subscriptions measure this source's revenue: MRR
+        events, start, dims = _metric_events(con, metric, deals, today)
+        if start is None:
+            continue
+        built.add(metric)
+        dims = tuple(d for d in dims if (events[d] != UNKNOWN).any())
         for grain in grains:
-            if metric == "mrr":
-                if grain != "month":
-                    continue
-                events, start = _mrr_events(con, today)
-                dims = ("region", "team")
-            else:
-                stamp = "closed_at" if metric == "bookings" else "created_at"
-                rows = deals.filter(pl.col(stamp).is_not_null() & (pl.col(stamp) < today))
-                if metric == "bookings":
-                    rows = rows.filter(pl.col("is_won"))
-                events = rows.select(
-                    at=pl.col(stamp),
-                    value=pl.col("amount").cast(pl.Float64).fill_null(0.0),
-                    region="region",
-                    team="team",
-                    product_line="product_line",
-                )
-                start = data_start
-                dims = ("region", "team", "product_line")
-            if start is None:
+            if grain == "week" and (metric == "mrr" or _monthly(events)):
                 continue
             first = _first_complete(grain, start)
             periods = period_range(grain, first, shift(grain, current[grain], 1))
@@ -184,6 +180,55 @@ def build_series(
     frame = pl.concat(frames) if frames else pl.DataFrame(schema=SCHEMA)
     part = pl.concat(partial) if partial else pl.DataFrame(schema=SCHEMA)
     return SeriesSet(frame.sort([*KEY, "period"]), today, current, part)
+
+
+def _metric_events(
+    con: duckdb.DuckDBPyConnection, metric: str, deals: pl.DataFrame, today: datetime
+) -> tuple[pl.DataFrame, date | datetime | None, tuple[str, ...]]:
+    """(events with ``at``, ``value`` and segment columns; where the metric starts, None when
+    the source has nothing for it; its segment types)."""
+    if metric == "mrr":
+        events, start = _mrr_events(con, today)
+        return events, start, ("region", "team")
+    if metric == "revenue":
+        return _invoice_events(con, today)
+    stamp = "closed_at" if metric == "bookings" else "created_at"
+    rows = deals.filter(pl.col(stamp).is_not_null() & (pl.col(stamp) < today))
+    if metric == "bookings":
+        rows = rows.filter(pl.col("is_won"))
+    events = rows.select(
+        at=pl.col(stamp),
+        value=pl.col("amount").cast(pl.Float64).fill_null(0.0),
+        region="region",
+        team="team",
+        product_line="product_line",
+    )
+    start = deals["created_at"].min() if deals.height else None
+    return events, start, ("region", "team", "product_line")
+
+
+def _invoice_events(
+    con: duckdb.DuckDBPyConnection, today: datetime
+) -> tuple[pl.DataFrame, datetime | None, tuple[str, ...]]:
+    rows = con.sql(
+        sql.load("models.forecasting", "series_invoices"), params={"unknown": UNKNOWN}
+    ).pl()
+    rows = rows.filter(pl.col("issued_at") < today)
+    events = rows.select(
+        at=pl.col("issued_at"),
+        value=pl.col("amount").cast(pl.Float64).fill_null(0.0),
+        region="region",
+        team="team",
+    )
+    return events, rows["issued_at"].min() if rows.height else None, ("region", "team")
+
+
+def _monthly(events: pl.DataFrame) -> bool:
+    """Whether every event lies on a month's first midnight: a series recorded monthly."""
+    if events.is_empty():
+        return False
+    at = pl.col("at")
+    return bool(events.select(((at.dt.day() == 1) & (at == at.dt.truncate("1d"))).all()).item())
 
 
 def _mrr_events(
@@ -257,12 +302,17 @@ def iter_series(series: SeriesSet) -> Iterator[tuple[SeriesKey, list[date], np.n
 
 
 def check_against_marts(con: duckdb.DuckDBPyConnection, series: SeriesSet) -> dict[str, bool]:
-    """Do total monthly bookings and MRR match ``fct_revenue_monthly`` and ``fct_mrr_monthly``?
+    """Do total monthly bookings, MRR and revenue match the revenue marts
+    (``fct_revenue_monthly``: bookings and invoiced; ``fct_mrr_monthly``)?
 
     The series are built from deal and account rows (so they can be segmented); the revenue
     marts are the totals finance reads. Each metric present is checked on its complete months.
     """
-    marts = {"bookings": "mart_bookings_monthly", "mrr": "mart_mrr_monthly"}
+    marts = {
+        "bookings": "mart_bookings_monthly",
+        "mrr": "mart_mrr_monthly",
+        "revenue": "mart_invoiced_monthly",
+    }
     out = {}
     for metric, query in marts.items():
         ours = series.frame.filter(
