@@ -180,8 +180,11 @@ def backtest_rows(results: list[SeriesResult]) -> pl.DataFrame:
         "metric", "grain", "segment_type", "segment", "method", "horizon", "mase", "smape",
         "mae", "coverage80", "coverage95", "origins", "chosen", "seasonal_period", "fallback_reason",
     ]  # fmt: skip
-    if not parts:
-        return pl.DataFrame(schema=dict.fromkeys(columns, pl.String))
+    if not parts:  # no series (a source without deals, subscriptions or invoices)
+        types = {"horizon": pl.Int64, "origins": pl.Int64, "chosen": pl.Boolean}
+        types |= dict.fromkeys(("mase", "smape", "mae", "coverage80", "coverage95"), pl.Float64)
+        types["seasonal_period"] = pl.Int64
+        return pl.DataFrame(schema={c: types.get(c, pl.String) for c in columns})
     return pl.concat(parts).select(columns).with_columns(pl.col("origins").cast(pl.Int64))
 
 

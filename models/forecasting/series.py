@@ -294,6 +294,30 @@ def load_retail(path: str | Path) -> SeriesSet:
     return SeriesSet(frame, today, {"month": nxt})
 
 
+_SOURCES = {
+    "bookings": "won deals",
+    "new_pipeline": "deals",
+    "mrr": "subscriptions",
+    "revenue": "invoices",
+}
+
+
+def what_was_forecast(series: SeriesSet) -> str:
+    """One line on what a publication forecasts, from what the source has.
+
+    Args:
+        series: the publication's series.
+
+    Returns:
+        ``forecast: bookings (won deals), mrr (subscriptions)``, or, when the source has
+        none of them, ``nothing to forecast: ...``.
+    """
+    metrics = series.frame["metric"].unique(maintain_order=True).to_list()
+    if not metrics:
+        return "nothing to forecast: the source has no won deals, subscriptions or invoices"
+    return "forecast: " + ", ".join(f"{m} ({_SOURCES.get(m, 'series')})" for m in metrics)
+
+
 def iter_series(series: SeriesSet) -> Iterator[tuple[SeriesKey, list[date], np.ndarray]]:
     """(key, periods, values) for every series, in a stable order."""
     for key, part in series.frame.group_by(KEY, maintain_order=True):

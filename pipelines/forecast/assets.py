@@ -115,6 +115,8 @@ def forecast_publication(
             segment_types=tuple(config.segment_types),
         )
         matches = series.check_against_marts(con, pub.series)
+    covered = series.what_was_forecast(pub.series)
+    context.log.info(covered)
     computed = time.perf_counter() - started
     mlflow_run_id = None
     if config.log_to_mlflow:
@@ -130,6 +132,7 @@ def forecast_publication(
         metadata={
             "rows": pub.forecast.height,
             "series": pub.summary["series"],
+            "note": covered,
             "chosen_methods": MetadataValue.json(pub.summary["chosen_methods"]),
             "headline": MetadataValue.json(summary),
             "forecast_origin": str(today),
