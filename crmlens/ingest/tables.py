@@ -53,6 +53,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(f"create table if not exists quarantine.{table} ({cols})")
     con.execute(sql.load("crmlens.ingest", "ingest_log_table"))
     con.execute(sql.load("crmlens.ingest", "ingest_log_columns"))
+    # dbt reads it (int_sales_as_of) whether or not a spec declared anything
+    con.execute(sql.load("crmlens.ingest", "source_settings_table"))
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:

@@ -1,8 +1,15 @@
-{#- The data's "today": the newest moment anything happened or changed in the CRM data,
-    so that ages, open durations and "overdue" mean the same on every rerun of the same
-    data (never the wall clock). -#}
+{#- The data's "today": the export date the source's spec declares (ops.source_settings),
+    else the newest moment anything happened or changed in the CRM data, so that ages,
+    open durations and "overdue" mean the same on every rerun of the same data (never the
+    wall clock). -#}
 
-with latest as (
+with declared as (
+
+    select max(as_of) as as_of_at from {{ source('ops', 'source_settings') }}
+
+),
+
+latest as (
 
     select max(occurred_at) as latest_at from {{ ref('stg_crm__activities') }}
     union all
@@ -17,13 +24,23 @@ with latest as (
     select max(updated_at) as latest_at from {{ ref('stg_crm__opportunities') }}
     union all
     select max(created_at) as latest_at from {{ ref('stg_crm__opportunities') }}
+    union all
+    -- a source without sales data (customers, billing) still has a today
+    select max(started_at) as latest_at from {{ ref('stg_crm__subscriptions') }}
+    union all
+    select max(issued_at) as latest_at from {{ ref('stg_crm__invoices') }}
+    union all
+    select max(created_at) as latest_at from {{ ref('stg_crm__tickets') }}
+    union all
+    select max(updated_at) as latest_at from {{ ref('stg_crm__accounts') }}
 
 ),
 
 as_of as (
 
-    select max(latest_at) as as_of_at
+    select coalesce(max(declared.as_of_at), max(latest.latest_at)) as as_of_at
     from latest
+    cross join declared
 
 )
 
