@@ -87,12 +87,11 @@ def train(
         labels: One 0/1 label per row.
         as_of: Each row's snapshot time (the split is by time).
         seed: Seeds the split and LightGBM.
-        context: What the training set was cut from (population, horizon, mode, the
-            data's today), so a closed gate says why and what to set.
+        context: What the set was cut from, so a closed gate says why and what to set.
 
     Returns:
-        The outcome: the gate's verdict and, when it passed, the published model, every
-        model's metrics and calibration on the same rows, and the run's parameters.
+        The gate's verdict and, when it passed, the published model, every model's
+        metrics and calibration on the same rows, and the run's parameters.
 
     Raises:
         ValueError: A part of the split holds only one class.
@@ -122,7 +121,6 @@ def train(
     for name, y in ys.items():
         if len(np.unique(y)) < 2:
             raise ValueError(f"{family.name}: the {name} set has only one class; need more history")
-
     layout = FeatureLayout.fit(parts["train"], features.numeric, features.categorical)
     fitted = _fit(family, layout, parts, ys, seed)
     model = fitted.model
