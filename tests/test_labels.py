@@ -327,6 +327,17 @@ def test_one_outcome_per_lead_is_its_final_outcome_once_settled(handmade: Path):
     assert rows["D"]["label_known_at"] == _ts("2025-04-01")  # open for 90 days: a no
 
 
+def test_a_status_the_spec_counts_converts_a_snapshot_when_last_updated(handmade: Path):
+    con = connect(handmade)
+    own = label_config("lead_scoring", {"converted": ["converted", "qualified"]})
+    counted = lead.training_snapshots(con, TODAY, label=own).filter(pl.col("lead_id") == "H")
+    default = lead.training_snapshots(con, TODAY).filter(pl.col("lead_id") == "H")
+    con.close()
+    # H is qualified, no date, last updated when created: converted then, by the spec
+    assert counted.select("snapshot_age_days", "label").rows() == [(0, 1)]
+    assert default["label"].sum() == 0 and default["snapshot_age_days"].to_list() == [0, 3, 7, 14, 30, 60]  # fmt: skip
+
+
 def test_one_outcome_per_deal_is_won_or_lost_by_the_data_today(handmade: Path):
     con = connect(handmade)
     one = label_config("deal_scoring", {"mode": "one_outcome_per_row"})
