@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import deletions, drift, log, quarantine, upsert
+from crmlens.ingest import deletions, drift, log, quarantine, upsert, vocabulary
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
@@ -79,12 +79,14 @@ def ingest_table(
     result = IngestResult(table=table, source=spec.name)
     ensure_tables(con, table)
     if not spec.provides(table):
+        result.warnings += vocabulary.record(con, spec, table)
         result.seconds = time.perf_counter() - started
         return result
     known = known_references(con, contract)
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
     state.partitioned = feed.partitioned
+    state.accept = vocabulary.accepting(con, spec, contract)
     if feed.deletions:
         ensure_deleted_column(con, table)
         state.feed, state.deletions, state.clock = feed, feed.deletions, deletions.clock(now)
@@ -105,6 +107,10 @@ def ingest_table(
         if state.deletions:
             _finish_deletions(con, state, result)
         mark_live_fields(con, table, feed.live_fields)
+        said = vocabulary.record(con, spec, table)
+        for warning in said:
+            logger.warning("%s: %s", table, warning)
+        result.warnings += said
         result.seconds = time.perf_counter() - started
         log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
 
