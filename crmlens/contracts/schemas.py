@@ -81,7 +81,9 @@ class AccountsSchema(ContractSchema):
     region: str = pa.Field(nullable=True, description="Sales region.")
     parent_account_id: str = Ref("Parent company (accounts.account_id), for hierarchies.")
     owner_user_id: str = Ref("Account owner (users.user_id).")
-    account_type: str = Label("Relationship: prospect, customer, partner… (vocabulary account_types).")
+    account_type: str = Label(
+        "Relationship: prospect, customer, partner… (vocabulary account_types)."
+    )
     tier: str = Label("Segment by size: enterprise, mid-market, SMB (vocabulary account_tiers).")
     created_at: datetime = Ts("When the account was created in the CRM.", nullable=False)
     updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)

@@ -79,9 +79,7 @@ def resolve(
     """
     deals = _read(con, "opportunities", "vocabulary_deals")
     history = _read(con, "opportunity_stage_history", "vocabulary_history")
-    seen = pl.concat(
-        [deals["stage"], history["to_stage"], history["from_stage"]]
-    )
+    seen = pl.concat([deals["stage"], history["to_stage"], history["from_stage"]])
     seen_labels = seen.drop_nulls().unique(maintain_order=True).sort().to_list()
     rows = {
         s.label: {

@@ -229,9 +229,7 @@ def _row(label: str, value: str, origin: str) -> dict:
 def _canonical_rows(vocabulary: Vocabulary) -> list[dict]:
     if vocabulary.name == "opportunity_stages":
         return stages.canonical_rows()
-    return [
-        {**_row(v, v, "canonical"), "position": i} for i, v in enumerate(vocabulary.values, 1)
-    ]
+    return [{**_row(v, v, "canonical"), "position": i} for i, v in enumerate(vocabulary.values, 1)]
 
 
 def _label_counts(con: duckdb.DuckDBPyConnection, vocabulary: Vocabulary) -> pl.DataFrame:

@@ -29,7 +29,9 @@ class StageLabel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     label: str = Field(description="The stage as the CRM names it.")
-    meaning: Literal["open", "won", "lost"] = Field(description="A deal in it is open, won or lost.")
+    meaning: Literal["open", "won", "lost"] = Field(
+        description="A deal in it is open, won or lost."
+    )
     probability: float | None = Field(
         default=None,
         ge=0,
