@@ -121,9 +121,9 @@ funnel_flags as (
         conversions.lead_id,
         conversions.is_converted,
         conversions.days_to_convert,
-        conversions.is_converted or leads.status in ('qualified', 'converted') as is_sql,
+        conversions.is_converted or leads.status in ('sql', 'qualified', 'converted') as is_sql,
         conversions.is_converted
-        or leads.status in ('qualified', 'converted', 'working', 'nurturing')
+        or leads.status in ('mql', 'sql', 'qualified', 'converted', 'working', 'nurturing')
         or lead_touches.high_intent_events_before_conversion > 0 as is_mql
     from conversions
     inner join leads
@@ -172,7 +172,8 @@ final as (
                 when {{ dbt.dateadd('day', days, 'leads.created_at') }} <= as_of.as_of_at then false
             end as converted_within_{{ days }}d,
         {%- endfor %}
-        funnel_flags.is_converted and coalesce(opportunities.stage = 'closed_won', false) as is_won,
+        funnel_flags.is_converted
+        and coalesce(opportunities.stage_meaning = 'won', false) as is_won,
         leads.disqualified_at,
         leads.disqualified_reason
         {{ custom_attributes(ref('stg_crm__leads'), documented_columns, prefix='leads.') }}  -- noqa: LT02, LT05
