@@ -2,7 +2,8 @@
     The CRM's custom lead attributes follow the documented columns. -#}
 
 {%- set documented_columns = [
-    'lead_id', 'contact_id', 'account_id', 'company', 'email', 'source', 'status', 'owner_user_id',
+    'lead_id', 'contact_id', 'account_id', 'company', 'email', 'source', 'status', 'status_label',
+    'owner_user_id',
     'created_at', 'converted_at', 'converted_opportunity_id', 'disqualified_at', 'disqualified_reason',
     'updated_at', 'campaign_id', 'cohort_month', 'first_touch_at', 'last_touch_at',
     'first_touch_channel', 'last_touch_channel', 'first_response_at', 'hours_to_first_response',
@@ -145,6 +146,7 @@ final as (
         leads.source,
         first_campaigns.campaign_id,
         leads.status,
+        leads.status_label,
         leads.created_at,
         cast({{ dbt.date_trunc('month', 'leads.created_at') }} as date) as cohort_month,
         lead_touches.first_touch_at,
