@@ -253,7 +253,7 @@ joined as (
                 when b.row_updated_at < b.as_of and b.row_stage_meaning = 'open'
                     then b.row_stage
             end,
-            list_extract($open_stages, 1)
+            list_extract($open_stages, 1)  -- noqa: RF02
         ) as stage,  -- noqa: RF04
         coalesce(dh.stage_entered_at, b.created_at) as stage_entered_at,
         coalesce(dh.stage_changes, 0) as stage_changes,
