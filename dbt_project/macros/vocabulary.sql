@@ -1,4 +1,5 @@
-{#- The CRM's own vocabularies (stg_crm__vocabulary) as staging joins them. -#}
+{#- The CRM's own vocabularies (raw.vocabulary, as stg_crm__vocabulary shows it) as staging
+    joins them. Staging reads the source itself, so that each staging model builds alone. -#}
 
 {#- The labels of vocabulary `field`, each column prefixed: <prefix>_key (the label, to
     join on), <prefix>_value, <prefix>_meaning, <prefix>_position, <prefix>_probability. -#}
@@ -9,7 +10,7 @@
         meaning as {{ prefix }}_meaning,
         position as {{ prefix }}_position,
         probability as {{ prefix }}_probability
-    from {{ ref('stg_crm__vocabulary') }}
+    from {{ source('ingest', 'vocabulary') }}
     where field = '{{ field }}'
 {%- endmacro %}
 
