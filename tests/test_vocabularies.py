@@ -23,10 +23,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from crmlens.warehouse import connect
 from features import opportunity
 from tests.dbt_support import query, run_dbt
 from tests.export_shapes import deals_without_accounts, no_events, two_stage_funnel
-from crmlens.warehouse import connect
 
 CRMLENS = Path(sys.executable).parent / "crmlens"
 CANONICAL_OPEN = {"prospecting", "qualification", "needs_analysis", "proposal", "negotiation"}

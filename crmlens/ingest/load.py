@@ -107,10 +107,7 @@ def ingest_table(
         if state.deletions:
             _finish_deletions(con, state, result)
         mark_live_fields(con, table, feed.live_fields)
-        said = vocabulary.record(con, spec, table)
-        for warning in said:
-            logger.warning("%s: %s", table, warning)
-        result.warnings += said
+        result.warnings += vocabulary.record(con, spec, table)  # logged there
         result.seconds = time.perf_counter() - started
         log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
 

@@ -21,6 +21,7 @@ map labels onto canonical values while keeping the CRM's own.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 import duckdb
@@ -32,6 +33,8 @@ from crmlens.ingest import stages
 from crmlens.ingest.failures import no_failures
 from crmlens.sources.spec import SourceSpec
 from crmlens.warehouse import quote_ident, table_columns, table_exists
+
+logger = logging.getLogger(__name__)
 
 VOCABULARY_SCHEMA = {
     "field": pl.String,
@@ -186,7 +189,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str) -> list
         table: the canonical table just loaded.
 
     Returns:
-        What a user should know (stages inferred from the data), once per load.
+        What a user should know (stages inferred from the data), once per load; logged too.
     """
     ensure_vocabulary(con, table)
     warnings = []
@@ -195,6 +198,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str) -> list
             rows, warning = stages.resolve(con, spec.vocabularies.opportunity_stages)
             # Said once: by the deals' load (or the history's, for a spec without deals).
             if warning and (table == "opportunities" or not spec.provides("opportunities")):
+                logger.warning("%s: %s", table, warning)
                 warnings.append(warning)
         else:
             rows = _resolve(con, vocabulary, spec.vocabularies.mapping(vocabulary.name))
