@@ -156,6 +156,28 @@ def test_deal_features_and_scores_use_the_crms_stages(two_stages: Built):
     assert features["stage_probability"].to_list() == [engaging] * features.height
 
 
+def test_the_pipeline_pages_show_the_crms_own_stages(
+    two_stages: Built, monkeypatch: pytest.MonkeyPatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from crmlens.serving import refresh_snapshot
+    from crmlens.settings import Settings
+    from dashboards.catalog import APP
+
+    refresh_snapshot(Settings(home=two_stages.home))
+    monkeypatch.setenv("CRMLENS_HOME", str(two_stages.home))
+    monkeypatch.delenv("CRMLENS_SERVING_PATH", raising=False)
+    for page in ("overview", "pipeline"):
+        at = AppTest.from_file(str(APP), default_timeout=120)  # a safety net, not a limit
+        at.switch_page(f"views/{page}.py")
+        at.run()
+        assert not at.exception, f"{page}: {[e.value for e in at.exception]}"
+        charts = "".join(str(chart.proto) for chart in at.get("vega_lite_chart"))
+        assert "Engaging" in charts, page
+        assert not any(s in charts for s in ("Qualification", "qualification")), page
+
+
 # --- declared vocabularies --------------------------------------------------------------
 
 
