@@ -30,7 +30,6 @@ class Headlines:
     )  # table, rows, path, mean
 
 
-STAGE_ORDER = ("prospecting", "qualification", "needs_analysis", "proposal", "negotiation")
 SCORE_TABLES = ("lead_scores", "opportunity_scores", "churn_scores")
 
 
@@ -46,11 +45,9 @@ def headlines(con: duckdb.DuckDBPyConnection) -> Headlines:
     """
     out = Headlines()
     if table_exists(con, "marts", "fct_pipeline_daily"):
+        # The CRM's own stages, in its order (the mart's stage_order).
         rows = con.execute(sql.load("crmlens", "report_open_pipeline")).fetchall()
-        rank = {s: i for i, s in enumerate(STAGE_ORDER)}
-        out.open_pipeline = sorted(
-            [(s, int(n), float(a or 0)) for s, n, a, _ in rows], key=lambda r: rank.get(r[0], 99)
-        )
+        out.open_pipeline = [(s, int(n), float(a or 0)) for s, n, a, _ in rows]
         out.as_of = str(rows[0][3]) if rows else None
     if table_exists(con, "marts", "fct_opportunities"):
         won, closed = con.execute(sql.load("crmlens", "report_win_rate")).fetchall()[0]

@@ -14,7 +14,8 @@ or lost, and a deal still open at the data's today does not train
 Features, all from rows timed strictly before ``as_of``:
 
 - where the deal stands: its stage (the last open ``to_stage`` of the stage
-  history), the stage's rank, the deal's age, days in the current stage, stage
+  history; the CRM's own labels), the stage's rank among the CRM's open stages (its
+  vocabulary), the deal's age, days in the current stage, stage
   changes so far, days per stage (overall and before the current one), and the
   75th percentile of the days deals that already left this stage spent in it
   (the "stuck" threshold of the risk flag) with the deal's own ratio to it;
@@ -39,7 +40,10 @@ Features, all from rows timed strictly before ``as_of``:
 What the opportunities row says *now* (stage, amount, expected close date,
 forecast category, lost reason) is what happened afterwards and is never used,
 with two documented exceptions: the competitor (assumed known from creation) and
-the amount when a deal has no stage history before ``as_of``. The account's
+the amount when a deal has no stage history before ``as_of``; its stage is then the
+row's when the row last changed before ``as_of``. The stage's default probability
+(``stage_probability``, from the vocabulary) rides along for the rule-based score; it is
+not a model feature. The account's
 firmographics and the lead's source are their current values (slow to change).
 The account's custom fields are not used: they are current values, some of them
 only filled in after a purchase (a survey score), and would leak.
@@ -54,7 +58,7 @@ import pandera.polars as pa
 import polars as pl
 
 from crmlens import sql
-from crmlens.contracts import ACTIVITY_TYPES, OPEN_STAGES
+from crmlens.contracts import ACTIVITY_TYPES
 from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
 from features.common import (
     FeatureSet,
@@ -136,9 +140,12 @@ class OpportunityFeaturesSchema(pa.DataFrameModel):
     as_of: datetime = pa.Field(
         nullable=False, description="Snapshot time; every input is before it."
     )
-    stage: str = pa.Field(isin=list(OPEN_STAGES), description="Stage the history knew at as_of.")
+    stage: str = pa.Field(description="Open stage the history knew at as_of (the CRM's label).")
     stage_rank: int = pa.Field(
-        ge=1, le=len(OPEN_STAGES), description="1 prospecting … 5 negotiation."
+        ge=1, description="Position among the CRM's open stages (1 prospecting … 5 negotiation)."
+    )
+    stage_probability: float = pa.Field(
+        nullable=True, ge=0, le=1, description="The stage's default probability (vocabulary)."
     )
     deal_age_days: float = pa.Field(ge=0, description="Days since the deal was opened.")
     days_in_stage: float = pa.Field(ge=0, description="Days since it entered its current stage.")
@@ -235,7 +242,8 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
     (an amount discounted in negotiation, a close date equal to the day it
     closed), which would leak the outcome. Only a deal with no history row
     before ``as_of`` (a CRM that keeps no stage history) falls back to the row's
-    amount, and its stage is then taken to be prospecting. The competitor is the
+    amount, and its stage is then the row's if the row last changed before ``as_of``,
+    else the CRM's first open stage. The competitor is the
     row's current value, assumed known from creation (CRMs ask for it up front).
 
     Args:
@@ -252,7 +260,7 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
         custom_columns=qualified(custom_numeric + custom_categorical, "o"),
         activity_aggregates=_activity_counts(),
     )
-    frame = run(con, query, snapshots, {"open_stages": list(OPEN_STAGES)})
+    frame = run(con, query, snapshots, {"open_stages": open_stages(con)})
     frame = fill_counts(frame, COUNTS)
     frame = frame.with_columns(pl.col(c).cast(pl.Int64) for c in COUNTS if c in frame.columns)
     OpportunityFeaturesSchema.validate(frame)
@@ -262,6 +270,20 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
         numeric=BASE_NUMERIC + ACTIVITY_COLUMNS + custom_numeric,
         categorical=CATEGORICAL + custom_categorical,
     )
+
+
+def open_stages(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The CRM's open stages in the order deals move through them (its vocabulary).
+
+    Args:
+        con: Warehouse connection (reads staging.stg_crm__vocabulary).
+
+    Returns:
+        The open stage labels, first to last.
+    """
+    return [
+        label for (label,) in con.sql(sql.load("features", "opportunity_open_stages")).fetchall()
+    ]
 
 
 def _activity_counts() -> str:

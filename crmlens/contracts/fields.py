@@ -50,6 +50,23 @@ def Enum(values: tuple[str, ...], description: str, *, nullable: bool = True) ->
     return pa.Field(nullable=nullable, isin=list(values), description=description)
 
 
+def Label(description: str, *, nullable: bool = True) -> object:
+    """A field holding the CRM's own label of a vocabulary (a stage, a status, a channel).
+
+    The contract accepts any text: which labels a closed list accepts depends on the
+    source spec's ``vocabularies`` (:mod:`crmlens.ingest.vocabulary` checks them), and an
+    open list accepts any value (:data:`~crmlens.contracts.vocabulary.VOCABULARIES`).
+
+    Args:
+        description: a sentence for the documentation.
+        nullable: whether it may be empty.
+
+    Returns:
+        The pandera field.
+    """
+    return pa.Field(nullable=nullable, description=description)
+
+
 def Key(description: str) -> object:
     """A key column: a non-empty string as the CRM gives it."""
     return pa.Field(nullable=False, str_length={"min_value": 1}, description=description)

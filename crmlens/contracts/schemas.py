@@ -14,21 +14,24 @@ import pandera.polars as pa
 import polars as pl
 
 from crmlens.contracts.checks import ends_after
-from crmlens.contracts.fields import Amount, ContractSchema, Email, Enum, Key, Money, Ref, Ts
+from crmlens.contracts.fields import (
+    Amount,
+    ContractSchema,
+    Email,
+    Enum,
+    Key,
+    Label,
+    Money,
+    Ref,
+    Ts,
+)
 from crmlens.contracts.vocabulary import (
-    ACCOUNT_TIERS,
-    ACCOUNT_TYPES,
-    ACTIVITY_TYPES,
-    CAMPAIGN_CHANNELS,
     CURRENCY_PATTERN,
-    EVENT_TYPES,
     FORECAST_CATEGORIES,
     INVOICE_STATUSES,
-    LEAD_STATUSES,
     LIFECYCLE_STAGES,
     MEMBER_STATUSES,
     MEMBER_TYPES,
-    OPPORTUNITY_STAGES,
     SENIORITIES,
     SUBSCRIPTION_STATUSES,
     TICKET_PRIORITIES,
@@ -78,8 +81,10 @@ class AccountsSchema(ContractSchema):
     region: str = pa.Field(nullable=True, description="Sales region.")
     parent_account_id: str = Ref("Parent company (accounts.account_id), for hierarchies.")
     owner_user_id: str = Ref("Account owner (users.user_id).")
-    account_type: str = Enum(ACCOUNT_TYPES, "Relationship: prospect, customer, partner…")
-    tier: str = Enum(ACCOUNT_TIERS, "Segment by size: enterprise, mid-market, SMB.")
+    account_type: str = Label(
+        "Relationship: prospect, customer, partner… (vocabulary account_types)."
+    )
+    tier: str = Label("Segment by size: enterprise, mid-market, SMB (vocabulary account_tiers).")
     created_at: datetime = Ts("When the account was created in the CRM.", nullable=False)
     updated_at: datetime = Ts("Last modification; drives incremental loads.", nullable=False)
 
@@ -118,7 +123,7 @@ class LeadsSchema(ContractSchema):
     company: str = pa.Field(nullable=True, description="Company name as the lead gave it.")
     email: str = Email("E-mail address the lead gave.")
     source: str = pa.Field(nullable=True, description="Lead source (web, referral, event…).")
-    status: str = Enum(LEAD_STATUSES, "Lead status.", nullable=False)
+    status: str = Label("Lead status (vocabulary lead_statuses).", nullable=False)
     owner_user_id: str = Ref("Rep who owns the lead (users.user_id).")
     created_at: datetime = Ts("When the lead was created.", nullable=False)
     converted_at: datetime = Ts("When the lead was converted to an opportunity.")
@@ -143,10 +148,10 @@ class OpportunitiesSchema(ContractSchema):
     """Deals."""
 
     opportunity_id: str = Key("CRM identifier of the opportunity.")
-    account_id: str = pa.Field(nullable=False, description="Account the deal is with.")
+    account_id: str = Ref("Account the deal is with; a deal without one is kept (unknown account).")
     owner_user_id: str = Ref("Rep who owns the deal (users.user_id).")
     name: str = pa.Field(nullable=True, description="Deal name.")
-    stage: str = Enum(OPPORTUNITY_STAGES, "Current sales stage.", nullable=False)
+    stage: str = Label("Current sales stage (vocabulary opportunity_stages).", nullable=False)
     amount: float = Money("Deal value in `currency`.")
     currency: str = pa.Field(
         nullable=True, str_matches=CURRENCY_PATTERN, description="ISO 4217 code."
@@ -176,8 +181,8 @@ class OpportunityStageHistorySchema(ContractSchema):
 
     opportunity_id: str = Key("The deal (opportunities.opportunity_id).")
     changed_at: datetime = Ts("When the stage changed.", nullable=False)
-    from_stage: str = Enum(OPPORTUNITY_STAGES, "Stage before the change (null on creation).")
-    to_stage: str = Enum(OPPORTUNITY_STAGES, "Stage after the change.", nullable=False)
+    from_stage: str = Label("Stage before the change (null on creation).")
+    to_stage: str = Label("Stage after the change.", nullable=False)
     amount: float = Money("Deal amount after the change.")
     expected_close_date: date = pa.Field(
         nullable=True, description="Expected close date after the change."
@@ -191,7 +196,7 @@ class ActivitiesSchema(ContractSchema):
     """Calls, e-mails, meetings, tasks, notes, SMS and demos logged by reps."""
 
     activity_id: str = Key("CRM identifier of the activity.")
-    activity_type: str = Enum(ACTIVITY_TYPES, "Kind of activity.", nullable=False)
+    activity_type: str = Label("Kind of activity (vocabulary activity_types).", nullable=False)
     account_id: str = Ref("Related account.")
     contact_id: str = Ref("Related contact.")
     lead_id: str = Ref("Related lead.")
@@ -212,7 +217,7 @@ class CampaignsSchema(ContractSchema):
 
     campaign_id: str = Key("CRM identifier of the campaign.")
     name: str = pa.Field(nullable=True, description="Campaign name.")
-    channel: str = Enum(CAMPAIGN_CHANNELS, "Marketing channel.")
+    channel: str = Label("Marketing channel (vocabulary campaign_channels).")
     started_at: datetime = Ts("When the campaign started.")
     ended_at: datetime = pa.Field(nullable=True, description="When it ended (may be planned).")
     cost: float = Money("Total cost of the campaign.")
@@ -308,7 +313,7 @@ class EventsSchema(ContractSchema):
 
     event_id: str = Key("Unique identifier of the event.")
     occurred_at: datetime = Ts("When the event happened.", nullable=False)
-    event_type: str = Enum(EVENT_TYPES, "Kind of event.", nullable=False)
+    event_type: str = Label("Kind of event (vocabulary event_types).", nullable=False)
     contact_id: str = Ref("Identified contact, if known.")
     lead_id: str = Ref("Identified lead, if known.")
     account_id: str = Ref("Account, if known (product usage, reverse-IP).")

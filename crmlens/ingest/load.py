@@ -19,7 +19,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import CONTRACTS, DEFAULT_FUTURE_TOLERANCE
-from crmlens.ingest import deletions, drift, log, quarantine, source_settings, upsert
+from crmlens.ingest import deletions, drift, log, quarantine, source_settings, upsert, vocabulary
 from crmlens.ingest.prepare import LoadState, Prepared, prepare
 from crmlens.ingest.references import known_references
 from crmlens.ingest.result import IngestResult, ReconciliationError
@@ -80,12 +80,14 @@ def ingest_table(
     ensure_tables(con, table)
     source_settings.record(con, spec)
     if not spec.provides(table):
+        result.warnings += vocabulary.record(con, spec, table)
         result.seconds = time.perf_counter() - started
         return result
     known = known_references(con, contract)
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
     state.partitioned = feed.partitioned
+    state.accept = vocabulary.accepting(con, spec, contract)
     if feed.deletions:
         ensure_deleted_column(con, table)
         state.feed, state.deletions, state.clock = feed, feed.deletions, deletions.clock(now)
@@ -106,6 +108,7 @@ def ingest_table(
         if state.deletions:
             _finish_deletions(con, state, result)
         mark_live_fields(con, table, feed.live_fields)
+        result.warnings += vocabulary.record(con, spec, table)  # logged there
         result.seconds = time.perf_counter() - started
         log.record(con, log.entry(run_id or uuid.uuid4().hex, result))
 

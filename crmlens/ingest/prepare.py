@@ -22,6 +22,7 @@ from crmlens.ingest.quarantine import file_rows, quarantine_rows, reject_rows
 from crmlens.ingest.references import check_references
 from crmlens.ingest.validate import nul_bytes, validate
 from crmlens.ingest.versions import keep_mask, resolve_versions
+from crmlens.ingest.vocabulary import Accepting, closed_list_failures
 from crmlens.sources.feed import TableFeed
 from crmlens.sources.files import DELETED, ReadBatch
 from crmlens.sources.spec import Deletions, SpecError
@@ -53,6 +54,8 @@ class LoadState:
     seen: list[pl.DataFrame] = field(default_factory=list)
     rejected_lines: list[str] = field(default_factory=list)
     complete: bool = True
+    # Per column of a closed vocabulary (stages, lead statuses), the labels it accepts.
+    accept: dict[str, Accepting] = field(default_factory=dict)
 
 
 @dataclass
@@ -110,8 +113,10 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
     with validation_clock(state.now, state.tolerance):
         contract_failures = validate(contract, typed, latest_allowed_timestamp())
     ref_failures = check_references(contract, typed, state.known)
+    label_failures = closed_list_failures(typed, state.accept)
     bad = pl.concat(
-        [nul_failures, type_failures, contract_failures, ref_failures], how="vertical_relaxed"
+        [nul_failures, type_failures, contract_failures, label_failures, ref_failures],
+        how="vertical_relaxed",
     )
     if state.deletions:
         typed = _deletions(con, state, src, typed, batch)

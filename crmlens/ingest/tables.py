@@ -12,6 +12,7 @@ import duckdb
 from crmlens import sql
 from crmlens.contracts import CONTRACTS, TableContract
 from crmlens.ingest.cast import widen
+from crmlens.ingest.vocabulary import ensure_vocabulary
 from crmlens.sources.files import DELETED
 from crmlens.warehouse import duck_type, ensure_schemas, quote_ident, table_columns
 
@@ -41,7 +42,8 @@ def _raw_ddl(contract: TableContract) -> str:
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
-    """Create raw.<table>, quarantine.<table> and the ingest log if absent (empty is valid).
+    """Create raw.<table>, quarantine.<table> and the ingest log if absent (empty is valid),
+    and ``raw.vocabulary`` with the canonical rows of the table's vocabularies.
 
     Args:
         con: a read-write connection to the warehouse.
@@ -55,6 +57,7 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, table: str) -> None:
     con.execute(sql.load("crmlens.ingest", "ingest_log_columns"))
     # dbt reads it (int_sales_as_of) whether or not a spec declared anything
     con.execute(sql.load("crmlens.ingest", "source_settings_table"))
+    ensure_vocabulary(con, table)
 
 
 def add_custom_columns(con: duckdb.DuckDBPyConnection, table: str, custom: dict[str, str]) -> None:

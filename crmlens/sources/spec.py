@@ -24,6 +24,13 @@ kept. Example::
     as_of: 2025-06-30             # optional: the export date (default: the newest timestamp)
     labels:                       # optional, per family (crmlens.sources.labels)
       lead_scoring: {horizon_days: 60, mode: snapshots}
+    vocabularies:                 # optional: the CRM's own labels (crmlens.contracts.VOCABULARIES)
+      opportunity_stages:         # ordered; meaning open|won|lost; probability optional
+        - {label: Engaging, meaning: open, probability: 0.3}
+        - {label: Won, meaning: won}
+        - {label: Lost, meaning: lost}
+      lead_statuses: {Open: new, Working: working, MQL: mql, Dead: disqualified}
+      activity_types: {Phone Call: call}
 
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
@@ -46,6 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
 from crmlens.sources.labels import LabelSpec, check_labels
+from crmlens.sources.vocabularies import Vocabularies, check_vocabularies
 
 
 class SpecError(ValueError):
@@ -166,6 +174,10 @@ class SourceSpec(BaseModel):
         description="Optional canonical columns the CRM does not have, per table: null in "
         "every row, and no schema-drift warning about them.",
     )
+    vocabularies: Vocabularies = Field(
+        default_factory=Vocabularies,
+        description="The CRM's own labels of stages, statuses, types, channels and tiers.",
+    )
     deletions: dict[str, Deletions] = Field(
         default_factory=dict,
         description="Per table, how the CRM says a record was deleted; raw keeps the row, "
@@ -268,6 +280,7 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     # it (``_source_file``), so the name is the same whatever form of path a run was given.
     spec.root = absolute(Path(root) if root else path.parent)
     _check_tables(spec)
+    _refuse(spec, None, check_vocabularies(spec.vocabularies))
     _check_code(spec)
     if problem := check_labels(spec.labels):
         raise SpecError(f"{spec.where()}: {problem}")
@@ -360,7 +373,7 @@ def _check_deletions(
         )
 
 
-def _refuse(spec: SourceSpec, table: str, problem: str | None) -> None:
+def _refuse(spec: SourceSpec, table: str | None, problem: str | None) -> None:
     if problem:
         raise SpecError(f"{spec.where(table)}: {problem}")
 

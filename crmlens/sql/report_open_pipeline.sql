@@ -1,4 +1,5 @@
--- Returns the open pipeline by stage (deals, amount) on the newest day of the daily mart.
+-- Returns the open pipeline by stage (deals, amount) on the newest day of the daily mart,
+-- in the CRM's own order of its stages.
 select
     stage,
     open_opportunities,
@@ -6,3 +7,4 @@ select
     day
 from marts.fct_pipeline_daily
 where day = (select max(p.day) from marts.fct_pipeline_daily as p)
+order by stage_order, stage

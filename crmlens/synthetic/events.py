@@ -17,7 +17,7 @@ a few per cent of the total); everything is vectorized with numpy and polars.
 Product and anonymous volumes are scaled so the total lands near the scale's
 target. Each day draws from its own seeded stream, so days are independent.
 
-Seeded defects (``dirty_rate`` of rows): ``unknown_value`` (event_type),
+Seeded defects (``dirty_rate`` of rows): ``missing_required`` (event_type),
 ``future_timestamp`` (year + 900, the row stays in its true day's file) and
 ``unknown_reference`` (a contact_id that is in no contacts.csv).
 """
@@ -39,7 +39,9 @@ from crmlens.synthetic.common import stream
 from crmlens.synthetic.world import World
 
 BAD_EVENT_TYPES = ("pageview", "Page View", "pricing-view", "click", "signup")
-EVENT_DEFECT_KINDS = ("unknown_value", "future_timestamp", "unknown_reference")
+# Event types are an open list (an unknown one is kept, as `other`): a missing one is the
+# defect.
+EVENT_DEFECT_KINDS = ("missing_required", "future_timestamp", "unknown_reference")
 ANON_POOL_PER_EVENT = 0.08
 WEEKEND_PRODUCT = 0.18
 
@@ -214,11 +216,10 @@ class EventWriter:
         kinds = rng.integers(0, len(EVENT_DEFECT_KINDS), len(bad_rows))
         values = np.empty(len(bad_rows), dtype=object)
         sel = kinds == 0
-        v = np.array(BAD_EVENT_TYPES, dtype=object)[
-            rng.integers(0, len(BAD_EVENT_TYPES), int(sel.sum()))
-        ]
-        values[sel] = v
-        etype = etype.scatter(bad_rows[sel], pl.Series(v, dtype=pl.Utf8))
+        # The draw is kept so that the stream, and every later value, stays as it was.
+        rng.integers(0, len(BAD_EVENT_TYPES), int(sel.sum()))
+        values[sel] = None
+        etype = etype.scatter(bad_rows[sel], pl.Series([None] * int(sel.sum()), dtype=pl.Utf8))
         sel = kinds == 1
         micros[bad_rows[sel]] = plus_900_years(micros[bad_rows[sel]])
         values[sel] = format_micros(micros[bad_rows[sel]])
@@ -259,7 +260,7 @@ class EventWriter:
                 "key": event_id.gather(bad_rows),
                 "column": pl.Series(columns, dtype=pl.Utf8),
                 "kind": pl.Series(np.array(EVENT_DEFECT_KINDS, dtype=object)[kinds], dtype=pl.Utf8),
-                "value": pl.Series(values, dtype=pl.Utf8),
+                "value": pl.Series(values.tolist(), dtype=pl.Utf8),
             }
         )
         return df, bad

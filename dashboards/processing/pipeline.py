@@ -1,5 +1,10 @@
 """The Pipeline page's processing: stages in order and in words, the funnel's step
-conversion, and the deals at risk with their flags in words."""
+conversion, and the deals at risk with their flags in words.
+
+Stages are the CRM's own: their order comes with the data (``stage_order``, the position in
+the CRM's vocabulary), and a CRM's own label is shown as it is; the canonical stage codes
+read in words ('needs_analysis' → 'Needs analysis').
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import polars as pl
 
 from dashboards.processing.reasons import with_reasons
 
+# The canonical stage codes in words (a CRM's own labels are shown as they are).
 STAGE_LABELS = {
     "prospecting": "Prospecting",
     "qualification": "Qualification",
@@ -41,14 +47,17 @@ def stage_frame(frame: pl.DataFrame) -> pl.DataFrame:
     """Stages in process order, labelled for people.
 
     Args:
-        frame: rows with a ``stage`` code.
+        frame: rows with a ``stage``, and its ``stage_order`` from the data (else the
+            canonical order is used).
 
     Returns:
-        ``frame`` with ``stage_order`` (99 for a stage this page does not know) and the
-        stage in words, in process order.
+        ``frame`` with ``stage_order`` (99 for a stage without one) and the stage in words,
+        in process order.
     """
+    canonical = pl.col("stage").replace_strict(STAGE_ORDER, default=99)
+    order = pl.col("stage_order").fill_null(99) if "stage_order" in frame.columns else canonical
     return frame.with_columns(
-        stage_order=pl.col("stage").replace_strict(STAGE_ORDER, default=99),
+        stage_order=order.cast(pl.Int64),
         stage=pl.col("stage").replace(STAGE_LABELS),
     ).sort("stage_order")
 

@@ -3,6 +3,7 @@
 /* fragment: opps */
 select
     stage,
+    min(stage_position) as stage_order,
     case
         when cycle_days <= 30 then '0-30 days'
         when cycle_days <= 60 then '31-60 days'

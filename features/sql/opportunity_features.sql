@@ -1,5 +1,6 @@
 -- Point-in-time features of each (opportunity_id, as_of) in _snapshots, from rows before
--- as_of; the snapshot's own columns come first. $open_stages: the open stages in order.
+-- as_of; the snapshot's own columns come first. $open_stages: the CRM's open stages in
+-- order (its vocabulary); stage_probability, last, is the stage's default probability.
 -- Fragments: the deal's custom attributes, activity counts per type and window.
 with snap as (
     select * from _snapshots
@@ -13,6 +14,9 @@ base as (
         o.owner_user_id,
         o.created_at,
         o.amount as row_amount,
+        o.stage as row_stage,
+        o.stage_meaning as row_stage_meaning,
+        o.updated_at as row_updated_at,
         o.competitor,
         o.product_line,
         date_diff('second', o.created_at, s.as_of) / 86400.0 as deal_age_days,
@@ -240,8 +244,17 @@ customers as (
 joined as (
     -- the order of these columns is the feature table's
     select  -- noqa: ST06
-        b.* exclude (row_amount),  -- noqa: RF02
-        coalesce(dh.history_stage, 'prospecting') as stage,  -- noqa: RF04
+        b.* exclude (row_amount, row_stage, row_stage_meaning, row_updated_at),  -- noqa: RF02
+        -- without history before as_of: the deal's stage if it last changed before then,
+        -- else the first open stage
+        coalesce(
+            dh.history_stage,
+            case
+                when b.row_updated_at < b.as_of and b.row_stage_meaning = 'open'
+                    then b.row_stage
+            end,
+            list_extract($open_stages, 1)  -- noqa: RF02
+        ) as stage,  -- noqa: RF04
         coalesce(dh.stage_entered_at, b.created_at) as stage_entered_at,
         coalesce(dh.stage_changes, 0) as stage_changes,
         case when dh.opportunity_id is null then b.row_amount else dh.history_amount end
@@ -313,7 +326,10 @@ select
             then
                 j.activities_total * 7.0
                 / greatest(j.deal_age_days - j.days_since_last_activity, 7.0)
-    end as worked_pace_per_week
+    end as worked_pace_per_week,
+    v.probability as stage_probability
 from joined as j
 left join stage_p75 as sp on j.as_of = sp.as_of and j.stage = sp.stage
+left join staging.stg_crm__vocabulary as v
+    on v.field = 'opportunity_stages' and j.stage = v.label
 order by j.as_of, j.opportunity_id

@@ -6,5 +6,5 @@ from staging.stg_crm__opportunities
 where
     created_at < $as_of
     and (closed_at is null or closed_at >= $as_of)
-    and stage not in ('closed_won', 'closed_lost')
+    and stage_meaning = 'open'
 order by opportunity_id

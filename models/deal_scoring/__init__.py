@@ -2,8 +2,9 @@
 within 180 days.
 
 Baseline (the score CRMs ship today, e.g. Salesforce's stage probability): the
-stage's default probability (prospecting 10, qualification 20, needs analysis 40,
-proposal 60, negotiation 80), +10 points if the amount is over 50,000 (+5 over
+stage's default probability from the CRM's vocabulary (declared by its spec, else the
+canonical prospecting 10, qualification 20, needs analysis 40, proposal 60, negotiation
+80, else the observed win rate of deals that reached it), +10 points if the amount is over 50,000 (+5 over
 25,000), +5 if the buyer was contacted in the last 7 days. Cold-start gate: 200
 won and 200 lost deals.
 
@@ -19,16 +20,15 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
+from crmlens.contracts import CANONICAL_STAGE_PROBABILITY, OPEN_STAGES
 from models.common.family import Family, Gate, Reason
 from models.common.reasons import company, money, plural, whole
 from models.deal_scoring import risk
 
+# The canonical open stages' default probabilities, in points: what a frame without the
+# vocabulary's `stage_probability` (or a stage it does not know) is scored with.
 STAGE_PROBABILITY = {
-    "prospecting": 10,
-    "qualification": 20,
-    "needs_analysis": 40,
-    "proposal": 60,
-    "negotiation": 80,
+    stage: round(100 * CANONICAL_STAGE_PROBABILITY[stage]) for stage in OPEN_STAGES
 }
 RECENT_CONTACT_DAYS = 7
 TIER_NAMES = {"enterprise": "Enterprise", "mid_market": "Mid-market", "smb": "Small-business"}
@@ -37,12 +37,15 @@ TIER_NAMES = {"enterprise": "Enterprise", "mid_market": "Mid-market", "smb": "Sm
 def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
     """The CRM-style points score in parts keyed by reason group.
 
-    An unknown stage counts as prospecting; an unknown amount, or a buyer never
-    contacted, earns no points.
+    The stage's points are its default probability (``stage_probability``, from the CRM's
+    vocabulary); without it, the canonical stage's, and an unknown stage counts as
+    prospecting. An unknown amount, or a buyer never contacted, earns no points.
     """
     stage = pl.col("stage").replace_strict(
         STAGE_PROBABILITY, default=STAGE_PROBABILITY["prospecting"], return_dtype=pl.Float64
     )
+    if "stage_probability" in frame.columns:
+        stage = (100.0 * pl.col("stage_probability").cast(pl.Float64)).fill_null(stage)
     amount = pl.col("amount").cast(pl.Float64).fill_null(0.0)
     size = pl.when(amount > 50_000).then(10.0).when(amount > 25_000).then(5.0).otherwise(0.0)
     recent = (

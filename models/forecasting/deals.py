@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from crmlens import sql
+from crmlens.contracts import CANONICAL_STAGE_PROBABILITY, OPEN_STAGES
 from crmlens.warehouse import table_exists
 
 
@@ -28,15 +29,38 @@ def snapshot_deals(con: duckdb.DuckDBPyConnection, snapshots: Sequence[date]) ->
 
     Returns:
         snapshot, opportunity_id, stage, amount, expected_close_date, product_line and the
-        deal's eventual outcome (closed_at, is_won), by snapshot then opportunity_id.
+        deal's eventual outcome (closed_at, is_won), by snapshot then opportunity_id, then
+        the stage's default probability (``stage_probability``, the CRM's vocabulary).
     """
     con.register(
         "_snapshots", pl.DataFrame({"snapshot": list(snapshots)}, schema={"snapshot": pl.Date})
     )
     try:
-        return con.sql(sql.load("models.forecasting", "deal_snapshots")).pl()
+        frame = con.sql(sql.load("models.forecasting", "deal_snapshots")).pl()
     finally:
         con.unregister("_snapshots")
+    probabilities = stage_probabilities(con)
+    return frame.with_columns(
+        stage_probability=pl.col("stage").replace_strict(
+            probabilities, default=None, return_dtype=pl.Float64
+        )
+    )
+
+
+def stage_probabilities(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """Each open stage's default probability, from the CRM's vocabulary (the canonical
+    stages' when the warehouse has none).
+
+    Args:
+        con: Warehouse connection.
+
+    Returns:
+        Stage label -> probability (0-1).
+    """
+    if not table_exists(con, "staging", "stg_crm__vocabulary"):
+        return {s: CANONICAL_STAGE_PROBABILITY[s] for s in OPEN_STAGES}
+    rows = con.sql(sql.load("models.forecasting", "stage_probabilities")).fetchall()
+    return {label: float(p) for label, p in rows if p is not None}
 
 
 def open_deals(con: duckdb.DuckDBPyConnection, today: datetime) -> pl.DataFrame:

@@ -2,7 +2,8 @@
 
 Methods, each per quarter and including what is already closed in the current quarter:
 
-    weighted_pipeline     the classic CRM roll-up: Σ amount × stage probability (10/20/40/60/80 %,
+    weighted_pipeline     the classic CRM roll-up: Σ amount × stage probability (the CRM's
+                          vocabulary, ``stage_probability``; canonical 10/20/40/60/80 %,
                           :data:`models.deal_scoring.STAGE_PROBABILITY`) in the deal's expected
                           close month; a missing amount counts 0, as in the CRM
     probability_weighted  Σ amount × calibrated win probability (ml.opportunity_scores), in the
@@ -194,17 +195,21 @@ def _kernel(slips: pl.Series) -> dict[int, float]:
 def stage_win_rates(snapshots: pl.DataFrame, origin: date) -> dict[str, float]:
     """Win rate of deals by the stage they were in at a month start, outcomes known at ``origin``.
 
-    Stages with fewer than 20 settled deals keep the CRM's stage probability.
+    Stages with fewer than 20 settled deals keep the CRM's stage probability (the
+    snapshots' ``stage_probability``, else the canonical stage's).
     """
     settled = _known_before(snapshots, _as_date(origin))
     rates = {s: p / 100 for s, p in STAGE_PROBABILITY.items()}
+    if "stage_probability" in snapshots.columns:
+        known = snapshots.select("stage", "stage_probability").drop_nulls().unique("stage")
+        rates |= dict(known.iter_rows())
     if settled.is_empty():
         return rates
     by_stage = settled.group_by("stage").agg(
         n=pl.len(), won=pl.col("is_won").cast(pl.Float64).mean()
     )
     for stage, n, won in by_stage.iter_rows():
-        if stage in rates and n >= MIN_CLOSED_PER_STAGE:
+        if stage is not None and stage in rates and n >= MIN_CLOSED_PER_STAGE:
             rates[stage] = float(won)
     return rates
 
@@ -350,6 +355,8 @@ def pipeline_quarters(
     stage_p = deals["stage"].replace_strict(
         {s: p / 100 for s, p in STAGE_PROBABILITY.items()}, default=0.1, return_dtype=pl.Float64
     )
+    if "stage_probability" in deals.columns:
+        stage_p = deals["stage_probability"].cast(pl.Float64).fill_null(stage_p)
     raw = deals["amount"].cast(pl.Float64).fill_null(0.0).to_numpy()
     value = deals["amount_filled"].to_numpy()
     p = deals["probability"].cast(pl.Float64).to_numpy()

@@ -1,5 +1,6 @@
 {#- Canonical campaigns, one row per campaign_id. Ingest already typed and validated the rows;
-    staging trims and lower-cases identifiers people type. -#}
+    staging maps the CRM's own channel onto its canonical value (stg_crm__vocabulary:
+    `other` outside the canonical list; the label stays in channel_label). -#}
 
 with source as (
 
@@ -8,16 +9,25 @@ with source as (
 
 ),
 
+channels as (
+
+    {{ vocabulary_lookup('campaign_channels', 'channel') }}
+
+),
+
 renamed as (
 
     select
-        campaign_id,
-        name,
-        channel,
-        started_at,
-        ended_at,
-        cost
+        source.campaign_id,
+        source.name,
+        coalesce(channels.channel_value, source.channel) as channel,
+        source.channel as channel_label,
+        source.started_at,
+        source.ended_at,
+        source.cost
     from source
+    left join channels
+        on source.channel = channels.channel_key
 
 )
 

@@ -1,6 +1,7 @@
 -- Deals open at each snapshot date of _snapshots (midnight), with stage, amount and expected
--- close date as the stage history had them then (else the mart's current values), the
--- product line and the deal's eventual outcome (closed_at, is_won).
+-- close date as the stage history had them then (else the mart's current values; the
+-- stage of a deal that closed since is then unknown), the product line and the deal's
+-- eventual outcome (closed_at, is_won).
 with history as (
     select
         opportunity_id,
@@ -35,7 +36,9 @@ open_at as (
 select  -- noqa: ST06
     open_at.snapshot,
     open_at.opportunity_id,
-    coalesce(history.to_stage, open_at.stage) as stage,  -- noqa: RF04
+    coalesce(
+        history.to_stage, case when open_at.closed_at is null then open_at.stage end
+    ) as stage,  -- noqa: RF04
     coalesce(history.amount, open_at.amount) as amount,
     coalesce(history.expected_close_date, open_at.expected_close_date)
         as expected_close_date,

@@ -1,6 +1,7 @@
 {#- One row per stage visit of a deal: a maximal run of history rows with the same to_stage.
     Rows that only change the amount or the close date (from_stage = to_stage) stay inside
-    the visit; going back to a stage starts a new visit. -#}
+    the visit; going back to a stage starts a new visit. Stages are the CRM's own: what each
+    means (open, won, lost) and its position come from the vocabulary (staging). -#}
 
 with opportunities as (
 
@@ -16,7 +17,7 @@ as_of as (
 
 known_history as (
 
-    {{ sales_known_history(['to_stage']) }}
+    {{ sales_known_history(['to_stage', 'to_stage_meaning', 'to_stage_position']) }}
 
 ),
 
@@ -26,6 +27,8 @@ flagged as (
         opportunity_id,
         changed_at,
         to_stage,
+        to_stage_meaning,
+        to_stage_position,
         case
             when
                 lag(to_stage) over (partition by opportunity_id order by changed_at) = to_stage
@@ -42,6 +45,8 @@ numbered as (
         opportunity_id,
         changed_at,
         to_stage,
+        to_stage_meaning,
+        to_stage_position,
         cast(sum(starts_visit) over (
             partition by opportunity_id
             order by changed_at rows between unbounded preceding and current row
@@ -56,6 +61,8 @@ visits as (
         opportunity_id,
         stage_visit_number,
         min(to_stage) as stage,
+        min(to_stage_meaning) as stage_meaning,
+        min(to_stage_position) as stage_position,
         min(changed_at) as entered_at
     from numbered
     group by opportunity_id, stage_visit_number
@@ -68,6 +75,8 @@ with_next as (
         opportunity_id,
         stage_visit_number,
         stage,
+        stage_meaning,
+        stage_position,
         entered_at,
         lead(entered_at)
             over (partition by opportunity_id order by stage_visit_number)
@@ -83,15 +92,17 @@ final as (
         with_next.opportunity_id,
         with_next.stage_visit_number,
         with_next.stage,
-        {{ sales_stage_order('with_next.stage') }} as stage_order,
-        with_next.stage in ('closed_won', 'closed_lost') as is_closed_stage,
+        with_next.stage_meaning,
+        {{ sales_stage_order('with_next.stage_position', 'with_next.stage_meaning') }}
+            as stage_order,
+        with_next.stage_meaning <> 'open' as is_closed_stage,
         with_next.entered_at,
         -- A deal closed in the CRM whose closing history row is missing left its last
         -- open stage when it closed.
         case
             when with_next.next_entered_at is not null then with_next.next_entered_at
             when
-                with_next.stage not in ('closed_won', 'closed_lost')
+                with_next.stage_meaning = 'open'
                 and opportunities.closed_at >= with_next.entered_at
                 then opportunities.closed_at
         end as exited_at,
@@ -109,6 +120,7 @@ select
     opportunity_id,
     stage_visit_number,
     stage,
+    stage_meaning,
     stage_order,
     is_closed_stage,
     entered_at,

@@ -1,7 +1,9 @@
 {#- One row per account the CRM knows: every loaded account, plus an "inferred" row
     (is_inferred, attributes null) for each account id that subscriptions, invoices,
     opportunities, contacts, leads or activities reference but ingest did not load (its
-    row was quarantined), so that facts keyed by account always find their account.
+    row was quarantined), so that facts keyed by account always find their account. Deals
+    without an account (staging's `unknown_account`) find one explicit "Unknown account"
+    row, so every total by account counts them.
 
     lifecycle: 'customer' with a subscription active at the revenue data's as-of instant,
     'former_customer' with subscriptions but none active, 'prospect' without any.
@@ -59,7 +61,7 @@ opportunities as (
 
     select
         account_id,
-        stage,
+        stage_meaning,
         amount,
         is_won
     from {{ ref('stg_crm__opportunities') }}
@@ -144,10 +146,8 @@ opportunity_summary as (
 
     select
         account_id,
-        count(case when stage not in ('closed_won', 'closed_lost') then 1 end)
-            as open_opportunities,
-        sum(case when stage not in ('closed_won', 'closed_lost') then amount end)
-            as open_pipeline_amount,
+        count(case when stage_meaning = 'open' then 1 end) as open_opportunities,
+        sum(case when stage_meaning = 'open' then amount end) as open_pipeline_amount,
         count(case when is_won then 1 end) as won_opportunities,
         sum(case when is_won then amount end) as won_amount
     from opportunities
@@ -159,7 +159,11 @@ final as (
 
     select
         account_keys.account_id,
-        accounts.name,
+        case
+            when account_keys.account_id = 'unknown_account' and accounts.account_id is null
+                then 'Unknown account'
+            else accounts.name
+        end as name,
         accounts.domain,
         accounts.domain_normalized,
         accounts.industry,

@@ -2,7 +2,8 @@
     The CRM's custom lead attributes follow the documented columns. -#}
 
 {%- set documented_columns = [
-    'lead_id', 'contact_id', 'account_id', 'company', 'email', 'source', 'status', 'owner_user_id',
+    'lead_id', 'contact_id', 'account_id', 'company', 'email', 'source', 'status', 'status_label',
+    'owner_user_id',
     'created_at', 'converted_at', 'converted_opportunity_id', 'disqualified_at', 'disqualified_reason',
     'updated_at', 'campaign_id', 'cohort_month', 'first_touch_at', 'last_touch_at',
     'first_touch_channel', 'last_touch_channel', 'first_response_at', 'hours_to_first_response',
@@ -121,9 +122,9 @@ funnel_flags as (
         conversions.lead_id,
         conversions.is_converted,
         conversions.days_to_convert,
-        conversions.is_converted or leads.status in ('qualified', 'converted') as is_sql,
+        conversions.is_converted or leads.status in ('sql', 'qualified', 'converted') as is_sql,
         conversions.is_converted
-        or leads.status in ('qualified', 'converted', 'working', 'nurturing')
+        or leads.status in ('mql', 'sql', 'qualified', 'converted', 'working', 'nurturing')
         or lead_touches.high_intent_events_before_conversion > 0 as is_mql
     from conversions
     inner join leads
@@ -145,6 +146,7 @@ final as (
         leads.source,
         first_campaigns.campaign_id,
         leads.status,
+        leads.status_label,
         leads.created_at,
         cast({{ dbt.date_trunc('month', 'leads.created_at') }} as date) as cohort_month,
         lead_touches.first_touch_at,
@@ -172,7 +174,8 @@ final as (
                 when {{ dbt.dateadd('day', days, 'leads.created_at') }} <= as_of.as_of_at then false
             end as converted_within_{{ days }}d,
         {%- endfor %}
-        funnel_flags.is_converted and coalesce(opportunities.stage = 'closed_won', false) as is_won,
+        funnel_flags.is_converted
+        and coalesce(opportunities.stage_meaning = 'won', false) as is_won,
         leads.disqualified_at,
         leads.disqualified_reason
         {{ custom_attributes(ref('stg_crm__leads'), documented_columns, prefix='leads.') }}  -- noqa: LT02, LT05

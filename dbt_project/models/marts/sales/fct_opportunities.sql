@@ -1,4 +1,7 @@
-{#- One row per deal: what it is, where it stands, how long it took, and how it moved. -#}
+{#- One row per deal: what it is, where it stands, how long it took, and how it moved. The
+    stage is the CRM's own label; whether the deal is open, won or lost is what the stage
+    means (stg_crm__vocabulary). Days per stage are rows in int_opportunities_stage_durations;
+    the days_in_<stage> columns are those of the canonical stages (0 for a CRM without them). -#}
 
 with opportunities as (
 
@@ -40,7 +43,7 @@ stage_days as (
 
     select
         opportunity_id
-        {%- for stage in sales_open_stages() %}
+        {%- for stage in sales_canonical_open_stages() %}
             ,
             sum(case when stage = '{{ stage }}' then days_in_stage else 0 end)
                 as days_in_{{ stage }}
@@ -83,9 +86,12 @@ final as (
         users.user_id as owner_user_id,
         opportunities.name,
         opportunities.stage,
-        opportunities.stage not in ('closed_won', 'closed_lost') as is_open,
-        opportunities.stage = 'closed_won' as is_won,
-        opportunities.stage in ('closed_won', 'closed_lost') as is_closed,
+        opportunities.stage_meaning,
+        opportunities.stage_position,
+        opportunities.stage_probability,
+        opportunities.stage_meaning = 'open' as is_open,
+        opportunities.stage_meaning = 'won' as is_won,
+        opportunities.stage_meaning <> 'open' as is_closed,
         opportunities.amount,
         opportunities.currency,
         opportunities.product_line,
@@ -96,16 +102,16 @@ final as (
         opportunities.closed_at,
         opportunities.expected_close_date,
         case
-            when opportunities.stage in ('closed_won', 'closed_lost')
+            when opportunities.stage_meaning <> 'open'
                 then {{ days_between('opportunities.created_at', 'opportunities.closed_at') }}
             else {{ days_between('opportunities.created_at', 'as_of.as_of_at') }}
         end as cycle_days,
-        {%- for stage in sales_open_stages() %}
+        {%- for stage in sales_canonical_open_stages() %}
             stage_days.days_in_{{ stage }},
         {%- endfor %}
         case
             when
-                opportunities.stage not in ('closed_won', 'closed_lost')
+                opportunities.stage_meaning = 'open'
                 and current_visits.stage = opportunities.stage
                 then current_visits.days_in_stage
         end as current_stage_days,

@@ -1,6 +1,9 @@
-{#- The open pipeline as it stood at the end of every day (UTC), per open stage, rebuilt
-    from the stage history: each history row holds the deal's stage and amount from its
-    changed_at until the next row (or, for the last row, until the deal closed or today). -#}
+{#- The open pipeline as it stood at the end of every day (UTC), per open stage of the CRM
+    (stg_crm__vocabulary, in its order), rebuilt from the stage history: each history row
+    holds the deal's stage and amount from its changed_at until the next row (or, for the
+    last row, until the deal closed or today). A deal without history counts from its
+    creation in its stage (sales_known_history), and a deal without an account counts too:
+    on the data's today, the open amount is that of every open deal. -#}
 
 with as_of as (
 
@@ -10,7 +13,9 @@ with as_of as (
 
 known_history as (
 
-    {{ sales_known_history(['to_stage', 'amount'], ['amount as current_amount', 'closed_at']) }}
+    {{ sales_known_history(
+        ['to_stage', 'to_stage_meaning', 'amount'], ['amount as current_amount', 'closed_at']
+    ) }}
 
 ),
 
@@ -22,6 +27,7 @@ amount_groups as (
         opportunity_id,
         changed_at,
         to_stage,
+        to_stage_meaning,
         amount,
         current_amount,
         closed_at,
@@ -38,6 +44,7 @@ states as (
     select
         opportunity_id,
         to_stage as stage,
+        to_stage_meaning as stage_meaning,
         coalesce(
             max(amount) over (partition by opportunity_id, amount_group),
             current_amount
@@ -60,10 +67,7 @@ open_states as (
         cast(valid_from as date) as first_day,
         cast(valid_to as date) as end_day
     from states
-    where
-        stage in (
-            '{{ sales_open_stages() | join("', '") }}'  -- noqa: LT05
-        )
+    where stage_meaning = 'open'
 
 ),
 
@@ -85,14 +89,11 @@ days as (
 
 open_stages as (
 
-    {%- for stage in sales_open_stages() %}
-        select
-            '{{ stage }}' as stage,
-            {{ loop.index }} as stage_order
-        {%- if not loop.last %}
-            union all
-        {%- endif %}
-    {%- endfor %}
+    select
+        label as stage,
+        position as stage_order
+    from {{ ref('stg_crm__vocabulary') }}
+    where field = 'opportunity_stages' and meaning = 'open'
 
 ),
 

@@ -1,6 +1,8 @@
-{#- Stage-to-stage conversion and velocity, per open stage and the month deals first
-    entered it: of the deals that entered a stage that month, how many went on to a later
-    stage, how many were eventually won or lost, and how long they spent in the stage. -#}
+{#- Stage-to-stage conversion and velocity, per open stage of the CRM and the month deals
+    first entered it: of the deals that entered a stage that month, how many went on to a
+    later stage, how many were eventually won or lost, and how long they spent in the
+    stage. The stages, their order and the next one are the CRM's own (stg_crm__vocabulary):
+    a two-step funnel reads Engaging → Won. -#}
 
 with stage_durations as (
 
@@ -26,7 +28,7 @@ stages_reached as (
 
     select
         opportunity_id,
-        {{ sales_stage_order('stage') }} as stage_order
+        {{ sales_stage_order('stage_position', 'stage_meaning') }} as stage_order
     from opportunities
 
 ),
@@ -66,8 +68,8 @@ entries as (
             as cohort_month,
         case when furthest.furthest_stage_order > stage_entries.stage_order then 1 else 0 end
             as advanced,
-        case when opportunities.stage = 'closed_won' then 1 else 0 end as won,
-        case when opportunities.stage = 'closed_lost' then 1 else 0 end as lost,
+        case when opportunities.stage_meaning = 'won' then 1 else 0 end as won,
+        case when opportunities.stage_meaning = 'lost' then 1 else 0 end as lost,
         stage_entries.is_still_in_stage,
         case when stage_entries.is_still_in_stage = 0 then stage_entries.days_in_stage end
             as completed_days_in_stage
@@ -96,27 +98,36 @@ aggregated as (
 
 ),
 
+-- The step after each open stage: the next open stage, or after the last one, the first won
+-- stage.
+next_stages as (
+
+    select
+        label as stage,
+        lead(label) over (order by position, label) as next_stage
+    from {{ ref('stg_crm__vocabulary') }}
+    where field = 'opportunity_stages' and meaning in ('open', 'won')
+
+),
+
 final as (
 
     select
-        stage as from_stage,
-        case stage
-            {%- set stages = sales_open_stages() + ['closed_won'] %}
-            {%- for s in sales_open_stages() %}
-                when '{{ s }}' then '{{ stages[loop.index] }}'
-            {%- endfor %}
-        end as to_stage,
-        stage_order,
-        cohort_month,
-        entered,
-        advanced,
-        won,
-        lost,
-        still_in_stage,
-        {{ sales_ratio('advanced', 'entered') }} as conversion_rate,
-        {{ sales_ratio('won', 'entered') }} as win_rate,
-        avg_days_in_stage
+        aggregated.stage as from_stage,
+        next_stages.next_stage as to_stage,
+        aggregated.stage_order,
+        aggregated.cohort_month,
+        aggregated.entered,
+        aggregated.advanced,
+        aggregated.won,
+        aggregated.lost,
+        aggregated.still_in_stage,
+        {{ sales_ratio('aggregated.advanced', 'aggregated.entered') }} as conversion_rate,
+        {{ sales_ratio('aggregated.won', 'aggregated.entered') }} as win_rate,
+        aggregated.avg_days_in_stage
     from aggregated
+    left join next_stages
+        on aggregated.stage = next_stages.stage
 
 )
 
