@@ -25,7 +25,7 @@ from cli import summary
 from cli.console import console, err, progress
 from cli.errors import friendly_errors
 from cli.init import init
-from cli.jobs import run_and_report
+from cli.jobs import JOB_NAMES, run_and_report
 from crmlens.settings import PRIVATE_UMASK, Settings, get_settings
 
 
@@ -181,16 +181,14 @@ def ingest(
     from crmlens.sources import load_source
     from crmlens.warehouse import session
 
-    if spec_path:
-        settings = settings.model_copy(update={"source_spec": spec_path, "source_root": root})
-    elif root:
-        settings = settings.model_copy(update={"source_root": root})
     day_list = _parse_days(days)  # options first: a typo fails before anything is read
     for name in tables:
         contract(name)
+    settings = _with_source(settings, spec_path, root)
     spec = load_source(settings)
-    chosen = [t for t in TABLES if (not tables or t in tables)]
     settings.ensure_dirs()
+    settings.remember_source()
+    chosen = [t for t in TABLES if (not tables or t in tables)]
     results = []
     with run_lock(settings.warehouse_path, f"crmlens ingest --spec {settings.source_spec}"):
         with session(settings.warehouse_path) as con:
@@ -241,26 +239,66 @@ def status(settings: Settings) -> None:
 
 @main.command()
 @click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Source spec, remembered for later commands [default: the remembered one, else "
+    "CRMLENS_SOURCE_SPEC, else the synthetic CRM's].",
+)
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder the spec's paths are relative to [default: the spec's folder].",
+)
+@click.option(
     "--job",
     "jobs",
     multiple=True,
-    default=("daily",),
-    show_default=True,
-    help="Dagster job(s) to run, in order: ingest, daily, train, score.",
+    type=click.Choice(JOB_NAMES),
+    help="Job(s) to run, in order [default: the whole sequence: daily (ingest, marts, "
+    "scores, publish), train and score when a family has no champion or is due, forecast].",
 )
 @click.option(
-    "--days", default=None, metavar="FROM:TO", help="Event days [default: all with files]."
+    "--days",
+    default=None,
+    metavar="FROM:TO",
+    help="Event days [default: every day with event files, else the last day].",
 )
 @click.pass_obj
 @friendly_errors
-def run(settings: Settings, jobs: tuple[str, ...], days: str | None) -> None:
-    """Run jobs of the asset graph in process (recorded in .crmlens/dagster for `make dev`)."""
+def run(
+    settings: Settings,
+    spec_path: Path | None,
+    root: Path | None,
+    jobs: tuple[str, ...],
+    days: str | None,
+) -> None:
+    """Run the pipeline on a source, in process (recorded in <home>/dagster for `make dev`).
+
+    `crmlens run --spec my.yml --root exports/` takes a CRM's exports all the way to
+    published scores, the forecast and the dashboards' snapshot; later commands remember
+    the spec and root.
+    """
     from crmlens.runlock import run_lock
+    from crmlens.sources import load_source
+    from pipelines.partitions import OutsidePartitions, run_window
 
     day_list = _parse_days(days)
-    what = f"crmlens run --job {','.join(jobs)}" + (f" --days {days}" if days else "")
+    settings = _with_source(settings, spec_path, root)
+    load_source(settings)  # a spec a user can fix fails here, in one line
+    settings.ensure_dirs()
+    settings.remember_source()
+    if day_list:
+        try:
+            run_window(settings, (day_list[0], day_list[-1]))
+        except OutsidePartitions as exc:
+            raise click.BadParameter(str(exc), param_hint="--days") from None
+    what = "crmlens run" + (f" --job {','.join(jobs)}" if jobs else "")
+    what += f" --days {days}" if days else ""
     with run_lock(settings.warehouse_path, what):
-        run_and_report(settings, jobs, day_list)
+        run_and_report(settings, jobs or None, day_list)
 
 
 @main.command()
@@ -312,6 +350,16 @@ def dashboard(settings: Settings, address: str | None, port: int | None) -> None
     command += ["--client.toolbarMode", "viewer"]
     console.print(f"dashboards on http://{address}:{port} (Ctrl-C stops them)")
     sys.exit(subprocess.call(command))
+
+
+def _with_source(settings: Settings, spec_path: Path | None, root: Path | None) -> Settings:
+    """The settings with the spec and root a command was given (a new spec drops the
+    remembered root unless --root comes with it)."""
+    if spec_path:
+        return settings.model_copy(update={"source_spec": spec_path, "source_root": root})
+    if root:
+        return settings.model_copy(update={"source_root": root})
+    return settings
 
 
 def _generated_with(truth: Path, scale: str, seed: int) -> bool:

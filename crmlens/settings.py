@@ -9,6 +9,7 @@ command is about to write.
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,23 @@ PRIVATE_UMASK = 0o077
 # Settings that hold credentials: they reach a run through the environment only, never
 # Dagster run config, logs or MLflow params (pipelines/resources.py, pipelines/run.py).
 SECRETS = ("source_postgres_dsn", "publish_postgres_dsn", "alert_webhook_url")
+# The crmlens home's own folder name, and the file in it that remembers the user's source.
+HOME_NAME = ".crmlens"
+REMEMBERED_SOURCE = "source.json"
+
+
+def discover_home(start: Path | None = None) -> Path:
+    """The crmlens home seen from ``start`` (default: the working folder).
+
+    The nearest ``.crmlens`` folder in ``start`` or above it, so a notebook started in
+    ``notebooks/`` or a dashboard started elsewhere in the project finds the home that
+    `crmlens run` wrote; ``./.crmlens`` when there is none yet (a first run creates it).
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / HOME_NAME).is_dir():
+            return folder / HOME_NAME
+    return Path(HOME_NAME)
 
 
 class Settings(BaseSettings):
@@ -30,8 +48,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CRMLENS_", extra="ignore")
 
     home: Path = Field(
-        default=Path(".crmlens"),
-        description="Root for every default path below (warehouse, MLflow, exports).",
+        default_factory=discover_home,
+        description="Root for every default path below (warehouse, MLflow, exports); default: "
+        "the nearest `.crmlens` folder in the working folder or above it, else ./.crmlens.",
     )
     warehouse_path: Path | None = Field(
         default=None, description="The DuckDB warehouse file the pipeline writes."
@@ -45,11 +64,14 @@ class Settings(BaseSettings):
     )
     source_spec: Path | None = Field(
         default=None,
-        description="The source spec (YAML) that ingest reads; defaults to the synthetic CRM's.",
+        description="The source spec (YAML) that ingest reads; default: the one the last "
+        "`crmlens run --spec` or `crmlens ingest --spec` was given (remembered in the home), "
+        "else the synthetic CRM's.",
     )
     source_root: Path | None = Field(
         default=None,
-        description="Folder the spec's file paths are relative to; defaults to the spec's folder.",
+        description="Folder the spec's file paths are relative to; default: the remembered one "
+        "with the remembered spec, else the spec's folder.",
     )
     source_postgres_dsn: str | None = Field(
         default=None,
@@ -112,9 +134,16 @@ class Settings(BaseSettings):
         description="A publish mapping (YAML) onto the CRM's own tables, in the same database.",
     )
     export_csv: bool = Field(default=False, description="Export CSV beside the Parquet files.")
-    events_start_date: str = Field(
-        default="2024-11-01",
-        description="First day of the daily event partitions (YYYY-MM-DD).",
+    events_start_date: str | None = Field(
+        default=None,
+        description="First day of the daily event partitions (YYYY-MM-DD); default: the first "
+        "day the source has event files for, else 2024-11-01.",
+    )
+    retrain_every_days: int = Field(
+        default=7,
+        ge=0,
+        description="`crmlens run` (the whole sequence) trains when a family has no champion or "
+        "its champion is older than this many days; 0 trains on every run.",
     )
     future_tolerance_hours: float = Field(
         default=24.0,
@@ -201,6 +230,12 @@ class Settings(BaseSettings):
         self.warehouse_path = self.warehouse_path or home / "warehouse.duckdb"
         self.serving_path = self.serving_path or home / "serving" / "current.duckdb"
         self.data_dir = self.data_dir or home / "data" / "synthetic"
+        if self.source_spec is None:
+            remembered = self.remembered_source()
+            if remembered:
+                self.source_spec = Path(remembered["spec"])
+                root = remembered.get("root")
+                self.source_root = self.source_root or (Path(root) if root else None)
         self.source_spec = self.source_spec or self.data_dir / "source_spec.yml"
         self.mlflow_tracking_uri = self.mlflow_tracking_uri or (
             f"sqlite:///{(home / 'mlflow' / 'mlflow.db').resolve()}"
@@ -208,6 +243,25 @@ class Settings(BaseSettings):
         self.export_dir = self.export_dir or home / "exports"
         self.dbt_target_dir = self.dbt_target_dir or home / "dbt_target"
         return self
+
+    def remembered_source(self) -> dict | None:
+        """The spec and root the last `--spec` was given (``<home>/source.json``), if any."""
+        path = Path(self.home) / REMEMBERED_SOURCE
+        try:
+            remembered = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return remembered if isinstance(remembered, dict) and remembered.get("spec") else None
+
+    def remember_source(self) -> None:
+        """Record this spec and root in the home, so later commands need neither."""
+        root = Path(self.source_root).resolve() if self.source_root else None
+        record = {"spec": str(Path(self.source_spec).resolve()), "root": root and str(root)}
+        path = Path(self.home) / REMEMBERED_SOURCE
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, indent=2) + "\n")
+        tmp.replace(path)
 
     @property
     def future_tolerance(self) -> timedelta:

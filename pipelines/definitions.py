@@ -13,6 +13,7 @@ from pipelines.jobs import build_jobs, build_schedules
 from pipelines.ml import build_ml_definitions
 from pipelines.monitoring.alerts import ops_alerts
 from pipelines.monitoring.model_checks import build_model_checks
+from pipelines.partitions import partitions_start
 from pipelines.progress import progress_logger
 from pipelines.publish.assets import build_publish_assets
 from pipelines.resources import CrmlensResource
@@ -25,12 +26,13 @@ def build_definitions(crmlens: CrmlensResource | None = None) -> Definitions:
     crmlens = crmlens or CrmlensResource()
     settings = crmlens.settings()
     manifest = ensure_manifest(settings)  # dbt's own artifact, generated when stale
+    start = partitions_start(settings)  # the source's first event day
     jobs = build_jobs()
     ml_assets, ml_checks = build_ml_definitions()
     return Definitions(
         assets=[
-            *build_ingest_assets(),
-            *build_dbt_assets(manifest),
+            *build_ingest_assets(start),
+            *build_dbt_assets(manifest, start),
             *ml_assets,
             *build_forecast_assets(),
             *build_publish_assets(),

@@ -1,6 +1,7 @@
 """Jobs and schedules that tie the domains together.
 
 - ``ingest``: every ingest asset (raw.* and quarantine.*).
+- ``transform``: the dbt models alone (staging, intermediate, marts) on what raw holds.
 - ``daily``: ingest → transform (dbt) → scores (drift checks) → alerts → publish →
   serving snapshot.
   Partitioned by day like the events: a run for day D reloads D's events, the CRM
@@ -46,6 +47,12 @@ def build_jobs() -> list:
     return [
         define_asset_job(
             "ingest", selection=INGEST, description="Load every source table.", hooks=hooks
+        ),
+        define_asset_job(
+            "transform",
+            selection=TRANSFORM,
+            description="Rebuild the marts (dbt) from what raw holds, without loading anything.",
+            hooks=hooks,
         ),
         define_asset_job(
             "daily",

@@ -11,14 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 from dagster import DagsterInstance, ExecuteInProcessResult
 
 from crmlens.runlock import note_run, run_lock
 from crmlens.settings import SECRETS, Settings
-from crmlens.sources import load_source
+from pipelines.partitions import run_window
 
 DAGSTER_YAML = """\
 telemetry:
@@ -34,18 +34,6 @@ def dagster_home(settings: Settings) -> Path:
     if not config.exists():
         config.write_text(DAGSTER_YAML)
     return home
-
-
-def event_days(settings: Settings) -> tuple[date, date] | None:
-    """First and last day with event files, clipped to the events partitions."""
-    spec = load_source(settings)
-    if not spec.provides("events") or spec.partition_alias("events") is None:
-        return None
-    days = spec.available_days("events")
-    start = date.fromisoformat(settings.events_start_date)
-    today = datetime.now().date()
-    days = [d for d in days if start <= d < today]
-    return (days[0], days[-1]) if days else None
 
 
 def run_job(
@@ -68,7 +56,8 @@ def run_job(
     Args:
         settings: paths and switches.
         job_name: the job.
-        days: first and last event day to load.
+        days: first and last event day to load (default: every day with event files, else
+            the last partition; :func:`pipelines.partitions.run_window`).
         instance: the Dagster instance (default: the one under ``<home>/dagster``).
         raise_on_error: raise when a step fails.
         log_level: of the console logger.
@@ -81,6 +70,7 @@ def run_job(
 
     Raises:
         WarehouseBusy: another process holds the warehouse.
+        OutsidePartitions: ``days`` outside the event partitions.
     """
     from pipelines.definitions import build_definitions
     from pipelines.resources import CrmlensResource
@@ -93,13 +83,11 @@ def run_job(
         scoped_env(_secrets_env(settings)),
     ):
         note_run(settings.warehouse_path, run_id, job_name)
-        days = days or event_days(settings)
-        tags = {}
-        if days:
-            tags = {
-                "dagster/asset_partition_range_start": days[0].isoformat(),
-                "dagster/asset_partition_range_end": days[1].isoformat(),
-            }
+        days = run_window(settings, days)  # every run covers days: a source without events too
+        tags = {
+            "dagster/asset_partition_range_start": days[0].isoformat(),
+            "dagster/asset_partition_range_end": days[1].isoformat(),
+        }
         resource = CrmlensResource(
             home=str(settings.home),
             warehouse_path=str(settings.warehouse_path),

@@ -397,7 +397,57 @@ def _render(name: str, folder: Path, mapped: list[tuple[ExportFile, Mapping]]) -
             comma = "," if i < len(lines) - 1 else ""
             out.append(f"          {expression}{comma}" + (f"  -- {note}" if note else ""))
         out.append(f"      from {export.alias}")
+    out += _status_vocabulary(mapped)
     return "\n".join(out) + "\n"
+
+
+# A lead status's meaning from words exports use, most specific first: "Closed - Not
+# Converted" is disqualified before "converted" matches, "Not Contacted" new before
+# "contacted" working.
+STATUS_WORDS = (
+    (("not convert", "unqualif", "disqualif", "dead", "junk", "lost", "not interested",
+      "bad ", "reject", "recycle"), "disqualified"),
+    (("convert", "customer", "won"), "converted"),
+    (("sales qualified", "sales accepted", "sql", "sal"), "sql"),
+    (("marketing qualified", "mql"), "mql"),
+    (("qualif",), "qualified"),
+    (("nurtur",), "nurturing"),
+    (("not contacted", "new", "unassigned", "raw", "open"), "new"),
+    (("contact", "working", "attempt", "progress", "engag", "follow", "connect"), "working"),
+)  # fmt: skip
+
+
+def guess_status(label: str) -> str | None:
+    """The canonical lead status an export's label most likely means; None if unknown."""
+    text = f" {label.lower().replace('_', ' ')} "
+    for words, status in STATUS_WORDS:
+        if any(w in text for w in words):
+            return status
+    return None
+
+
+def _status_vocabulary(mapped: list[tuple[ExportFile, Mapping]]) -> list[str]:
+    """``vocabularies: lead_statuses:`` lines for the statuses seen in the leads' export.
+
+    Lead statuses are a closed list (their meaning decides conversion): a label the spec
+    does not map is quarantined, so the starter maps every label it saw, saying which it
+    guessed.
+    """
+    for export, mapping in mapped:
+        if mapping.table != "leads" or "status" not in mapping.columns:
+            continue
+        expression = mapping.columns["status"][0]
+        header = next((h for h in export.headers if _quote(h) == expression), None)
+        labels = sorted(set(export.samples.get(header, [])))[:50] if header else []
+        if not labels:
+            return []
+        lines = ["  lead_statuses:  # the CRM's label: what it means (canonical status)"]
+        for label in labels:
+            status = guess_status(label)
+            note = "guessed" if status else "TODO: unknown label, say what it means"
+            lines.append(f"    {json.dumps(label)}: {status or 'working'}  # {note}")
+        return ["vocabularies:", *lines]
+    return []
 
 
 def _file_entry(export: ExportFile) -> str:

@@ -25,7 +25,7 @@ from crmlens.contracts import CONTRACTS, TABLES, TableContract
 from crmlens.ingest import IngestResult, ingest_table
 from crmlens.sources import load_source
 from crmlens.warehouse import duck_type, session
-from pipelines.partitions import events_partitions, single_run_backfills
+from pipelines.partitions import DEFAULT_START, events_partitions, single_run_backfills
 from pipelines.resources import CrmlensResource
 from pipelines.retries import TRANSIENT
 
@@ -69,7 +69,7 @@ def _column_schema(contract: TableContract) -> TableSchema:
     )
 
 
-def _build(contract: TableContract) -> AssetsDefinition:
+def _build(contract: TableContract, start: date) -> AssetsDefinition:
     partitioned = contract.partition_column is not None
     deps = sorted({raw_key(ref_table) for ref_table, _ in contract.references.values()})
 
@@ -80,7 +80,7 @@ def _build(contract: TableContract) -> AssetsDefinition:
         + f" Canonical table `{contract.name}`, loaded from the source spec; bad rows go"
         f" to quarantine.{contract.name}.",
         deps=deps,
-        partitions_def=events_partitions() if partitioned else None,
+        partitions_def=events_partitions(start) if partitioned else None,
         backfill_policy=BackfillPolicy.single_run() if partitioned else None,
         kinds={"duckdb"},
         metadata={"dagster/column_schema": _column_schema(contract)},
@@ -112,7 +112,7 @@ def _build(contract: TableContract) -> AssetsDefinition:
     return _asset
 
 
-def build_ingest_assets() -> list[AssetsDefinition]:
-    """One asset per canonical table, in contract order."""
+def build_ingest_assets(start: date = DEFAULT_START) -> list[AssetsDefinition]:
+    """One asset per canonical table, in contract order; events partitioned from ``start``."""
     with single_run_backfills():
-        return [_build(CONTRACTS[t]) for t in TABLES]
+        return [_build(CONTRACTS[t], start) for t in TABLES]

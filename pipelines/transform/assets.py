@@ -15,7 +15,7 @@ tested) incrementally.
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 import shutil
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ from dagster_dbt import (
 )
 
 from crmlens.settings import Settings
-from pipelines.partitions import events_partitions, single_run_backfills
+from pipelines.partitions import DEFAULT_START, events_partitions, single_run_backfills
 from pipelines.resources import CrmlensResource
 from pipelines.transform.project import dbt_env, scoped_env
 
@@ -108,7 +108,7 @@ def _build_args(window: tuple[str, str] | None = None) -> list[str]:
     return args
 
 
-def build_dbt_assets(manifest: Path) -> list:
+def build_dbt_assets(manifest: Path, start: date = DEFAULT_START) -> list:
     # The ingest asset of a table writes both raw.<table> and quarantine.<table>, so the
     # `crm` and `quarantine` sources of one table map onto the same asset key.
     translator = CrmlensTranslator(
@@ -127,16 +127,16 @@ def build_dbt_assets(manifest: Path) -> list:
         yield from _dbt_build(dbt, context, crmlens.settings()).stream()
 
     with single_run_backfills():
-        daily = _daily_models(manifest, translator)
+        daily = _daily_models(manifest, translator, start)
     return [crm_dbt_models, daily]
 
 
-def _daily_models(manifest: Path, translator: DagsterDbtTranslator):
+def _daily_models(manifest: Path, translator: DagsterDbtTranslator, start: date):
     @dbt_assets(
         manifest=manifest,
         select=f"tag:{DAILY_TAG}",
         dagster_dbt_translator=translator,
-        partitions_def=events_partitions(),
+        partitions_def=events_partitions(start),
         backfill_policy=BackfillPolicy.single_run(),
         name="crm_dbt_daily_models",
     )
