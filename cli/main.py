@@ -186,8 +186,7 @@ def ingest(
         contract(name)
     settings = _with_source(settings, spec_path, root)
     spec = load_source(settings)
-    settings.ensure_dirs()
-    settings.remember_source()
+    _adopt_source(settings, spec.name)
     chosen = [t for t in TABLES if (not tables or t in tables)]
     results = []
     with run_lock(settings.warehouse_path, f"crmlens ingest --spec {settings.source_spec}"):
@@ -287,9 +286,8 @@ def run(
 
     day_list = _parse_days(days)
     settings = _with_source(settings, spec_path, root)
-    load_source(settings)  # a spec a user can fix fails here, in one line
-    settings.ensure_dirs()
-    settings.remember_source()
+    spec = load_source(settings)  # a spec a user can fix fails here, in one line
+    _adopt_source(settings, spec.name)
     if day_list:
         try:
             run_window(settings, (day_list[0], day_list[-1]))
@@ -317,8 +315,12 @@ def demo(ctx: click.Context, scale: str, seed: int) -> None:
     else:
         ctx.invoke(generate, scale=scale, seed=seed, out=settings.data_dir)
     from crmlens.runlock import run_lock
+    from crmlens.sources import load_source
     from pipelines.jobs import DEMO_SEQUENCE
 
+    # The demo runs on the synthetic CRM even where another source was remembered.
+    settings = _with_source(settings, Path(settings.data_dir) / "source_spec.yml", None)
+    _adopt_source(settings, load_source(settings).name)
     with run_lock(settings.warehouse_path, "crmlens demo"):
         run_and_report(settings, DEMO_SEQUENCE, None)
     summary.print_where_to_look(settings)
@@ -360,6 +362,23 @@ def _with_source(settings: Settings, spec_path: Path | None, root: Path | None) 
     if root:
         return settings.model_copy(update={"source_root": root})
     return settings
+
+
+def _adopt_source(settings: Settings, name: str) -> None:
+    """Make this source the home's own (remembered for later commands).
+
+    A home holds one source's data: loading another's into its warehouse would mix two
+    CRMs in every mart and model, so that is refused in one line.
+    """
+    remembered = settings.remembered_source() or {}
+    held = remembered.get("name")
+    if held and held != name and Path(settings.warehouse_path).exists():
+        raise click.UsageError(
+            f"{settings.home} holds the data of source '{held}', not '{name}': use another "
+            "home (CRMLENS_HOME) for this source, or remove this one (`make clean`)"
+        )
+    settings.ensure_dirs()
+    settings.remember_source(name)
 
 
 def _generated_with(truth: Path, scale: str, seed: int) -> bool:

@@ -253,10 +253,15 @@ class Settings(BaseSettings):
             return None
         return remembered if isinstance(remembered, dict) and remembered.get("spec") else None
 
-    def remember_source(self) -> None:
-        """Record this spec and root in the home, so later commands need neither."""
+    def remember_source(self, name: str | None = None) -> None:
+        """Record this spec (its path and ``name``) and root in the home, so later
+        commands need neither."""
         root = Path(self.source_root).resolve() if self.source_root else None
-        record = {"spec": str(Path(self.source_spec).resolve()), "root": root and str(root)}
+        record = {
+            "spec": str(Path(self.source_spec).resolve()),
+            "root": root and str(root),
+            "name": name,
+        }
         path = Path(self.home) / REMEMBERED_SOURCE
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")

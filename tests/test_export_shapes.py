@@ -84,7 +84,10 @@ def _check_readers(outcome: Outcome, monkeypatch: pytest.MonkeyPatch) -> None:
             if table not in published:
                 continue
             paths = {
-                p for (p,) in con.execute(f"select distinct scoring_path from publish.{table}")
+                p
+                for (p,) in con.execute(
+                    f"select distinct scoring_path from publish.{table}"
+                ).fetchall()
             }
             assert paths <= PATHS, f"{table}: unknown scoring paths {paths}"
     finally:

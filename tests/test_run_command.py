@@ -119,3 +119,17 @@ def test_init_writes_a_spec_that_loads_a_salesforce_export(tmp_path: Path):
     loaded = crmlens(home, "ingest", "--spec", str(out), "--root", str(export))
     assert loaded.returncode == 0, loaded.stdout + loaded.stderr
     assert "reconciled: 5 in = 5 loaded + 0 quarantined" in loaded.stdout
+
+
+def test_a_home_holds_one_source(tmp_path: Path):
+    """Another source's exports into the same warehouse would mix two CRMs: refused."""
+    home = tmp_path / "home"
+    first = crmlens(home, "ingest", "--spec", str(no_events(tmp_path / "a")))
+    assert first.returncode == 0, first.stdout + first.stderr
+    other = tmp_path / "b" / "spec.yml"
+    no_events(tmp_path / "b")
+    other.write_text(other.read_text().replace("name: no_events", "name: another_crm"))
+    second = crmlens(home, "ingest", "--spec", str(other))
+    assert second.returncode == 2
+    assert "holds the data of source 'no_events', not 'another_crm'" in second.stderr
+    assert "Traceback" not in second.stderr
