@@ -199,7 +199,8 @@ def print_quarantine(con: Any) -> None:
     console.print(
         f"quarantine: {held:,} rows held back of {held + raw:,} read ({share:.2%}) in "
         f"{sum(1 for n in raw_rows.values() if n)} tables with rows"
-        + (f"; top reasons: {top}" if top else "")
+        + (f"; top reasons: {top}" if top else ""),
+        soft_wrap=True,
     )
 
 
@@ -234,7 +235,7 @@ def print_champions(con: Any) -> None:
     if table.row_count:
         console.print(table)
     for line in lines:
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 _FIGURES = ("ROC AUC", "PR AUC", "Brier", "ECE")
@@ -310,7 +311,8 @@ def print_publication(con: Any, home: Path) -> None:
     console.print(
         f"last publication: {head}"
         + (f", scores as of {as_of:%Y-%m-%d}" if as_of else "")
-        + f": {tables}"
+        + f": {tables}",
+        soft_wrap=True,
     )
 
 

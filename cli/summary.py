@@ -122,7 +122,7 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
     if table.row_count:
         console.print(table)
     for line in notes:
-        console.print(line)
+        console.print(line, soft_wrap=True)
 
 
 def _figure(meta: dict, key: str) -> str:
