@@ -52,6 +52,18 @@ class JobRun:
     seconds: float | None
     last_success: datetime | None
     runs: int
+    failed_steps: tuple[str, ...] = ()
+    held_steps: tuple[str, ...] = ()  # failed because a blocking check did not pass
+
+    @property
+    def held(self) -> bool:
+        """Failed only where a blocking check did not pass (a promotion or scores held
+        back): an outcome, not an error. A check that crashed is an error."""
+        return bool(self.failed_steps) and set(self.failed_steps) <= set(self.held_steps)
+
+    @property
+    def result(self) -> str:
+        return "held back" if self.status == "FAILED" and self.held else self.status
 
 
 def show_status(settings: Settings) -> None:
@@ -72,7 +84,7 @@ def show_status(settings: Settings) -> None:
             f"no serving snapshot at {serving} yet: run `crmlens ingest` (or `make demo`) first"
         )
     meta = json.loads(info_path(serving).read_text()) if info_path(serving).exists() else {}
-    print_jobs(last_runs(dagster_home(settings)))
+    print_jobs(last_runs(dagster_home(settings)), Path(settings.logs_dir))
     con = open_snapshot(settings)
     try:
         table = summary.status_table(con, f"warehouse {settings.warehouse_path}")
@@ -130,11 +142,35 @@ def last_runs(home: Path) -> list[JobRun] | None:
             seconds=(end - start) if start and end else None,
             last_success=_when(success),
             runs=count,
+            **(failed_steps(home, run_id) if status == "FAILURE" else {}),
         )
         for job, run_id, status, start, end, created, success, count in rows
     ]
     order = {name: i for i, name in enumerate(JOB_ORDER)}
     return sorted(runs, key=lambda r: (order.get(r.job, len(order)), r.job))
+
+
+def failed_steps(home: Path, run_id: str) -> dict[str, tuple[str, ...]]:
+    """The steps that failed in a run, and those of them whose blocking check did not
+    pass, from the run's event log (read-only)."""
+    path = home / "history" / "runs" / f"{run_id}.db"
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        rows = con.execute(
+            "select dagster_event_type, step_key from event_logs where step_key is not null "
+            "and (dagster_event_type = 'STEP_FAILURE' or (dagster_event_type = "
+            "'ASSET_CHECK_EVALUATION' and json_extract(event, "
+            "'$.dagster_event.event_specific_data.success') = 0)) order by id"
+        ).fetchall()
+    except sqlite3.Error:
+        return {}
+    finally:
+        con.close()
+    failed = tuple(dict.fromkeys(step for kind, step in rows if kind == "STEP_FAILURE"))
+    checks = {step for kind, step in rows if kind != "STEP_FAILURE"}
+    return {"failed_steps": failed, "held_steps": tuple(s for s in failed if s in checks)}
 
 
 def _when(epoch: float | None) -> datetime | None:
@@ -149,8 +185,9 @@ def _stamp(moment: Any) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if moment else ""
 
 
-def print_jobs(runs: list[JobRun] | None) -> None:
-    """The last run of each job, or one line when none has run."""
+def print_jobs(runs: list[JobRun] | None, logs: Path) -> None:
+    """The last run of each job, or one line when none has run; a line per failed run
+    naming its failed steps and its log."""
     if not runs:
         console.print("jobs: no pipeline job has run yet (`crmlens run` runs them)")
         return
@@ -161,13 +198,23 @@ def print_jobs(runs: list[JobRun] | None) -> None:
         table.add_row(
             r.job,
             _stamp(r.started),
-            r.status,
+            r.result,
             f"{r.seconds:.0f}" if r.seconds is not None else "",
             r.run_id[:8],
             _stamp(r.last_success) or "never",
             f"{r.runs:,}",
         )
     console.print(table)
+    for r in runs:
+        if r.status != "FAILED":
+            continue
+        steps = ", ".join(r.failed_steps) or "no step (see the run in `make dev`)"
+        what = "held back by the blocking checks" if r.held else "failed in"
+        log = logs / f"{r.job}-{r.run_id[:8]}.log"
+        console.print(
+            f"{r.job} run {r.run_id[:8]} {what} {steps}" + (f"; log {log}" if log.exists() else ""),
+            soft_wrap=True,
+        )
 
 
 def print_quarantine(con: Any) -> None:
