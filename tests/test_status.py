@@ -42,13 +42,15 @@ def crmlens(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A home where ingest, then the daily, train and score jobs ran on the undated export;
-    the train run's output (its model table).
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """A home where ingest, then the daily, train, train again and score jobs ran on the
+    undated export; the two train runs' outputs (their model tables).
 
-    Each job runs on its own, so a job that fails (today: daily and score, whose drift
-    checks of the families without data fail) still leaves the others to report on; its
-    failure is what `crmlens status` must then show.
+    The second challenger, trained on the same rows with the same seed, is no better than
+    the champion: its promotion is held back (the run fails in that blocking check, and
+    `crmlens run` exits 0). Each job runs on its own, so a job that fails (today: daily and
+    score, whose drift checks of the families without data crash) still leaves the others
+    to report on; its failure is what `crmlens status` must then show.
     """
     tmp = tmp_path_factory.mktemp("status")
     root = tmp / "export"
@@ -58,24 +60,42 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     ingest = crmlens(home, "ingest", "--spec", str(spec), "--root", str(root))
     assert ingest.returncode == 0, ingest.stdout + ingest.stderr
     crmlens(home, "run", "--job", "daily", "--days", "2025-01-01:2025-01-01", **source)
-    train = crmlens(home, "run", "--job", "train", **source)
-    assert train.returncode == 0, (train.stdout + train.stderr)[-4000:]
+    outputs = []
+    for _ in range(2):
+        train = crmlens(home, "run", "--job", "train", **source)
+        assert train.returncode == 0, (train.stdout + train.stderr)[-4000:]
+        outputs.append(train.stdout)
     crmlens(home, "run", "--job", "score", **source)
-    return home, train.stdout
+    return home, outputs[0], outputs[1]
 
 
 def _last_runs(home: Path) -> dict[str, str]:
-    """Job -> the status of its last run, as Dagster's own API reads the run storage."""
-    from dagster import DagsterInstance, RunsFilter
+    """Job -> what its last run's result must read, from Dagster's own API: success,
+    FAILED, or "held back" when every failed step is a blocking check that did not pass."""
+    from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
     instance = DagsterInstance.from_config(str(home / "dagster"))
+    results = {}
     try:
-        return {
-            job: instance.get_runs(RunsFilter(job_name=job), limit=1)[0].status.value
-            for job in ("daily", "train", "score")
-        }
+        for job in ("daily", "train", "score"):
+            run = instance.get_runs(RunsFilter(job_name=job), limit=1)[0]
+            if run.status.value == "SUCCESS":
+                results[job] = "success"
+                continue
+            events = instance.all_logs(run.run_id)
+            failed = {
+                e.step_key for e in events if e.dagster_event_type is DagsterEventType.STEP_FAILURE
+            }
+            checks = {
+                e.step_key
+                for e in events
+                if e.dagster_event_type is DagsterEventType.ASSET_CHECK_EVALUATION
+                and not e.dagster_event.event_specific_data.passed
+            }
+            results[job] = "held back" if failed and failed <= checks else "FAILED"
     finally:
         instance.dispose()
+    return results
 
 
 def _snapshot(home: Path, sql: str) -> list[tuple]:
@@ -116,13 +136,13 @@ def _churn_test_figures(home: Path) -> dict[str, float]:
     (row,) = _snapshot(
         home,
         "select model, roc_auc, pr_auc, brier, ece, rows from ml.model_evaluations "
-        "where family = 'churn' and split = 'test' and published",
+        "where family = 'churn' and split = 'test' and published and registered_version = '1'",
     )
     return dict(zip(("model", "roc_auc", "pr_auc", "brier", "ece", "rows"), row, strict=True))
 
 
 def test_the_model_table_names_the_random_split_and_its_figures(trained):
-    home, output = trained
+    home, output, again = trained
     assert "time-split test set" not in output
     cells = _row(output, "churn")
     _family, split, rows, _, _, _, published, pr_auc, brier, ece, version, promoted = cells
@@ -139,19 +159,28 @@ def test_the_model_table_names_the_random_split_and_its_figures(trained):
     assert 0 < float(brier) < 0.25 and 0 < float(pr_auc) <= 1
     assert (version, promoted) == ("1", "yes")
     assert re.search(r"lead_scoring: rule-based scores — .+", output)
+    # The same rows and seed again: no better, so not promoted, and the table says why.
+    assert _row(again, "churn")[1:3] == [split, rows]
+    assert (_row(again, "churn")[-2:]) == ["2", "no"]
+    assert "churn: not promoted — " in again
 
 
 def test_status_shows_jobs_champions_publication_and_quarantine(trained):
-    home, _ = trained
+    home, _, _ = trained
     status = crmlens(home, "status")
     assert status.returncode == 0, status.stdout + status.stderr
     out = status.stdout
-    expected = {"SUCCESS": "success", "FAILURE": "FAILED"}
-    for job, dagster_status in _last_runs(home).items():
+    for job, result in _last_runs(home).items():
         cells = _row(out, job)
-        assert cells[2] == expected[dagster_status], (cells, dagster_status)
+        assert cells[2] == result, (cells, result)
         assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", cells[1]), cells
-    assert _row(out, "train")[2] == "success"
+        if result != "success":
+            assert f"{job} run {cells[4]} " in out
+    train = _row(out, "train")
+    assert train[2] == "held back" and train[5] != "never" and train[6] == "2"
+    assert re.search(
+        rf"train run {train[4]} held back by the blocking checks \S*churn_promotion", out
+    )
 
     champion = _row(out, "churn")
     figures = _churn_test_figures(home)
