@@ -210,30 +210,15 @@ def ingest(
 @click.pass_obj
 @friendly_errors
 def status(settings: Settings) -> None:
-    """What is loaded and quarantined, per table, and the top quarantine reasons.
+    """The whole pipeline: last run of each job, what is loaded and quarantined per table,
+    each model family's champion and its test figures, the last publication.
 
-    Reads the serving snapshot (as of the last run or ingest), never the warehouse, so it
-    answers while a run writes, and never gets in a run's way.
+    Reads the serving snapshot (as of the last run or ingest) and Dagster's run history,
+    never the warehouse, so it answers while a run writes, and never gets in a run's way.
     """
-    from crmlens.runlock import describe, holder
-    from crmlens.serving import info_path, open_snapshot
+    from cli.status import show_status
 
-    serving = Path(settings.serving_path)
-    if not serving.exists():
-        raise FileNotFoundError(
-            f"no serving snapshot at {serving} yet: run `crmlens ingest` (or `make demo`) first"
-        )
-    meta = json.loads(info_path(serving).read_text()) if info_path(serving).exists() else {}
-    con = open_snapshot(settings)
-    try:
-        table = summary.status_table(con, f"warehouse {settings.warehouse_path}")
-    finally:
-        con.close()
-    table.caption = f"as of the snapshot of {meta.get('published_at', '?')} UTC ({serving})"
-    console.print(table)
-    running = holder(settings.warehouse_path)
-    if running:
-        console.print(f"in progress: {describe(running)}")
+    show_status(settings)
 
 
 @main.command()

@@ -65,40 +65,69 @@ def print_built(meta: dict) -> None:
         )
 
 
+MODEL_COLUMNS = (
+    "family",
+    "split",
+    "test rows",
+    "rule-based",
+    "logistic",
+    "LightGBM",
+    "published",
+    "PR AUC",
+    "Brier",
+    "ECE",
+    "version",
+    "promoted",
+)
+MODELS_SHOWN = ("rule_based", "logistic_regression", "lightgbm")
+PUBLISHED_NAMES = {"logistic_regression": "logistic", "lightgbm": "LightGBM"}
+
+
 def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
+    """Each family's training run: the split its test set came from, and the test figures.
+
+    ROC AUC of the two baselines and LightGBM; PR AUC, Brier score and ECE of the model
+    published (the one registered); the promotion decision. A challenger not promoted, and
+    a family that stayed on its rule-based score, get one line saying why.
+    """
     challengers = {k: m for k, m in meta.items() if k.endswith("_challenger")}
-    if not challengers:
-        return
-    table = Table(title="models: ROC AUC on the time-split test set (higher is better)")
-    for col in (
-        "family",
-        "path",
-        "rule-based",
-        "logistic regr.",
-        "LightGBM",
-        "ECE",
-        "version",
-        "promoted",
-    ):
-        table.add_column(col, justify="left" if col in ("family", "path", "promoted") else "right")
+    table = Table(
+        title="models on their held-out test set (split: time, or random when undated): "
+        "ROC AUC per model; PR AUC, Brier (lower is better) and ECE of the published one"
+    )
+    for col in MODEL_COLUMNS:
+        left = col in ("family", "split", "published", "promoted")
+        table.add_column(col, justify="left" if left else "right", no_wrap=True)
+    notes = []
     for key, m in sorted(challengers.items()):
         family = key.split("/")[-1].removesuffix("_challenger")
         if m.get("path") != "model":
-            table.add_row(family, f"rule-based ({m.get('gate', '')})", "", "", "", "", "", "")
+            notes.append(f"{family}: rule-based scores — {m.get('gate', '')}")
             continue
         passed, reason = decisions.get(family, (None, ""))
-        promoted = "yes" if passed else (f"no: {reason}" if passed is False else "")
+        promoted = "yes" if passed else ("no" if passed is False else "")
+        if passed is False:
+            notes.append(f"{family}: not promoted — {reason}")
+        chosen = m.get("selected_model", "lightgbm")
         table.add_row(
             family,
-            "model",
-            f"{m['test_roc_auc_rule_based']:.3f}",
-            f"{m['test_roc_auc_logistic_regression']:.3f}",
-            f"{m['test_roc_auc_lightgbm']:.3f}",
-            f"{m['test_ece_lightgbm']:.3f}",
+            m.get("split_kind", "?"),
+            f"{m['test_rows']:,}" if "test_rows" in m else "?",
+            *(_figure(m, f"test_roc_auc_{name}") for name in MODELS_SHOWN),
+            PUBLISHED_NAMES.get(chosen, chosen),
+            *(_figure(m, f"test_{metric}_{chosen}") for metric in ("pr_auc", "brier", "ece")),
             str(m.get("registered_version", "")),
             promoted,
         )
-    console.print(table)
+    if table.row_count:
+        console.print(table)
+    for line in notes:
+        console.print(line, soft_wrap=True)
+
+
+def _figure(meta: dict, key: str) -> str:
+    value = meta.get(key)
+    return "?" if value is None else f"{value:.3f}"
 
 
 def print_forecast(meta: dict) -> None:

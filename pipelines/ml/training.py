@@ -150,9 +150,14 @@ def _challenger_metadata(outcome: Outcome, logged: registry.LoggedRun) -> dict:
         table = {m: {k: round(v, 4) for k, v in outcome.metrics[m]["test"].items()} for m in MODELS}
         meta["test_metrics"] = MetadataValue.json(table)
         for m in MODELS:
-            meta[f"test_roc_auc_{m}"] = round(outcome.test_metric(m, "roc_auc"), 4)
-        meta["test_ece_lightgbm"] = round(outcome.test_metric("lightgbm", "ece"), 4)
+            for metric in ("roc_auc", "pr_auc", "brier", "ece"):
+                meta[f"test_{metric}_{m}"] = round(outcome.test_metric(m, metric), 4)
         meta["split"] = MetadataValue.json(outcome.split.describe())
+        # The split the figures come from: "time", or "random" when the snapshots share one
+        # date (an undated export); its test rows are the held-out predictions scored above.
+        meta["split_kind"] = outcome.split.kind
+        meta["test_rows"] = len(outcome.split.test)
+        meta["selected_model"] = outcome.model.kind
     return meta
 
 
