@@ -84,6 +84,10 @@ def show_status(settings: Settings) -> None:
             f"no serving snapshot at {serving} yet: run `crmlens ingest` (or `make demo`) first"
         )
     meta = json.loads(info_path(serving).read_text()) if info_path(serving).exists() else {}
+    source = settings.remembered_source()
+    if source:
+        root = f", files under {source['root']}" if source.get("root") else ""
+        console.print(f"source: {source.get('name') or '?'} (spec {source['spec']}{root})")
     print_jobs(last_runs(dagster_home(settings)), Path(settings.logs_dir))
     con = open_snapshot(settings)
     try:

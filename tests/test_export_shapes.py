@@ -138,4 +138,6 @@ def test_later_commands_remember_the_spec(shape):
         pytest.skip("checked on one shape")
     status = run_crmlens(outcome.home, "status")
     assert status.returncode == 0, status.stdout + status.stderr
-    assert "no_events" in status.stdout
+    assert "source: no_events (spec " in status.stdout, status.stdout
+    for job in ("daily", "train", "score", "forecast"):
+        assert job in status.stdout, status.stdout
