@@ -96,10 +96,17 @@ def _run_one(
     meta = materialization_metadata(result)
     report.meta |= meta
     _gather_checks(result, report)
+    # A blocking check that evaluated and did not pass holds its step back; one that
+    # crashed (no evaluation) is a failure like any other.
+    held = tuple(
+        c.check_name
+        for c in result.get_asset_check_evaluations()
+        if not c.passed and c.check_name.endswith(HELD_STEPS)
+    )
     failed = [
         e.step_key
         for e in result.all_events
-        if e.event_type_value == "STEP_FAILURE" and not e.step_key.endswith(HELD_STEPS)
+        if e.event_type_value == "STEP_FAILURE" and not (held and e.step_key.endswith(held))
     ]
     if failed:
         raise click.ClickException(
