@@ -87,6 +87,7 @@ def ingest_table(
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
     state.partitioned = feed.partitioned
+    state.date_formats = feed.date_formats
     state.accept = vocabulary.accepting(con, spec, contract)
     if feed.deletions:
         ensure_deleted_column(con, table)
