@@ -13,7 +13,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.ingest.batch import json_flag
+from crmlens.ingest.batch import as_text, json_flag
 from crmlens.warehouse import duck_type, fetch_one, quote_ident, sql_literal, table_columns
 
 _BOOL_WORDS = ("true", "false", "yes", "no", "t", "f", "y", "n")
@@ -327,7 +327,7 @@ def _cast_columns(
     if not long.height:
         return typed, pl.DataFrame(schema=_TYPE_FAILURE_SCHEMA)
     values = src.join(long.select("_rid").unique(), on="_rid").select(
-        "_rid", *[pl.col(c).cast(pl.String) for c in to_cast]
+        "_rid", *[as_text(c, src.schema[c]) for c in to_cast]
     )
     long = long.join(values, on="_rid").with_columns(
         value=pl.coalesce([pl.when(pl.col("column") == c).then(pl.col(c)) for c in to_cast]),
