@@ -57,14 +57,16 @@ def run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] |
                     f"{status.value if status else '?'}"
                     + (f": {reasons.value}" if reasons and reasons.value != "stable" else "")
                 )
-        failed = [
-            e.step_key
+        failures = [
+            e
             for e in result.all_events
             if e.event_type_value == "STEP_FAILURE" and not e.step_key.endswith(HELD_STEPS)
         ]
-        if failed:
+        if failures:
+            failed = ", ".join(e.step_key for e in failures)
             raise click.ClickException(
-                f"job {job_name}, run {result.run_id[:8]}, failed in {', '.join(failed)}; "
+                f"job {job_name}, run {result.run_id[:8]}, failed in {failed}"
+                f"{''.join(f': {why}' for why in _reasons(failures)[:1])}; "
                 f"see {log_file} or `make dev` (Runs tab)"
             )
     if "serving/snapshot" not in meta:  # e.g. the ingest job: `crmlens status` reads the snapshot
@@ -84,6 +86,16 @@ def run_and_report(settings: Settings, jobs: tuple[str, ...], days: list[date] |
         console.print(f"drift check {family}: {verdict}{held}")
     summary.print_forecast(meta)
     summary.print_headlines(settings)
+
+
+def _reasons(failures: list) -> list[str]:
+    """What the failed steps said in words a user can act on (a spec's one-line error)."""
+    reasons = []
+    for event in failures:
+        said = getattr(event.event_specific_data, "user_failure_data", None)
+        if said is not None and said.description:
+            reasons.append(said.description.strip())
+    return reasons
 
 
 def _prune_logs(folder: Path, keep: int) -> None:
