@@ -277,8 +277,16 @@ def test_options_header_false_is_the_header_setting(tmp_path: Path):
 @pytest.mark.parametrize(
     ("created", "says"),
     [
-        ("strptime(created, '%Y-%m-%d')", 'Could not parse string "not a date"'),
-        ("created::date", 'invalid date field format: "not a date"'),
+        (
+            "strptime(created, '%Y-%m-%d')",
+            "table 'leads', column 'created_at': the select failed: Invalid Input Error: "
+            'Could not parse string "not a date"',
+        ),
+        (
+            "created::date",
+            "table 'leads', column 'created_at': the select failed: Conversion Error: "
+            'invalid date field format: "not a date"',
+        ),
         ("no_such_column", 'Referenced column "no_such_column" not found'),
         ("interval 1 day", "'created_at' (INTERVAL)"),
     ],
@@ -302,5 +310,5 @@ def test_a_spec_select_failing_at_run_time_is_one_line(tmp_path: Path, created: 
     assert "Traceback" not in done.stderr + done.stdout
     lines = [x for x in done.stderr.splitlines() if x.strip()]
     assert len(lines) == 1, done.stderr
-    assert lines[0].startswith(f"error: source spec 'failing_sql' ({spec}), table 'leads': ")
+    assert lines[0].startswith(f"error: source spec 'failing_sql' ({spec}), table 'leads'")
     assert says in lines[0]

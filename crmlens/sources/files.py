@@ -46,7 +46,7 @@ from crmlens.sources.spec import (
     glob_files,
     referenced_aliases,
 )
-from crmlens.warehouse import sql_literal
+from crmlens.warehouse import quote_ident, sql_literal
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Where a row came from, and whether the CRM deleted it: columns ingest keeps beside the
@@ -114,12 +114,37 @@ class ReadBatch:
             except duckdb.Error as exc:
                 outcomes = [probe() for probe in self.probes]
                 if all(outcome is None for outcome in outcomes) or self.rerun is None:
-                    raise SpecError(f"{self.where}: the select failed: {first_line(exc)}") from None
+                    raise SpecError(_failed(self.where, self.relation, exc)) from None
                 usable = all(outcome is not False for outcome in outcomes)
                 self.relation = self.rerun() if usable else None
             except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
                 raise SpecError(f"{self.where}: {_untaken(relation, exc)}") from None
         return None
+
+
+def _failed(where: str, relation: duckdb.DuckDBPyRelation, exc: duckdb.Error) -> str:
+    """A select that failed as it ran, in one line: the column, DuckDB's words, what to do.
+
+    The column is found by running the select once per column (only its expression is
+    computed): the first whose values fail. DuckDB's message names the value.
+    """
+    column = None
+    for name in relation.columns:
+        if name in LINEAGE_COLUMNS:
+            continue
+        try:
+            relation.aggregate(f"count({quote_ident(name)})").fetchall()
+        except duckdb.Error:
+            column = name
+            break
+    place = f"{where}, column {column!r}" if column else where
+    hint = ""
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        hint = (
+            " (to quarantine such values instead, return the text and let ingest type it: "
+            "dates in the file's `date_format:`)"
+        )
+    return f"{place}: the select failed: {first_line(exc)}{hint}"
 
 
 def _untaken(relation: duckdb.DuckDBPyRelation, exc: BaseException) -> str:
