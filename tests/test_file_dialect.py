@@ -312,3 +312,38 @@ def test_a_spec_select_failing_at_run_time_is_one_line(tmp_path: Path, created: 
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"error: source spec 'failing_sql' ({spec}), table 'leads'")
     assert says in lines[0]
+
+
+# --- `crmlens init` writes the dialect it found ------------------------------------------
+
+
+def test_the_starter_spec_says_the_dialect_and_its_dates_load(tmp_path: Path):
+    """A semicolon file with day-first dates: the starter says `delimiter` and
+    `date_format` on the file and selects the text, so a bad date quarantines."""
+    from crmlens.sources.starter import starter_spec
+
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / "leads.csv").write_text(
+        "Lead ID;Lead Source;Lead Status;Created Date\n"
+        "L1;Web;new;31/12/2024\nL2;Event;working;01/11/2024\nL3;Web;new;31/12/2024\n"
+    )
+    text, _ = starter_spec(exports, "starter")
+    assert '  leads: {path: "leads.csv", delimiter: ";", date_format: "%d/%m/%Y"}' in text
+    assert "strptime" not in text
+    spec = tmp_path / "spec.yml"
+    spec.write_text(text)
+    (exports / "leads.csv").write_text(
+        (exports / "leads.csv")
+        .read_text()
+        .replace("L3;Web;new;31/12/2024", "L3;Web;new;32/12/2024")
+    )
+    con = connect(tmp_path / "warehouse.duckdb")
+    try:
+        ingest_table(con, load_spec(spec, exports), "leads", now=NOW)
+        got = con.execute("select lead_id, created_at from raw.leads order by 1").fetchall()
+        bad = con.execute("select _source_row, column_name from quarantine.leads").fetchall()
+    finally:
+        con.close()
+    assert got == [("L1", datetime(2024, 12, 31)), ("L2", datetime(2024, 11, 1))]
+    assert bad == [(4, "created_at")]
