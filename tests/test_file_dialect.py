@@ -239,6 +239,7 @@ def test_date_format_reads_day_first_dates_and_quarantines_a_bad_one(tmp_path: P
         ("delimiter: ';', options: {delim: ','}", "the delimiter is given twice"),
         ("date_format: day-month-year", "has no % directive"),
         ("date_format: '%d/%Q'", "is not a strptime format"),
+        ("format: jsonl, header: false", "`header:` are for CSV and text files, not jsonl"),
     ],
 )
 def test_a_dialect_a_spec_cannot_mean_is_one_line_naming_spec_and_alias(

@@ -363,7 +363,8 @@ def _check_code(spec: SourceSpec) -> None:
         ]
         if source.encoding:
             problems.append(checks.check_encoding(source.encoding))
-        problems += checks.check_dialect(source.delimiter, source.date_format, source.options)
+        kind = source.format or source.path.rsplit(".", 1)[-1].lower()
+        problems += checks.check_dialect(source, kind)
         if checks.path_outside_root(source.path) and not spec.allow_outside_root:
             problems.append(
                 f"the path {source.path!r} points outside the spec's root {spec.root}; move "

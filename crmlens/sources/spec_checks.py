@@ -72,20 +72,20 @@ DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "whitespace": "whitespace"}
 _DELIMITER_OPTIONS = ("delim", "sep", "delimiter")
 
 
-def check_dialect(
-    delimiter: str | None, date_format: str | None, options: dict[str, Any]
-) -> list[str | None]:
-    """Problems with a file's ``delimiter:`` and ``date_format:`` (None where fine).
+def check_dialect(source: Any, kind: str) -> list[str | None]:
+    """Problems with a file's ``delimiter:``, ``header:`` and ``date_format:`` (None where fine).
 
     Args:
-        delimiter: one character, ``tab`` or ``whitespace``, or None.
-        date_format: a strptime format, or None.
-        options: the reader options (which may name the delimiter too).
+        source: the spec's file entry (``FileSource``).
+        kind: its format, or its extension when the spec gives none.
 
     Returns:
         The problems in words.
     """
+    delimiter, date_format, options = source.delimiter, source.date_format, source.options
     problems: list[str | None] = []
+    if kind in ("parquet", "jsonl", "json", "ndjson") and (delimiter or not source.header):
+        problems.append(f"`delimiter:` and `header:` are for CSV and text files, not {kind}")
     if delimiter is not None:
         word = DELIMITER_WORDS.get(delimiter.lower(), delimiter)
         if len(word) != 1 and word != "whitespace":
