@@ -103,14 +103,16 @@ def _run_one(
         for c in result.get_asset_check_evaluations()
         if not c.passed and c.check_name.endswith(HELD_STEPS)
     )
-    failed = [
-        e.step_key
+    failures = [
+        e
         for e in result.all_events
         if e.event_type_value == "STEP_FAILURE" and not (held and e.step_key.endswith(held))
     ]
-    if failed:
+    if failures:
+        failed = ", ".join(e.step_key for e in failures)
         raise click.ClickException(
-            f"job {job_name}, run {result.run_id[:8]}, failed in {', '.join(failed)}; "
+            f"job {job_name}, run {result.run_id[:8]}, failed in {failed}"
+            f"{''.join(f': {why}' for why in _reasons(failures)[:1])}; "
             f"see {log_file} or `make dev` (Runs tab)"
         )
     if "serving/snapshot" not in meta:  # readers (status, dashboards) see what this job did
@@ -133,6 +135,16 @@ def _gather_checks(result, report: Report) -> None:
                 f"{status.value if status else '?'}"
                 + (f": {reasons.value}" if reasons and reasons.value != "stable" else "")
             )
+
+
+def _reasons(failures: list) -> list[str]:
+    """What the failed steps said in words a user can act on (a spec's one-line error)."""
+    reasons = []
+    for event in failures:
+        said = getattr(event.event_specific_data, "user_failure_data", None)
+        if said is not None and said.description:
+            reasons.append(said.description.strip())
+    return reasons
 
 
 def _prune_logs(folder: Path, keep: int) -> None:

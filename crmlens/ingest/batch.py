@@ -25,6 +25,14 @@ def json_flag(column: str) -> str:
     return f"__json_ok__{column}"
 
 
+def as_text(column: str, dtype: pl.DataType) -> pl.Expr:
+    """A column's values as text, for a message or a quarantined record (a list as JSON)."""
+    if isinstance(dtype, pl.List | pl.Array):
+        wrapped = pl.struct(pl.col(column).alias("v")).struct.json_encode()
+        return wrapped.str.strip_prefix('{"v":').str.strip_suffix("}").alias(column)
+    return pl.col(column).cast(pl.String)
+
+
 def read_frame(
     con: duckdb.DuckDBPyConnection, batch: ReadBatch, contract: TableContract, origin: str
 ) -> tuple[pl.DataFrame, list[str] | None]:

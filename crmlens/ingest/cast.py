@@ -7,12 +7,14 @@ type every value fits (:func:`target_types`).
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.ingest.batch import json_flag
-from crmlens.warehouse import duck_type, fetch_one, quote_ident, table_columns
+from crmlens.ingest.batch import as_text, json_flag
+from crmlens.warehouse import duck_type, fetch_one, quote_ident, sql_literal, table_columns
 
 _BOOL_WORDS = ("true", "false", "yes", "no", "t", "f", "y", "n")
 
@@ -52,6 +54,7 @@ def target_types(
     src: pl.DataFrame,
     custom: list[str],
     known: dict[str, str],
+    date_formats: tuple[str, ...] = (),
 ) -> tuple[dict[str, str], list[str]]:
     """DuckDB type of each custom column, widened where this batch's values need it.
 
@@ -67,6 +70,7 @@ def target_types(
         src: the batch.
         custom: the custom columns to type.
         known: custom column -> type so far (this load's earlier batches).
+        date_formats: the files' strptime formats, tried before ISO 8601.
 
     Returns:
         Custom column -> DuckDB type name, and the widenings in words.
@@ -74,7 +78,7 @@ def target_types(
     if not custom:
         return {}, []
     existing = table_columns(con, "raw", contract.name)
-    found = batch_types(con, src, [c for c in custom if c not in declared])
+    found = batch_types(con, src, [c for c in custom if c not in declared], date_formats)
     targets, widened = {}, []
     for column in custom:
         before = known.get(column) or existing.get(column)
@@ -90,7 +94,10 @@ def target_types(
 
 
 def batch_types(
-    con: duckdb.DuckDBPyConnection, src: pl.DataFrame, columns: list[str]
+    con: duckdb.DuckDBPyConnection,
+    src: pl.DataFrame,
+    columns: list[str],
+    date_formats: tuple[str, ...] = (),
 ) -> dict[str, str | None]:
     """The narrowest type every value of each column fits, in this batch (None: no values)."""
     types: dict[str, str | None] = {}
@@ -103,7 +110,7 @@ def batch_types(
             types[column] = None
         else:
             types[column] = duck_type(dtype) if _known(dtype) else "VARCHAR"
-    return types | (_infer_types(con, src.select(text)) if text else {})
+    return types | (_infer_types(con, src.select(text), date_formats) if text else {})
 
 
 # The types a value can widen through: a later type holds every value of an earlier one.
@@ -140,19 +147,26 @@ def _known(dtype: pl.DataType) -> bool:
     return True
 
 
-def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str, str | None]:
+def _infer_types(
+    con: duckdb.DuckDBPyConnection, text: pl.DataFrame, date_formats: tuple[str, ...]
+) -> dict[str, str | None]:
     """Narrowest type every non-empty value of a text column fits (None: no value)."""
     con.register("_infer", text)
     checks = []
+    # A date in the files' own formats: DATE when no format has a time of day.
+    timed = any(re.search(r"%[HIMSfgpXcTR]", f) for f in date_formats)
     for c in text.columns:
         q = quote_ident(c)
         nonnull = f"{q} is not null and trim({q}) <> ''"
+        own = f"{_strptime_sql(q, date_formats)} is not null" if date_formats else "false"
+        own_date = "false" if timed else own
         checks.append(
             f"bool_and(not ({nonnull}) or lower(trim({q})) in {_BOOL_WORDS}), "
             f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'BIGINT', pl.String)} is not null), "
             f"bool_and(not ({nonnull}) or {exact_cast_sql(q, 'DOUBLE', pl.String)} is not null), "
-            f"bool_and(not ({nonnull}) or regexp_full_match(trim({q}), '\\d{{4}}-\\d{{2}}-\\d{{2}}')), "
-            f"bool_and(not ({nonnull}) or try_cast({q} as timestamp) is not null), "
+            f"bool_and(not ({nonnull}) or regexp_full_match(trim({q}), '\\d{{4}}-\\d{{2}}-\\d{{2}}')"
+            f" or {own_date}), "
+            f"bool_and(not ({nonnull}) or try_cast({q} as timestamp) is not null or {own}), "
             f"count({q}) filter (where {nonnull})"
         )
     row = fetch_one(con, f"select {', '.join(checks)} from _infer")
@@ -177,7 +191,15 @@ def _infer_types(con: duckdb.DuckDBPyConnection, text: pl.DataFrame) -> dict[str
     return types
 
 
-def exact_cast_sql(expr: str, target: str, source: pl.DataType) -> str:
+def _strptime_sql(expr: str, date_formats: tuple[str, ...]) -> str:
+    """``try_strptime`` of a text expression in any of the files' own formats."""
+    formats = "[" + ", ".join(sql_literal(f) for f in date_formats) + "]"
+    return f"try_strptime(trim({expr}), {formats})"
+
+
+def exact_cast_sql(
+    expr: str, target: str, source: pl.DataType, date_formats: tuple[str, ...] = ()
+) -> str:
     """SQL casting ``expr`` (a column of polars type ``source``) to ``target``, exactly.
 
     Null where the value does not fit the type exactly: a fraction or a hex literal for an
@@ -187,16 +209,20 @@ def exact_cast_sql(expr: str, target: str, source: pl.DataType) -> str:
         expr: the SQL expression (a quoted column).
         target: the DuckDB type.
         source: the column's polars type (text is parsed; numbers are converted).
+        date_formats: strptime formats a text date may be in, tried before ISO 8601.
 
     Returns:
         The SQL expression.
     """
+    text = source == pl.String
+    own = _strptime_sql(expr, date_formats) if text and date_formats else None
     if target == "TIMESTAMP":
         # Through TIMESTAMPTZ so offsets ("...Z", "+02:00") land in UTC.
-        return f"try_cast({expr} as timestamptz)::timestamp"
+        iso = f"try_cast({expr} as timestamptz)::timestamp"
+        return f"coalesce({own}, {iso})" if own else iso
     if target == "DATE":
-        return f"coalesce(try_cast({expr} as date), try_cast({expr} as timestamp)::date)"
-    text = source == pl.String
+        iso = f"coalesce(try_cast({expr} as date), try_cast({expr} as timestamp)::date)"
+        return f"coalesce({own}::date, {iso})" if own else iso
     if target == "BOOLEAN" and text:
         words = "('true', 't', 'yes', 'y', '1'), ('false', 'f', 'no', 'n', '0')"
         yes, no = words.split("), (")
@@ -225,6 +251,7 @@ def cast(
     src: pl.DataFrame,
     targets: dict[str, str],
     contract: TableContract,
+    date_formats: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cast every column to its target type; report values that do not fit.
 
@@ -236,6 +263,7 @@ def cast(
         src: the batch, with ``_rid``.
         targets: column -> DuckDB type name.
         contract: the table's contract.
+        date_formats: the files' strptime formats, tried before ISO 8601.
 
     Returns:
         The typed rows (same rows, same order as ``src``) and a frame of failures
@@ -261,7 +289,7 @@ def cast(
             typed = typed.with_columns(pl.when(invalid).then(None).otherwise(pl.col(c)).alias(c))
     typed = typed.drop([json_flag(c) for c in json_cols])
     if to_cast:
-        typed, cast_failures = _cast_columns(con, src, typed, to_cast)
+        typed, cast_failures = _cast_columns(con, src, typed, to_cast, date_formats)
         failures.append(cast_failures)
     return typed, _in_words(pl.concat(failures))
 
@@ -271,13 +299,14 @@ def _cast_columns(
     src: pl.DataFrame,
     typed: pl.DataFrame,
     to_cast: dict[str, str],
+    date_formats: tuple[str, ...] = (),
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Cast ``to_cast`` columns of ``src`` in DuckDB; put them into ``typed``."""
     con.register("_src", src.select(["_rid", *to_cast]))
     exprs, flags = ["_rid"], []
     for c, t in to_cast.items():
         q = quote_ident(c)
-        cast_expr = exact_cast_sql(q, t, src.schema[c])
+        cast_expr = exact_cast_sql(q, t, src.schema[c], date_formats)
         exprs.append(f"{cast_expr} as {q}")
         flags.append(f"case when {q} is not null and {cast_expr} is null then '{c}' end")
     query = (
@@ -298,7 +327,7 @@ def _cast_columns(
     if not long.height:
         return typed, pl.DataFrame(schema=_TYPE_FAILURE_SCHEMA)
     values = src.join(long.select("_rid").unique(), on="_rid").select(
-        "_rid", *[pl.col(c).cast(pl.String) for c in to_cast]
+        "_rid", *[as_text(c, src.schema[c]) for c in to_cast]
     )
     long = long.join(values, on="_rid").with_columns(
         value=pl.coalesce([pl.when(pl.col("column") == c).then(pl.col(c)) for c in to_cast]),

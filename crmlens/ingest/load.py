@@ -86,7 +86,7 @@ def ingest_table(
     known = known_references(con, contract)
     feed = open_feed(spec, table, days=days, chunk_rows=chunk_rows)
     state = LoadState(feed.source, contract, feed.declared_types, known, now, tolerance)
-    state.partitioned = feed.partitioned
+    state.partitioned, state.date_formats = feed.partitioned, feed.date_formats
     state.accept = vocabulary.accepting(con, spec, contract)
     if feed.deletions:
         ensure_deleted_column(con, table)

@@ -56,6 +56,8 @@ class LoadState:
     complete: bool = True
     # Per column of a closed vocabulary (stages, lead statuses), the labels it accepts.
     accept: dict[str, Accepting] = field(default_factory=dict)
+    # The files' own date formats (strptime), tried before ISO 8601.
+    date_formats: tuple[str, ...] = ()
 
 
 @dataclass
@@ -100,7 +102,9 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
 
     custom = [c for c in src.columns if c not in contract.columns and not internal(c)]
     custom = [c for c in custom if c != flag]
-    found, widened = target_types(con, state.declared, contract, src, custom, state.targets)
+    found, widened = target_types(
+        con, state.declared, contract, src, custom, state.targets, state.date_formats
+    )
     state.targets |= found
     targets = {c: duck_type(t) for c, t in contract.columns.items()} | {
         c: state.targets[c] for c in custom
@@ -109,7 +113,7 @@ def prepare(con: duckdb.DuckDBPyConnection, batch: ReadBatch, state: LoadState) 
         targets[flag] = "BOOLEAN"
 
     nul_failures = nul_bytes(src, [c for c in src.columns if not internal(c)])
-    typed, type_failures = cast(con, src, targets, contract)
+    typed, type_failures = cast(con, src, targets, contract, state.date_formats)
     with validation_clock(state.now, state.tolerance):
         contract_failures = validate(contract, typed, latest_allowed_timestamp())
     ref_failures = check_references(contract, typed, state.known)

@@ -16,7 +16,7 @@ import duckdb
 import polars as pl
 
 from crmlens.contracts import TableContract
-from crmlens.ingest.batch import internal
+from crmlens.ingest.batch import as_text, internal
 from crmlens.sources.files import BadFile, Reject
 
 _QUARANTINE_SCHEMA = {
@@ -66,7 +66,7 @@ def quarantine_rows(src: pl.DataFrame, bad: pl.DataFrame, contract: TableContrac
         record_key=pl.concat_str(
             [pl.col(k).cast(pl.String).fill_null("") for k in contract.key], separator="|"
         ),
-        record=pl.struct([pl.col(c).cast(pl.String) for c in record_cols]).struct.json_encode(),
+        record=pl.struct([as_text(c, src.schema[c]) for c in record_cols]).struct.json_encode(),
     )
     out = originals.join(grouped, on="_rid").sort("_rid")
     return out.select(

@@ -15,7 +15,7 @@ import duckdb
 
 from crmlens.settings import Settings
 from crmlens.sources.files import ReadBatch, read_table
-from crmlens.sources.spec import Deletions, FileSource, SourceSpec
+from crmlens.sources.spec import Deletions, FileSource, SourceSpec, referenced_aliases
 
 # The setting's default, for callers that pass no chunk size.
 DEFAULT_CHUNK_ROWS: int = Settings.model_fields["ingest_chunk_rows"].default
@@ -51,6 +51,8 @@ class TableFeed:
         live_fields: custom columns whose value the CRM overwrites over time.
         lacks: optional canonical columns the CRM does not have (no drift warning).
         deletions: how the CRM says a record of the table was deleted, if the spec says.
+        date_formats: the strptime formats of the files the table is read from (their
+            ``date_format:``), tried before ISO 8601 when text is typed as a date.
     """
 
     source: str
@@ -61,6 +63,7 @@ class TableFeed:
     live_fields: list[str] = field(default_factory=list)
     lacks: list[str] = field(default_factory=list)
     deletions: Deletions | None = None
+    date_formats: tuple[str, ...] = ()
     _spec: SourceSpec | None = field(default=None, repr=False)
 
     def read(self, con: duckdb.DuckDBPyConnection, chunk: Chunk) -> ReadBatch:
@@ -125,6 +128,9 @@ def open_feed(
     if spec.kind != "postgres":
         feed.chunks = plan_chunks(spec, table, days, chunk_rows)
         feed.partitioned = spec.partition_alias(table) is not None
+        aliases = referenced_aliases(spec.tables[table].select, spec.files)
+        formats = [spec.files[a].date_format for a in aliases]
+        feed.date_formats = tuple(dict.fromkeys(f for f in formats if f))
     return feed
 
 

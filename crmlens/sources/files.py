@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from crmlens.contracts import CONTRACTS
 from crmlens.sources.reading import (
@@ -45,7 +46,7 @@ from crmlens.sources.spec import (
     glob_files,
     referenced_aliases,
 )
-from crmlens.warehouse import sql_literal
+from crmlens.warehouse import quote_ident, sql_literal
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 # Where a row came from, and whether the CRM deleted it: columns ingest keeps beside the
@@ -53,6 +54,8 @@ IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 DELETED = "_deleted_at"
 LINEAGE_COLUMNS = ("_source_file", "_source_row", "_partition", DELETED)
 _alias_counter = itertools.count()
+# DuckDB types a select may return that polars (and so ingest) cannot take.
+_UNTAKEN_TYPES = frozenset({"INTERVAL", "UNION", "TIME WITH TIME ZONE", "TIMETZ", "BIT"})
 
 __all__ = [
     "DELETED",
@@ -111,10 +114,52 @@ class ReadBatch:
             except duckdb.Error as exc:
                 outcomes = [probe() for probe in self.probes]
                 if all(outcome is None for outcome in outcomes) or self.rerun is None:
-                    raise SpecError(f"{self.where}: the select failed: {first_line(exc)}") from None
+                    raise SpecError(_failed(self.where, self.relation, exc)) from None
                 usable = all(outcome is not False for outcome in outcomes)
                 self.relation = self.rerun() if usable else None
+            except (pl.exceptions.PolarsError, pa.ArrowException) as exc:
+                raise SpecError(f"{self.where}: {_untaken(relation, exc)}") from None
         return None
+
+
+def _failed(where: str, relation: duckdb.DuckDBPyRelation, exc: duckdb.Error) -> str:
+    """A select that failed as it ran, in one line: the column, DuckDB's words, what to do.
+
+    The column is found by running the select once per column (only its expression is
+    computed): the first whose values fail. DuckDB's message names the value.
+    """
+    column = None
+    for name in relation.columns:
+        if name in LINEAGE_COLUMNS:
+            continue
+        try:
+            relation.aggregate(f"count({quote_ident(name)})").fetchall()
+        except duckdb.Error:
+            column = name
+            break
+    place = f"{where}, column {column!r}" if column else where
+    hint = ""
+    if isinstance(exc, duckdb.ConversionException | duckdb.InvalidInputException):
+        hint = (
+            " (to quarantine such values instead, return the text and let ingest type it: "
+            "dates in the file's `date_format:`)"
+        )
+    return f"{place}: the select failed: {first_line(exc)}{hint}"
+
+
+def _untaken(relation: duckdb.DuckDBPyRelation, exc: BaseException) -> str:
+    """Why a select's rows cannot be taken in: the columns of a type crmlens cannot hold."""
+    odd = [
+        f"{column!r} ({dtype})"
+        for column, dtype in zip(relation.columns, relation.types, strict=True)
+        if str(dtype).split("(")[0].upper() in _UNTAKEN_TYPES
+    ]
+    if odd:
+        return (
+            f"the select returns {', '.join(odd)}, a type crmlens cannot store; cast it in "
+            f"the select (e.g. `::varchar`)"
+        )
+    return f"the select's rows cannot be read: {first_line(exc)}"
 
 
 def read_table(
@@ -174,6 +219,28 @@ def _run_select(
         raise SpecError(f"{spec.where(table)}: the select failed: {first_line(exc)}") from None
     if select == spec.tables[table].select:
         check_columns(spec, table, batch.relation.columns)
+        check_types(spec, table, batch.relation)
+
+
+def check_types(spec: SourceSpec, table: str, relation: duckdb.DuckDBPyRelation) -> None:
+    """Refuse columns of a type ingest cannot hold: a list or struct where one value goes.
+
+    Raises:
+        SpecError: the columns and their types, and what to do.
+    """
+    contract = CONTRACTS[table]
+    odd = []
+    for column, dtype in zip(relation.columns, relation.types, strict=True):
+        kind = str(dtype).upper()
+        nested = kind.endswith("]") or kind.startswith(("STRUCT", "MAP"))
+        canonical = column in contract.columns and column not in contract.json_columns
+        if kind.split("(")[0] in _UNTAKEN_TYPES or (nested and canonical):
+            odd.append(f"{column!r} ({dtype})")
+    if odd:
+        raise SpecError(
+            f"{spec.where(table)}: the select returns {', '.join(odd)}, where one plain "
+            f"value goes; cast it in the select (e.g. `::varchar`, or take one element)"
+        )
 
 
 def check_columns(spec: SourceSpec, table: str, columns: list[str]) -> None:

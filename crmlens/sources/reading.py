@@ -30,6 +30,8 @@ from crmlens.warehouse import sql_literal
 _counter = itertools.count()
 # DuckDB's default longest record (its error names the limit it used, when it differs).
 DEFAULT_MAX_LINE_SIZE = 2_000_000
+# The names DuckDB gives the columns of a file without a header.
+_NAMELESS = re.compile(r"^column\d+$")
 
 
 @dataclass
@@ -145,6 +147,11 @@ def _read_in(
             )
             return FileRows(bad=BadFile(name, problem.line, reason, 0))
     fmt = source.resolved_format()
+    if fmt == "csv" and source.separator() == "whitespace":
+        # DuckDB splits on one character: runs of blanks become one tab, line by line.
+        collapsed = scratch / f"{next(_counter)}.tsv"
+        text.collapse_whitespace(readable, collapsed)
+        readable = collapsed
     try:
         if fmt == "jsonl":
             return _read_jsonl(con, readable, name, source, columns or {})
@@ -159,8 +166,15 @@ def _read_in(
 
 
 def csv_options(source: FileSource) -> dict[str, Any]:
-    """The CSV reader's options: RFC 4180 defaults, then the spec's own."""
-    return {"delim": ",", "quote": '"', "escape": '"', "header": True} | source.options
+    """The CSV reader's options: RFC 4180 defaults, the spec's dialect, then its options.
+
+    A ``whitespace`` file is read from a copy whose runs of blanks are single tabs
+    (:func:`.text.collapse_whitespace`), so it is read tab-delimited.
+    """
+    separator = source.separator()
+    delim = "\t" if separator == "whitespace" else separator or ","
+    defaults = {"delim": delim, "quote": '"', "escape": '"', "header": source.header}
+    return defaults | source.options
 
 
 def _read_csv(
@@ -191,6 +205,9 @@ def _read_csv(
     for line, column, _, error, csv_line in found:
         seen.setdefault(int(line), (column, error, csv_line))  # one reject per record
     header = 1 if options.get("header") in (True, "true", 1) else 0
+    if not header:
+        # DuckDB pads the names of ten or more columns (column00); the spec's are column0...
+        data = data.rename({c: f"column{int(c[6:])}" for c in data.columns if _NAMELESS.match(c)})
     starts, good = _record_lines(path, options.get("quote"), header, data.height, list(seen))
     rejects = [
         Reject(name, starts.get(unit, unit), column, error, (csv_line or "").strip("\r\n"))

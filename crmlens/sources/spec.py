@@ -81,13 +81,38 @@ class FileSource(BaseModel):
         description="CSV/JSONL: the text encoding (utf-8, utf-16, cp1252, latin-1...); "
         "detected when absent (a byte-order mark, else UTF-8, else Windows-1252).",
     )
+    header: bool = Field(
+        default=True,
+        description="CSV: whether the first line names the columns; without one they are "
+        "column0, column1, ... and the first line is row 1.",
+    )
+    delimiter: str | None = Field(
+        default=None,
+        description="CSV: the field separator: one character, `tab`, or `whitespace` "
+        "(runs of spaces and tabs, as in text files aligned in columns). Default: `,`.",
+    )
+    date_format: str | None = Field(
+        default=None,
+        description="A strptime format (e.g. '%d/%m/%Y') for this file's dates and "
+        "timestamps, tried before ISO 8601 when ingest types them.",
+    )
 
     @model_validator(mode="after")
-    def _encoding_is_ours(self) -> FileSource:
+    def _dialect_is_ours(self) -> FileSource:
         # DuckDB's own `encoding` option would apply to the UTF-8 copy crmlens reads.
         if "encoding" in self.options:
             self.encoding = self.encoding or str(self.options.pop("encoding"))
+        # `options: {header: ...}` is the reader's name for `header:`: one setting, ours.
+        if "header" in self.options:
+            value = self.options.pop("header")
+            self.header = str(value).strip().lower() in ("true", "1", "yes", "t", "y")
         return self
+
+    def separator(self) -> str | None:
+        """The ``delimiter:`` as one character or ``whitespace``; None when not given."""
+        if self.delimiter is None:
+            return None
+        return checks.DELIMITER_WORDS.get(self.delimiter.lower(), self.delimiter)
 
     @property
     def partitioned(self) -> bool:
@@ -338,6 +363,8 @@ def _check_code(spec: SourceSpec) -> None:
         ]
         if source.encoding:
             problems.append(checks.check_encoding(source.encoding))
+        kind = source.format or source.path.rsplit(".", 1)[-1].lower()
+        problems += checks.check_dialect(source, kind)
         if checks.path_outside_root(source.path) and not spec.allow_outside_root:
             problems.append(
                 f"the path {source.path!r} points outside the spec's root {spec.root}; move "

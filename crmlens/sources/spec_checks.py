@@ -67,6 +67,60 @@ def check_encoding(name: str) -> str | None:
     return None
 
 
+# `delimiter:` words, and the reader options that also name the delimiter.
+DELIMITER_WORDS = {"tab": "\t", "\\t": "\t", "whitespace": "whitespace"}
+_DELIMITER_OPTIONS = ("delim", "sep", "delimiter")
+
+
+def check_dialect(source: Any, kind: str) -> list[str | None]:
+    """Problems with a file's ``delimiter:``, ``header:`` and ``date_format:`` (None where fine).
+
+    Args:
+        source: the spec's file entry (``FileSource``).
+        kind: its format, or its extension when the spec gives none.
+
+    Returns:
+        The problems in words.
+    """
+    delimiter, date_format, options = source.delimiter, source.date_format, source.options
+    problems: list[str | None] = []
+    if kind in ("parquet", "jsonl", "json", "ndjson") and (delimiter or not source.header):
+        problems.append(f"`delimiter:` and `header:` are for CSV and text files, not {kind}")
+    if delimiter is not None:
+        word = DELIMITER_WORDS.get(delimiter.lower(), delimiter)
+        if len(word) != 1 and word != "whitespace":
+            problems.append(
+                f"unknown delimiter {delimiter!r}: say one character (e.g. ';' or '|'), "
+                f"`tab`, or `whitespace` (runs of spaces and tabs)"
+            )
+        elif word in ("\n", "\r", '"'):
+            problems.append(f"the delimiter {delimiter!r} cannot separate fields")
+        named = [k for k in _DELIMITER_OPTIONS if k in options]
+        if named:
+            problems.append(
+                f"the delimiter is given twice (`delimiter:` and `options: {{{named[0]}: ...}}`); "
+                f"keep `delimiter:`"
+            )
+    if date_format is not None:
+        problems.append(check_date_format(date_format))
+    return problems
+
+
+def check_date_format(fmt: str) -> str | None:
+    """A problem with a strptime format, or None (DuckDB's strptime judges it)."""
+    if "%" not in fmt:
+        return f"the date_format {fmt!r} has no % directive (e.g. '%d/%m/%Y')"
+    con = duckdb.connect()
+    try:
+        con.execute("select try_strptime('', ?)", [fmt]).fetchall()
+    except duckdb.Error as exc:
+        message = str(exc).strip().splitlines()[0]
+        return f"the date_format {fmt!r} is not a strptime format: {message}"
+    finally:
+        con.close()
+    return None
+
+
 def path_outside_root(path: str) -> bool:
     """Whether a spec's file path (relative to the root) points outside the root.
 

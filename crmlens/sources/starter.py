@@ -62,6 +62,7 @@ class Mapping:
     columns: dict[str, tuple[str, str]]
     custom: dict[str, str]  # identifier -> the header it comes from
     missing_required: list[str]
+    date_format: str | None = None  # the file's `date_format:` (its dates' strptime format)
 
 
 def read_exports(folder: Path) -> list[ExportFile]:
@@ -255,6 +256,7 @@ def map_columns(export: ExportFile, table: str) -> Mapping:
         by_normal.setdefault(normal(h), h)
     used: set[str] = set()
     columns: dict[str, tuple[str, str]] = {}
+    file_format = None
     temporal = {c for c, t in contract.columns.items() if str(t).startswith(("Datetime", "Date"))}
     for column, names in COLUMNS[table].items():
         header = next(
@@ -269,7 +271,11 @@ def map_columns(export: ExportFile, table: str) -> Mapping:
         )
         if column in temporal:
             fmt = _date_format(export.samples.get(header, []))
-            if fmt and fmt != "iso":
+            if fmt and fmt != "iso" and file_format in (None, fmt) and export.format != "parquet":
+                # The file's date_format: ingest types the text, and quarantines a bad date.
+                file_format = fmt
+                note = f"from {header!r}, dates written {fmt} (guessed from the values)"
+            elif fmt and fmt != "iso":
                 expression = f"strptime({_quote(header)}, '{fmt}')"
                 note = f"from {header!r}, dates written {fmt} (guessed from the values)"
         columns[column] = (expression, note)
@@ -281,7 +287,7 @@ def map_columns(export: ExportFile, table: str) -> Mapping:
         name = _unique(identifier(h), set(contract.columns) | set(custom))
         custom[name] = h
     missing = [c for c in contract.required if c not in columns]
-    return Mapping(table, columns, custom, missing)
+    return Mapping(table, columns, custom, missing, file_format)
 
 
 def _fill_gaps(table: str, columns: dict[str, tuple[str, str]]) -> None:
@@ -378,7 +384,8 @@ def _render(name: str, folder: Path, mapped: list[tuple[ExportFile, Mapping]]) -
     ]
     for export, mapping in mapped:
         out.append(
-            f"  {export.alias}: {_file_entry(export)}  # {mapping.table}, by {export.matched_by}"
+            f"  {export.alias}: {_file_entry(export, mapping)}  "
+            f"# {mapping.table}, by {export.matched_by}"
         )
     out.append("tables:")
     for export, mapping in mapped:
@@ -450,19 +457,17 @@ def _status_vocabulary(mapped: list[tuple[ExportFile, Mapping]]) -> list[str]:
     return []
 
 
-def _file_entry(export: ExportFile) -> str:
+def _file_entry(export: ExportFile, mapping: Mapping) -> str:
     parts = [f'path: "{export.path}"']
     if export.format != "csv" or Path(export.path).suffix.lower() not in {".csv"}:
         parts.append(f"format: {export.format}")
-    options = {}
-    if export.format == "csv" and export.delimiter not in (",", "whitespace"):
-        options["delim"] = export.delimiter
+    if export.format == "csv" and export.delimiter != ",":
+        shown = {"\t": "tab", "whitespace": "whitespace"}.get(export.delimiter)
+        parts.append(f"delimiter: {shown or json.dumps(export.delimiter)}")
     if export.format == "csv" and not export.header:
-        options["header"] = False
-    if options:
-        parts.append("options: " + json.dumps(options).replace('"', "'").replace("false", "false"))
-    if export.delimiter == "whitespace":
-        parts.append("delimiter: whitespace")
+        parts.append("header: false")
+    if mapping.date_format:
+        parts.append(f"date_format: {json.dumps(mapping.date_format)}")
     if export.encoding != "utf-8":
         parts.append(f"encoding: {export.encoding}")
     return "{" + ", ".join(parts) + "}"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -139,6 +140,31 @@ def to_utf8(path: Path, encoding: str, out: Path | None) -> DecodeError | None:
 def first_invalid_utf8(path: Path) -> DecodeError | None:
     """Where a file stops being valid UTF-8, or None if it is valid throughout."""
     return to_utf8(path, "utf-8", None)
+
+
+# A field of a whitespace-delimited line: a double-quoted value (blanks kept), or a run
+# of anything but blanks.
+_FIELD = re.compile(rb'"(?:[^"]|"")*"|[^ \t\r\n\f\v]+')
+
+
+def collapse_whitespace(path: Path, out: Path) -> None:
+    """Copy a whitespace-delimited file with each line's fields joined by one tab.
+
+    Leading and trailing blanks go; a quoted value keeps its blanks. Lines stay lines
+    (a blank line stays blank, line endings are kept), so line numbers are unchanged.
+    Bytes, not text: a file that is not valid UTF-8 is still found so by the read.
+
+    Args:
+        path: the file (UTF-8).
+        out: the copy to write.
+    """
+    with path.open("rb") as src, out.open("wb") as dst:
+        for number, line in enumerate(src):
+            if number == 0 and line.startswith(codecs.BOM_UTF8):
+                dst.write(codecs.BOM_UTF8)
+                line = line[len(codecs.BOM_UTF8) :]
+            body = line.rstrip(b"\r\n")
+            dst.write(b"\t".join(_FIELD.findall(body)) + line[len(body) :])
 
 
 def physical_lines(path: Path) -> int:

@@ -14,6 +14,7 @@ from dagster import (
     AssetKey,
     AssetsDefinition,
     BackfillPolicy,
+    Failure,
     MaterializeResult,
     MetadataValue,
     TableColumn,
@@ -24,6 +25,7 @@ from dagster import (
 from crmlens.contracts import CONTRACTS, TABLES, TableContract
 from crmlens.ingest import IngestResult, ingest_table
 from crmlens.sources import load_source
+from crmlens.sources.spec import SpecError
 from crmlens.warehouse import duck_type, session
 from pipelines.partitions import DEFAULT_START, events_partitions, single_run_backfills
 from pipelines.resources import CrmlensResource
@@ -96,16 +98,20 @@ def _build(contract: TableContract, start: date) -> AssetsDefinition:
             days = [date.fromisoformat(k) for k in context.partition_keys]
         if not spec.provides(contract.name):
             context.log.info(f"{spec.name} does not provide {contract.name}: raw table left empty")
-        with session(settings.warehouse_path) as con:
-            result = ingest_table(
-                con,
-                spec,
-                contract.name,
-                days=days,
-                run_id=context.run_id,
-                tolerance=settings.future_tolerance,
-                chunk_rows=settings.ingest_chunk_rows,
-            )
+        try:
+            with session(settings.warehouse_path) as con:
+                result = ingest_table(
+                    con,
+                    spec,
+                    contract.name,
+                    days=days,
+                    run_id=context.run_id,
+                    tolerance=settings.future_tolerance,
+                    chunk_rows=settings.ingest_chunk_rows,
+                )
+        except SpecError as exc:
+            # The spec fails the same way every time: one line, and no retry.
+            raise Failure(description=str(exc), allow_retries=False) from None
         return MaterializeResult(metadata=ingest_metadata(result))
 
     _asset.__name__ = f"raw_{contract.name}"
