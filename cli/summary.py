@@ -65,6 +65,24 @@ def print_built(meta: dict) -> None:
         )
 
 
+NO_SIGNAL_TEXT = "no reliable signal in this data"
+NO_RULE_TEXT = "no rule baseline"
+
+
+def _path_text(m: dict) -> str:
+    """The model table's path column: model, rule-based (cold start) or no signal."""
+    path = m.get("path")
+    if path == "no_reliable_signal":
+        return (
+            f"{NO_SIGNAL_TEXT}: base rate {m['base_rate']:.1%}"
+            if "base_rate" in m
+            else (NO_SIGNAL_TEXT)
+        )
+    if path == "rule_based":
+        return "rule-based" if not m.get("trained") else "rule-based (model: no signal beyond it)"
+    return "model"
+
+
 def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
     challengers = {k: m for k, m in meta.items() if k.endswith("_challenger")}
     if not challengers:
@@ -76,6 +94,7 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
         "rule-based",
         "logistic regr.",
         "LightGBM",
+        "published AUC, 95 % CI",
         "ECE",
         "version",
         "promoted",
@@ -83,17 +102,22 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
         table.add_column(col, justify="left" if col in ("family", "path", "promoted") else "right")
     for key, m in sorted(challengers.items()):
         family = key.split("/")[-1].removesuffix("_challenger")
-        if m.get("path") != "model":
-            table.add_row(family, f"rule-based ({m.get('gate', '')})", "", "", "", "", "", "")
+        no_rule = m.get("rule_baseline") == NO_RULE_TEXT
+        if not m.get("trained", m.get("path") == "model"):
+            gate = f"{_path_text(m)} ({m.get('gate', '')})"
+            rule = NO_RULE_TEXT if no_rule else ""
+            table.add_row(family, gate, rule, "", "", "", "", "", "")
             continue
         passed, reason = decisions.get(family, (None, ""))
         promoted = "yes" if passed else (f"no: {reason}" if passed is False else "")
+        rule = NO_RULE_TEXT if no_rule else f"{m['test_roc_auc_rule_based']:.3f}"
         table.add_row(
             family,
-            "model",
-            f"{m['test_roc_auc_rule_based']:.3f}",
+            _path_text(m),
+            rule,
             f"{m['test_roc_auc_logistic_regression']:.3f}",
             f"{m['test_roc_auc_lightgbm']:.3f}",
+            str(m.get("test_roc_auc_ci", "")),
             f"{m['test_ece_lightgbm']:.3f}",
             str(m.get("registered_version", "")),
             promoted,

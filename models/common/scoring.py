@@ -3,11 +3,15 @@
 The output is the score contract of DESIGN.md: per entity a score 0-100, the
 probability, a grade and band, reasons (JSON) and a next action, the model name
 and version (or ``rule_based``), scored_at, valid_until and the run id. Every
-row says which path produced it.
+row says which path produced it: ``model``, ``rule_based`` (cold start) or
+``no_reliable_signal`` (the data showed no signal a model or the rule could rank by:
+every row gets the base rate, its one reason says so, and no next action pretends
+otherwise; see :mod:`models.common.floor`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -16,6 +20,7 @@ import polars as pl
 from features.common import FeatureSet
 from models.common.explain import explain, reasons_from_contributions
 from models.common.family import Family, lift_grade
+from models.common.floor import NO_SIGNAL_PATH, no_signal_sentence
 from models.common.model import ScoringModel
 
 MODEL_PATH = "model"
@@ -33,6 +38,7 @@ def score(
     scored_at: datetime,
     valid_for: timedelta = timedelta(days=1),
     top_reasons: int = 3,
+    no_signal_rate: float | None = None,
 ) -> pl.DataFrame:
     """One score-contract row per feature row.
 
@@ -45,6 +51,8 @@ def score(
         scored_at: When the rows were scored.
         valid_for: How long a score stays valid after ``scored_at``.
         top_reasons: Reasons per direction (up, down) kept for each row.
+        no_signal_rate: Without a model, publish this base rate for every row on the
+            ``no_reliable_signal`` path instead of the rule's points.
 
     Returns:
         The score table: id, score, probability, band, reasons (JSON), path, validity, run.
@@ -62,6 +70,13 @@ def score(
             reasons += explain(model, family, part, top=top_reasons)
         base_rate = model.base_rate
         path, name, version = MODEL_PATH, family.registered_model, model_version
+    elif no_signal_rate is not None:
+        probability = np.full(frame.height, float(no_signal_rate))
+        reason = {"group": NO_SIGNAL_PATH, "direction": "none", "impact": 0.0}
+        reason["text"] = no_signal_sentence(family, no_signal_rate).capitalize()
+        reasons = [json.dumps([reason])] * frame.height
+        base_rate = float(no_signal_rate)
+        path, name, version = NO_SIGNAL_PATH, f"{family.name}_base_rate", "base-rate-v1"
     else:
         points = family.rule_points(frame)
         probability = np.clip(points / 100.0, 0.0, 1.0)
@@ -76,12 +91,13 @@ def score(
     scored = scored.with_columns(grade=grade, band=band)
     # Actions and extra outputs may read the score, the grade and the band.
     outputs = {}
-    if family.next_action is not None:
+    if family.next_action is not None and path != NO_SIGNAL_PATH:
         outputs["next_action"] = family.next_action()
     if family.extra_outputs is not None:
         outputs |= family.extra_outputs()
     scored = scored.with_columns(**outputs)
-    if "next_action" not in scored.columns:
+    if "next_action" not in scored.columns or path == NO_SIGNAL_PATH:
+        # no signal: a next action read off the score would pretend to rank
         scored = scored.with_columns(next_action=pl.lit(None, dtype=pl.String))
     extra = [c for c in (family.extra_outputs() if family.extra_outputs else {})]
     return scored.select(
