@@ -166,6 +166,25 @@ def test_the_rule_baseline_is_built_from_the_fields_a_source_has():
     assert not floor.has_rule_baseline(FAMILY, empty)
 
 
+def test_without_the_recipes_fields_the_rule_counts_touches_and_the_profile():
+    rng = np.random.default_rng(8)
+    frame = pl.DataFrame(
+        {
+            "lead_id": [f"L{i}" for i in range(200)],
+            "email_open_30d": np.zeros(200),  # the source records no e-mail events
+            "activity_email_30d": rng.poisson(1.0, 200).astype(float),
+            "days_since_last_activity": rng.exponential(20, 200),
+            "title": rng.choice(["CFO", None], 200),
+        }
+    )
+    parts = FAMILY.rule_parts(frame)
+    assert np.ptp(parts["rep_activity"]) > 0  # engagement from whatever touches it has
+    assert np.ptp(parts["company"]) > 0  # fit from the profile fields it has
+    assert floor.has_rule_baseline(FAMILY, frame)
+    busier = frame.with_columns(activity_email_30d=pl.col("activity_email_30d") + 2)
+    assert (FAMILY.rule_points(busier) >= FAMILY.rule_points(frame)).all()
+
+
 def test_without_rule_inputs_the_cold_start_publishes_the_base_rate():
     frame = lead_frame(rows=300).select("lead_id", "as_of", custom=pl.lit(1.0))
     labels = np.r_[np.ones(30), np.zeros(270)].astype(int)
