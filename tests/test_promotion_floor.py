@@ -248,3 +248,20 @@ def test_model_card_command_reads_the_card_from_mlflow(signal_run, tmp_path: Pat
     assert "Known limits" in shown.stdout
     as_json = _cli(home, "model-card", "--family", "lead_scoring", "--json")
     assert json.loads(as_json.stdout)["verdict"]["path"] == "model"
+
+
+def test_the_synthetic_crm_clears_the_floor(small_staged: Path):
+    from crmlens.clock import data_today
+    from crmlens.warehouse import connect
+    from features import lead
+
+    con = connect(small_staged)
+    features = lead.build(con, lead.training_snapshots(con, data_today(con)))
+    con.close()
+    frame = features.frame
+    labels = frame["label"].to_numpy()
+    outcome = train(FAMILY, features, labels, frame["as_of"].to_numpy())
+    verdict = floor.verdict(FAMILY, outcome, frame, labels)
+    print(f"synthetic CRM, lead scoring: {verdict.reason}")
+    assert verdict.passed, verdict.reason
+    assert verdict.rule_baseline and verdict.rule_auc_low > 0.5
