@@ -83,26 +83,9 @@ def decide(
     Returns:
         Whether to promote, why, and the figures the decision rests on.
     """
-    if challenger is None:
-        said = floor.reason if floor is not None else "rule-based path"
-        return Decision(
-            True,
-            f"no challenger ({said}): nothing to promote",
-            None,
-            champion[1] if champion else None,
-            floor=floor,
-        )
+    if challenger is None or (floor is not None and not floor.passed):
+        return _floored(challenger, champion, floor, len(labels))
     challenger_model, challenger_version = challenger
-    if floor is not None and not floor.passed:
-        return Decision(
-            False,
-            floor.reason,
-            challenger_version,
-            champion[1] if champion else None,
-            challenger_auc=floor.auc,
-            holdout_rows=len(labels),
-            floor=floor,
-        )
     if champion is None:
         said = f" ({floor.reason})" if floor is not None else ""
         return Decision(
@@ -148,4 +131,22 @@ def decide(
         old["ece"],
         len(labels),
         floor,
+    )
+
+
+def _floored(
+    challenger: tuple[ScoringModel, str] | None,
+    champion: tuple[ScoringModel, str] | None,
+    floor: Floor | None,
+    rows: int,
+) -> Decision:
+    """No challenger (the rule-based path: nothing to promote), or one below the floor."""
+    old = champion[1] if champion else None
+    if challenger is None:
+        said = floor.reason if floor is not None else "rule-based path"
+        return Decision(True, f"no challenger ({said}): nothing to promote", None, old, floor=floor)
+    auc = floor.auc if floor is not None else None
+    reason = floor.reason if floor is not None else ""
+    return Decision(
+        False, reason, challenger[1], old, challenger_auc=auc, holdout_rows=rows, floor=floor
     )

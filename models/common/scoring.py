@@ -60,29 +60,9 @@ def score(
     frame = features.frame
     if frame.is_empty():
         return empty_scores(family)
-    if model is not None:
-        # In chunks: per-row contributions are rows x features floats, and a million rows
-        # at once would hold gigabytes for no gain.
-        probability, reasons = np.empty(frame.height), []
-        for start in range(0, frame.height, CHUNK_ROWS):
-            part = frame.slice(start, CHUNK_ROWS)
-            probability[start : start + part.height] = model.predict_proba(part)
-            reasons += explain(model, family, part, top=top_reasons)
-        base_rate = model.base_rate
-        path, name, version = MODEL_PATH, family.registered_model, model_version
-    elif no_signal_rate is not None:
-        probability = np.full(frame.height, float(no_signal_rate))
-        reason = {"group": NO_SIGNAL_PATH, "direction": "none", "impact": 0.0}
-        reason["text"] = no_signal_sentence(family, no_signal_rate).capitalize()
-        reasons = [json.dumps([reason])] * frame.height
-        base_rate = float(no_signal_rate)
-        path, name, version = NO_SIGNAL_PATH, f"{family.name}_base_rate", "base-rate-v1"
-    else:
-        points = family.rule_points(frame)
-        probability = np.clip(points / 100.0, 0.0, 1.0)
-        reasons = _rule_reasons(family, frame, top_reasons)
-        base_rate = float(probability.mean()) if len(probability) else 0.0
-        path, name, version = RULE_PATH, f"{family.name}_rule_based", "rules-v1"
+    probability, reasons, base_rate, (path, name, version) = _by_path(
+        family, frame, model, model_version, top_reasons, no_signal_rate
+    )
     scored = frame.with_columns(
         probability=pl.Series(probability, dtype=pl.Float64),
         score=pl.Series(np.rint(probability * 100), dtype=pl.Int64),
@@ -117,6 +97,45 @@ def score(
         valid_until=pl.lit(scored_at + valid_for),
         run_id=pl.lit(run_id),
     )
+
+
+def _by_path(
+    family: Family,
+    frame: pl.DataFrame,
+    model: ScoringModel | None,
+    model_version: str | None,
+    top_reasons: int,
+    no_signal_rate: float | None,
+) -> tuple[np.ndarray, list[str], float, tuple[str, str, str | None]]:
+    """Probabilities, reasons and the grades' base rate of the path that scores: the
+    model, the base rate (no signal) or the rule; and the path, model name and version."""
+    if model is not None:
+        # In chunks: per-row contributions are rows x features floats, and a million rows
+        # at once would hold gigabytes for no gain.
+        probability, reasons = np.empty(frame.height), []
+        for start in range(0, frame.height, CHUNK_ROWS):
+            part = frame.slice(start, CHUNK_ROWS)
+            probability[start : start + part.height] = model.predict_proba(part)
+            reasons += explain(model, family, part, top=top_reasons)
+        registered = family.registered_model
+        return probability, reasons, model.base_rate, (MODEL_PATH, registered, model_version)
+    if no_signal_rate is not None:
+        probability, reasons = _base_rate(family, frame.height, no_signal_rate)
+        named = (NO_SIGNAL_PATH, f"{family.name}_base_rate", "base-rate-v1")
+        return probability, reasons, float(no_signal_rate), named
+    points = family.rule_points(frame)
+    probability = np.clip(points / 100.0, 0.0, 1.0)
+    reasons = _rule_reasons(family, frame, top_reasons)
+    base_rate = float(probability.mean()) if len(probability) else 0.0
+    return probability, reasons, base_rate, (RULE_PATH, f"{family.name}_rule_based", "rules-v1")
+
+
+def _base_rate(family: Family, rows: int, rate: float) -> tuple[np.ndarray, list[str]]:
+    """The no-signal path: the base rate for every row, and one reason that says so."""
+    reason = {"group": NO_SIGNAL_PATH, "direction": "none", "impact": 0.0}
+    text = no_signal_sentence(family, rate)
+    reason["text"] = text[0].upper() + text[1:]
+    return np.full(rows, float(rate)), [json.dumps([reason])] * rows
 
 
 def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
