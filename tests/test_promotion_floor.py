@@ -265,3 +265,25 @@ def test_the_synthetic_crm_clears_the_floor(small_staged: Path):
     print(f"synthetic CRM, lead scoring: {verdict.reason}")
     assert verdict.passed, verdict.reason
     assert verdict.rule_baseline and verdict.rule_auc_low > 0.5
+
+
+def test_the_daily_scores_take_the_no_signal_path_from_the_training_verdict(warehouse):
+    from models.families import family
+    from pipelines.ml.scoring import no_signal_rate
+
+    spec = family("lead_scoring")
+    frame = lead_frame(rows=200)
+    assert no_signal_rate(warehouse, spec, frame)[0] is None  # never trained: the rule
+    bare = frame.select("lead_id", "as_of")
+    rate, why = no_signal_rate(warehouse, spec, bare)  # no rule inputs and no labels yet
+    assert rate is None and "no rule baseline" in why
+    labels = np.r_[np.ones(20), np.zeros(180)].astype(int)
+    cold = floor.cold_start(FAMILY, bare, labels, "not enough history")
+    floor.record(
+        warehouse, "lead_scoring", cold, mlflow_run_id="r1", version=None,
+        decided_at=datetime(2026, 1, 1),
+    )  # fmt: skip
+    rate, why = no_signal_rate(warehouse, spec, frame)
+    assert rate == pytest.approx(0.1)
+    assert "no reliable signal in this data" in why
+    assert floor.latest(warehouse, "lead_scoring") == cold
