@@ -287,3 +287,32 @@ def test_the_daily_scores_take_the_no_signal_path_from_the_training_verdict(ware
     assert rate == pytest.approx(0.1)
     assert "no reliable signal in this data" in why
     assert floor.latest(warehouse, "lead_scoring") == cold
+
+
+def test_the_cli_model_table_says_no_reliable_signal_and_no_rule_baseline(random_run):
+    from cli import summary
+    from cli.console import console
+
+    _, _, outcome, verdict = random_run
+    meta = {
+        "path": verdict.path,
+        "trained": True,
+        "gate": outcome.gate.reason,
+        "registered_version": "1",
+        **verdict.metadata(),
+        **{f"test_roc_auc_{m}": outcome.test_metric(m, "roc_auc") for m in outcome.metrics},
+        "test_ece_lightgbm": outcome.test_metric("lightgbm", "ece"),
+    }
+    cold = {"path": "no_reliable_signal", "trained": False, "gate": "not enough history"}
+    cold |= {"rule_baseline": floor.NO_RULE, "base_rate": 0.12}
+    console.width = 400
+    with console.capture() as captured:
+        summary.print_models(
+            {"ml/lead_scoring_challenger": meta, "ml/churn_challenger": cold},
+            {"lead_scoring": (False, verdict.reason)},
+        )
+    text = captured.get()
+    assert text.count("no reliable signal in this data") >= 2
+    assert "base rate 12.0%" in text
+    assert "no rule baseline" in text
+    assert verdict.metadata()["test_roc_auc_ci"] in text

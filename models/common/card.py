@@ -12,6 +12,7 @@ model-card --family <name>`` prints the champion's (or, without one, the newest 
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -123,8 +124,7 @@ def limits(card: dict[str, Any], outcome: Any) -> list[str]:
             f"{NO_RULE}: the source has none of the fields the rule reads, so 'beats the "
             "rule' says nothing beyond 'beats the base rate'"
         )
-    if not outcome.trained:
-        out.append(f"not trained: {outcome.gate.reason}")
+    if not outcome.trained:  # the verdict above already says why
         return out
     split = card["split"]
     if split.get("split") == "random":
@@ -223,6 +223,7 @@ def read(settings: Settings, family: Family) -> tuple[dict[str, Any] | None, str
     Returns:
         The card (None when no run logged one) and where it came from.
     """
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow = mlflow_for(settings)
     client = mlflow.MlflowClient()
     try:

@@ -173,7 +173,7 @@ def cold_start(family: Family, frame: pl.DataFrame, labels: np.ndarray, gate: st
     """
     base = float(np.mean(labels)) if len(labels) else float("nan")
     if has_rule_baseline(family, frame):
-        return Floor(False, RULE_PATH, f"cold start ({gate}): the rule-based score", base, True)
+        return Floor(False, RULE_PATH, f"cold start, the rule-based score: {gate}", base, True)
     reason = f"{NO_SIGNAL} ({gate}; {NO_RULE}: the source has none of the rule's fields)"
     return Floor(False, NO_SIGNAL_PATH, reason, base, False)
 
