@@ -316,3 +316,50 @@ def test_the_cli_model_table_says_no_reliable_signal_and_no_rule_baseline(random
     assert "base rate 12.0%" in text
     assert "no rule baseline" in text
     assert verdict.metadata()["test_roc_auc_ci"] in text
+
+
+def test_random_labels_through_the_training_assets_promote_nothing(random_run, tmp_path: Path):
+    """The standard path: the challenger asset trains, the blocking promotion check fails
+    with 'no reliable signal', and no champion is set."""
+    from dagster import materialize
+
+    from crmlens.warehouse import connect, replace_table
+    from models.common import registry
+    from models.families import family
+    from pipelines.ml.training import challenger_asset, champion_asset, promotion_check
+    from pipelines.resources import CrmlensResource
+
+    frame, labels, _, _ = random_run
+    spec = family("lead_scoring")
+    warehouse = tmp_path / "warehouse.duckdb"
+    roles = {"numeric": NUMERIC, "categorical": CATEGORICAL, "horizon_days": 90}
+    con = connect(warehouse)
+    stored = frame.with_columns(label=pl.Series(labels, dtype=pl.Int32))
+    replace_table(con, "features", spec.training_table, stored, json.dumps(roles))
+    con.close()
+    resource = CrmlensResource(home=str(tmp_path / "home"), warehouse_path=str(warehouse))
+    result = materialize(
+        [challenger_asset(spec), promotion_check(spec), champion_asset(spec)],
+        resources={"crmlens": resource},
+        raise_on_error=False,
+    )
+    meta = {
+        e.materialization.asset_key.to_user_string(): {
+            k: v.value for k, v in e.materialization.metadata.items()
+        }
+        for e in result.get_asset_materialization_events()
+    }
+    challenger = meta["ml/lead_scoring_challenger"]
+    assert challenger["path"] == "no_reliable_signal"
+    assert "no reliable signal in this data" in challenger["verdict"]
+    [check] = result.get_asset_check_evaluations()
+    assert not check.passed
+    assert "no reliable signal in this data" in check.description
+    assert check.metadata["verdict_path"].value == "no_reliable_signal"
+    assert "ml/lead_scoring_champion" not in meta
+    settings = resource.settings()
+    assert registry.alias_version(settings, spec.family, registry.CHAMPION) is None
+    con = connect(warehouse)
+    promoted = con.sql("select promote, reason from ml.model_promotions").fetchall()
+    con.close()
+    assert promoted[0][0] == "False" and "no reliable signal" in promoted[0][1]
