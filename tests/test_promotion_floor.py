@@ -363,3 +363,28 @@ def test_random_labels_through_the_training_assets_promote_nothing(random_run, t
     promoted = con.sql("select promote, reason from ml.model_promotions").fetchall()
     con.close()
     assert promoted[0][0] == "False" and "no reliable signal" in promoted[0][1]
+
+
+def test_the_models_page_names_a_base_rate_publication():
+    from dashboards.processing import models as processing
+    from dashboards.views import models as view
+
+    rows = [
+        {
+            "run_id": run,
+            "scored_at": datetime(2026, 1, day),
+            "model_name": name,
+            "model_version": version,
+            "scoring_path": path,
+            "first_row": day,
+            "rows": 10,
+            "mean_score": 12.0,
+        }
+        for run, day, name, version, path in (
+            ("r1", 1, "lead_scoring_base_rate", "base-rate-v1", "no_reliable_signal"),
+            ("r2", 2, "crmlens-lead-scoring", "3", "model"),
+        )
+    ]
+    names = processing._publications(pl.DataFrame(rows))["publication"].to_list()
+    assert names == ["1. 2026-01-01 · base rate (no signal) ", "2. 2026-01-02 · model v3"]
+    assert "no reliable signal" in view.PATH_HELP["no_reliable_signal"]
