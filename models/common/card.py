@@ -179,7 +179,7 @@ def markdown(card: dict[str, Any]) -> str:
     lines.append("")
     if "metrics" in card:
         lines += [
-            f"## Test metrics (published: {card['published_model']})",
+            f"## Test metrics ({_chosen(card)})",
             "| model | ROC AUC | 95 % CI | PR AUC | Brier | log loss | ECE |",
             "|---|---|---|---|---|---|---|",
         ]
@@ -197,6 +197,12 @@ def markdown(card: dict[str, Any]) -> str:
     lines += ["## Known limits"]
     lines += [f"- {limit}" for limit in card["known_limits"]] or ["- none measured"]
     return "\n".join(lines) + "\n"
+
+
+def _chosen(card: dict[str, Any]) -> str:
+    if card["verdict"]["path"] == "model":
+        return f"published: {card['published_model']}"
+    return f"selected {card['published_model']}, not published: below the promotion floor"
 
 
 def log(settings: Settings, run_id: str, card: dict[str, Any]) -> None:
