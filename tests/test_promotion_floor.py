@@ -388,3 +388,23 @@ def test_the_models_page_names_a_base_rate_publication():
     names = processing._publications(pl.DataFrame(rows))["publication"].to_list()
     assert names == ["1. 2026-01-01 · base rate (no signal) ", "2. 2026-01-02 · model v3"]
     assert "no reliable signal" in view.PATH_HELP["no_reliable_signal"]
+
+
+def test_the_calibration_check_judges_the_base_rate_that_was_published(tmp_path: Path):
+    from crmlens.settings import get_settings
+    from crmlens.warehouse import connect, replace_table
+    from models.families import family
+    from pipelines.monitoring.model_checks import _published_base_rate
+
+    spec = family("lead_scoring")
+    settings = get_settings(home=tmp_path / "home", warehouse_path=tmp_path / "w.duckdb")
+    scores = pl.DataFrame({"lead_id": ["a", "b"], "probability": [0.12, 0.12]})
+    con = connect(settings.warehouse_path)
+    replace_table(con, "ml", spec.scores_table, scores.with_columns(scoring_path=pl.lit("model")))
+    con.close()
+    assert _published_base_rate(settings, spec) is None
+    con = connect(settings.warehouse_path)
+    published = scores.with_columns(scoring_path=pl.lit("no_reliable_signal"))
+    replace_table(con, "ml", spec.scores_table, published)
+    con.close()
+    assert _published_base_rate(settings, spec) == pytest.approx(0.12)
