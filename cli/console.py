@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 # Wide enough for the summary tables when the output is a file or a CI log, not a terminal.
-console = Console(width=None if sys.stdout.isatty() else 130)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 130)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
 
 
 def progress() -> Progress:

@@ -26,6 +26,7 @@ from cli.console import console, err, progress
 from cli.errors import friendly_errors
 from cli.init import init
 from cli.jobs import JOB_NAMES, run_and_report
+from cli.model_card import model_card
 from crmlens.settings import PRIVATE_UMASK, Settings, get_settings
 
 
@@ -390,6 +391,7 @@ def _parse_days(days: str | None) -> list[date] | None:
 
 
 main.add_command(init)
+main.add_command(model_card)
 
 if __name__ == "__main__":
     main()

@@ -65,6 +65,8 @@ def print_built(meta: dict) -> None:
         )
 
 
+NO_SIGNAL_TEXT = "no reliable signal in this data"
+NO_RULE_TEXT = "no rule baseline"
 MODEL_COLUMNS = (
     "family",
     "split",
@@ -73,27 +75,40 @@ MODEL_COLUMNS = (
     "logistic",
     "LightGBM",
     "published",
+    "AUC 95 % CI",
     "PR AUC",
     "Brier",
     "ECE",
     "version",
     "promoted",
 )
-MODELS_SHOWN = ("rule_based", "logistic_regression", "lightgbm")
+MODELS_SHOWN = ("logistic_regression", "lightgbm")
 PUBLISHED_NAMES = {"logistic_regression": "logistic", "lightgbm": "LightGBM"}
+
+
+def _path_text(m: dict) -> str:
+    """What a family publishes: the model, its rule (cold start) or the base rate."""
+    path = m.get("path")
+    if path == "no_reliable_signal":
+        rate = f": base rate {m['base_rate']:.1%}" if "base_rate" in m else ""
+        return f"{NO_SIGNAL_TEXT}{rate}"
+    if path == "rule_based":
+        return "rule-based" if not m.get("trained") else "rule-based (model: no signal beyond it)"
+    return "model"
 
 
 def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
     """Each family's training run: the split its test set came from, and the test figures.
 
-    ROC AUC of the two baselines and LightGBM; PR AUC, Brier score and ECE of the model
-    published (the one registered); the promotion decision. A challenger not promoted, and
-    a family that stayed on its rule-based score, get one line saying why.
+    ROC AUC of the baselines and of both models; the published model, the bootstrap 95 %
+    interval of its AUC, its PR AUC, Brier score and ECE; the promotion decision. What a
+    family publishes when no model is (its rule, or the base rate when there is no reliable
+    signal) and why a challenger was not promoted are one line each under the table.
     """
     challengers = {k: m for k, m in meta.items() if k.endswith("_challenger")}
     table = Table(
         title="models on their held-out test set (split: time, or random when undated): "
-        "ROC AUC per model; PR AUC, Brier (lower is better) and ECE of the published one"
+        "ROC AUC per model; CI, PR AUC, Brier (lower is better) and ECE of the published one"
     )
     for col in MODEL_COLUMNS:
         left = col in ("family", "split", "published", "promoted")
@@ -101,11 +116,15 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
     notes = []
     for key, m in sorted(challengers.items()):
         family = key.split("/")[-1].removesuffix("_challenger")
-        if m.get("path") != "model":
-            notes.append(f"{family}: rule-based scores — {m.get('gate', '')}")
+        no_rule = m.get("rule_baseline") == NO_RULE_TEXT
+        if not m.get("trained", m.get("path") == "model"):
+            rule = f"; {NO_RULE_TEXT}" if no_rule else ""
+            notes.append(f"{family}: {_path_text(m)} — {m.get('gate', '')}{rule}")
             continue
         passed, reason = decisions.get(family, (None, ""))
         promoted = "yes" if passed else ("no" if passed is False else "")
+        if m.get("path") != "model":
+            notes.append(f"{family}: publishes {_path_text(m)}")
         if passed is False:
             notes.append(f"{family}: not promoted — {reason}")
         chosen = m.get("selected_model", "lightgbm")
@@ -113,8 +132,10 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
             family,
             m.get("split_kind", "?"),
             f"{m['test_rows']:,}" if "test_rows" in m else "?",
+            NO_RULE_TEXT if no_rule else _figure(m, "test_roc_auc_rule_based"),
             *(_figure(m, f"test_roc_auc_{name}") for name in MODELS_SHOWN),
-            PUBLISHED_NAMES.get(chosen, chosen),
+            PUBLISHED_NAMES.get(chosen, chosen) if m.get("path") == "model" else "base rate",
+            _interval_only(m.get("test_roc_auc_ci")),
             *(_figure(m, f"test_{metric}_{chosen}") for metric in ("pr_auc", "brier", "ece")),
             str(m.get("registered_version", "")),
             promoted,
@@ -123,6 +144,11 @@ def print_models(meta: dict, decisions: dict[str, tuple[bool, str]]) -> None:
         console.print(table)
     for line in notes:
         console.print(line, soft_wrap=True)
+
+
+def _interval_only(ci: str | None) -> str:
+    """``[low, high]`` of an ``auc [low, high]`` interval (the AUC has its own column)."""
+    return ci.partition(" ")[2] if ci else ""
 
 
 def _figure(meta: dict, key: str) -> str:

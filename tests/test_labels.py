@@ -165,7 +165,9 @@ def test_the_gate_says_why_through_the_training_assets(won_list: Path, tmp_path:
     assert (training["horizon_days"], training["label_mode"]) == (60, "snapshots")
     gate = meta["ml/lead_scoring_challenger"]["gate"]
     settled = training["entities"]
-    assert meta["ml/lead_scoring_challenger"]["path"] == "rule_based"
+    # a lead list without the rule's fields has no rule baseline: the base rate, not a constant
+    assert meta["ml/lead_scoring_challenger"]["path"] == "no_reliable_signal"
+    assert meta["ml/lead_scoring_challenger"]["rule_baseline"] == "no rule baseline"
     assert gate == f"not enough history: {settled} entities < 1000 — the source has 900 leads ({settled} settled)"  # fmt: skip
 
 

@@ -145,7 +145,7 @@ def test_the_model_table_names_the_random_split_and_its_figures(trained):
     home, output, again = trained
     assert "time-split test set" not in output
     cells = _row(output, "churn")
-    _family, split, rows, _, _, _, published, pr_auc, brier, ece, version, promoted = cells
+    _family, split, rows, _, _, _, published, ci, pr_auc, brier, ece, version, promoted = cells
     assert split == "random"  # every snapshot of an undated export shares one date
     figures = _churn_test_figures(home)
     assert int(rows.replace(",", "")) == figures["rows"] > 0
@@ -157,8 +157,11 @@ def test_the_model_table_names_the_random_split_and_its_figures(trained):
     assert float(brier) == pytest.approx(figures["brier"], abs=6e-4)
     assert float(ece) == pytest.approx(figures["ece"], abs=6e-4)
     assert 0 < float(brier) < 0.25 and 0 < float(pr_auc) <= 1
+    low, high = (float(x) for x in ci.strip("[]").split(","))
+    assert 0.5 < low < high <= 1  # promoted: its AUC's interval excludes chance
     assert (version, promoted) == ("1", "yes")
-    assert re.search(r"lead_scoring: rule-based scores — .+", output)
+    # No leads at all: the family says what it publishes, and why, in one line.
+    assert re.search(r"lead_scoring: (rule-based|no reliable signal in this data)[^\n]* — .+", output)
     # The same rows and seed again: no better, so not promoted, and the table says why.
     assert _row(again, "churn")[1:3] == [split, rows]
     assert (_row(again, "churn")[-2:]) == ["2", "no"]

@@ -88,8 +88,10 @@ def _publications(frame: pl.DataFrame) -> pl.DataFrame:
                 pl.col("scored_at").dt.strftime("%Y-%m-%d"),
                 pl.when(pl.col("scoring_path") == "rule_based")
                 .then(pl.lit("rules"))
+                .when(pl.col("scoring_path") == "no_reliable_signal")
+                .then(pl.lit("base rate (no signal)"))
                 .otherwise(pl.lit("model")),
-                pl.when(pl.col("scoring_path") == "rule_based")
+                pl.when(pl.col("scoring_path") != "model")
                 .then(pl.lit(""))
                 .otherwise(pl.format("v{}", pl.col("model_version"))),
             ),

@@ -79,21 +79,34 @@ def render() -> None:
         _promotions(family)
 
 
+PATH_NAMES = {"rule_based": "rules", "no_reliable_signal": "base rate (no signal)"}
+PATH_HELP = {
+    "model": "a trained model that cleared the promotion floor",
+    "rule_based": "cold start: the rule-based score, until there is enough history",
+    "no_reliable_signal": "no reliable signal in this data: every record gets the base rate",
+}
+
+
 def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
     a, b, c = st.columns(3)
     if publishing.is_empty():
         a.metric("Publishing", "nothing yet", border=True)
     else:
         row = publishing.sort("rows", descending=True).row(0, named=True)
-        trained = row["scoring_path"] == "model"
+        path = row["scoring_path"]
         a.metric(
             "Scores come from",
-            f"model v{row['model_version']}" if trained else "rules",
-            help=f"{row['model_name']} version {row['model_version']}"
-            + ("" if trained else " (cold start: not enough history to train a model yet)")
-            + f"; {row['rows']:,} scores as of {row['scored_at']:%Y-%m-%d}.",
+            f"model v{row['model_version']}" if path == "model" else PATH_NAMES.get(path, path),
+            help=f"{row['model_name']} version {row['model_version']} ({PATH_HELP.get(path, path)})"
+            f"; {row['rows']:,} scores as of {row['scored_at']:%Y-%m-%d}.",
             border=True,
         )
+        if path == "no_reliable_signal":
+            st.warning(
+                "No reliable signal in this data: neither a trained model nor the rule ranks "
+                "these records better than chance on the held-out test set, so every one gets "
+                "the base rate and no per-record reasons or next actions are published."
+            )
     test = processing.on_test_set(evaluations)
     chosen = test.filter(pl.col("published"))
     rule = test.filter(pl.col("model") == "rule_based")

@@ -7,6 +7,11 @@ calibrated: its ECE at most ``ECE_TOLERANCE`` above the champion's, or under
 ``ECE_ACCEPTABLE`` (a base-rate model is perfectly calibrated and useless; it must
 not block a good one on calibration alone). With no champion
 yet, the first challenger is promoted.
+
+Before any of that, the promotion floor (:mod:`models.common.floor`): a challenger
+whose test AUC interval includes 0.5, or that beats neither the rule nor the base rate
+on log loss or Brier, replaces nothing and publishes nothing, champion or not; the
+decision then says "no reliable signal in this data".
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from models.common.floor import Floor
 from models.common.metrics import evaluate
 from models.common.model import ScoringModel
 
@@ -37,9 +43,11 @@ class Decision:
     challenger_ece: float | None = None
     champion_ece: float | None = None
     holdout_rows: int = 0
+    floor: Floor | None = None
 
     def metadata(self) -> dict[str, object]:
-        return {
+        floor = self.floor.metadata() if self.floor is not None else {}
+        return floor | {
             "promote": self.promote,
             "reason": self.reason,
             "challenger_version": self.challenger_version,
@@ -60,6 +68,7 @@ def decide(
     champion: tuple[ScoringModel, str] | None,
     holdout: pl.DataFrame,
     labels: np.ndarray,
+    floor: Floor | None = None,
 ) -> Decision:
     """Compare on the same holdout rows; see the module docstring for the rule.
 
@@ -68,26 +77,32 @@ def decide(
         champion: The champion model and its version (None before the first promotion).
         holdout: The feature rows both are judged on.
         labels: Their outcomes.
+        floor: The challenger's verdict from training (:func:`models.common.floor.assess`):
+            one that did not pass blocks the promotion whatever the champion.
 
     Returns:
         Whether to promote, why, and the figures the decision rests on.
     """
-    if challenger is None:
-        return Decision(
-            True,
-            "no challenger (rule-based path): nothing to promote",
-            None,
-            champion[1] if champion else None,
-        )
+    if challenger is None or (floor is not None and not floor.passed):
+        return _floored(challenger, champion, floor, len(labels))
     challenger_model, challenger_version = challenger
     if champion is None:
+        said = f" ({floor.reason})" if floor is not None else ""
         return Decision(
-            True, "no champion yet: the first model is promoted", challenger_version, None
+            True,
+            f"no champion yet: the first model is promoted{said}",
+            challenger_version,
+            None,
+            floor=floor,
         )
     champion_model, champion_version = champion
     if champion_version == challenger_version:
         return Decision(
-            True, "the challenger already is the champion", challenger_version, champion_version
+            True,
+            "the challenger already is the champion",
+            challenger_version,
+            champion_version,
+            floor=floor,
         )
     new = evaluate(labels, challenger_model.predict_proba(holdout))
     old = evaluate(labels, champion_model.predict_proba(holdout))
@@ -115,4 +130,23 @@ def decide(
         new["ece"],
         old["ece"],
         len(labels),
+        floor,
+    )
+
+
+def _floored(
+    challenger: tuple[ScoringModel, str] | None,
+    champion: tuple[ScoringModel, str] | None,
+    floor: Floor | None,
+    rows: int,
+) -> Decision:
+    """No challenger (the rule-based path: nothing to promote), or one below the floor."""
+    old = champion[1] if champion else None
+    if challenger is None:
+        said = floor.reason if floor is not None else "rule-based path"
+        return Decision(True, f"no challenger ({said}): nothing to promote", None, old, floor=floor)
+    auc = floor.auc if floor is not None else None
+    reason = floor.reason if floor is not None else ""
+    return Decision(
+        False, reason, challenger[1], old, challenger_auc=auc, holdout_rows=rows, floor=floor
     )

@@ -3,11 +3,15 @@
 The output is the score contract of DESIGN.md: per entity a score 0-100, the
 probability, a grade and band, reasons (JSON) and a next action, the model name
 and version (or ``rule_based``), scored_at, valid_until and the run id. Every
-row says which path produced it.
+row says which path produced it: ``model``, ``rule_based`` (cold start) or
+``no_reliable_signal`` (the data showed no signal a model or the rule could rank by:
+every row gets the base rate, its one reason says so, and no next action pretends
+otherwise; see :mod:`models.common.floor`).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -16,6 +20,7 @@ import polars as pl
 from features.common import FeatureSet
 from models.common.explain import explain, reasons_from_contributions
 from models.common.family import Family, lift_grade
+from models.common.floor import NO_SIGNAL_PATH, no_signal_sentence
 from models.common.model import ScoringModel
 
 MODEL_PATH = "model"
@@ -33,6 +38,7 @@ def score(
     scored_at: datetime,
     valid_for: timedelta = timedelta(days=1),
     top_reasons: int = 3,
+    no_signal_rate: float | None = None,
 ) -> pl.DataFrame:
     """One score-contract row per feature row.
 
@@ -45,6 +51,8 @@ def score(
         scored_at: When the rows were scored.
         valid_for: How long a score stays valid after ``scored_at``.
         top_reasons: Reasons per direction (up, down) kept for each row.
+        no_signal_rate: Without a model, publish this base rate for every row on the
+            ``no_reliable_signal`` path instead of the rule's points.
 
     Returns:
         The score table: id, score, probability, band, reasons (JSON), path, validity, run.
@@ -52,22 +60,9 @@ def score(
     frame = features.frame
     if frame.is_empty():
         return empty_scores(family)
-    if model is not None:
-        # In chunks: per-row contributions are rows x features floats, and a million rows
-        # at once would hold gigabytes for no gain.
-        probability, reasons = np.empty(frame.height), []
-        for start in range(0, frame.height, CHUNK_ROWS):
-            part = frame.slice(start, CHUNK_ROWS)
-            probability[start : start + part.height] = model.predict_proba(part)
-            reasons += explain(model, family, part, top=top_reasons)
-        base_rate = model.base_rate
-        path, name, version = MODEL_PATH, family.registered_model, model_version
-    else:
-        points = family.rule_points(frame)
-        probability = np.clip(points / 100.0, 0.0, 1.0)
-        reasons = _rule_reasons(family, frame, top_reasons)
-        base_rate = float(probability.mean()) if len(probability) else 0.0
-        path, name, version = RULE_PATH, f"{family.name}_rule_based", "rules-v1"
+    probability, reasons, base_rate, (path, name, version) = _by_path(
+        family, frame, model, model_version, top_reasons, no_signal_rate
+    )
     scored = frame.with_columns(
         probability=pl.Series(probability, dtype=pl.Float64),
         score=pl.Series(np.rint(probability * 100), dtype=pl.Int64),
@@ -76,12 +71,13 @@ def score(
     scored = scored.with_columns(grade=grade, band=band)
     # Actions and extra outputs may read the score, the grade and the band.
     outputs = {}
-    if family.next_action is not None:
+    if family.next_action is not None and path != NO_SIGNAL_PATH:
         outputs["next_action"] = family.next_action()
     if family.extra_outputs is not None:
         outputs |= family.extra_outputs()
     scored = scored.with_columns(**outputs)
-    if "next_action" not in scored.columns:
+    if "next_action" not in scored.columns or path == NO_SIGNAL_PATH:
+        # no signal: a next action read off the score would pretend to rank
         scored = scored.with_columns(next_action=pl.lit(None, dtype=pl.String))
     extra = [c for c in (family.extra_outputs() if family.extra_outputs else {})]
     return scored.select(
@@ -101,6 +97,45 @@ def score(
         valid_until=pl.lit(scored_at + valid_for),
         run_id=pl.lit(run_id),
     )
+
+
+def _by_path(
+    family: Family,
+    frame: pl.DataFrame,
+    model: ScoringModel | None,
+    model_version: str | None,
+    top_reasons: int,
+    no_signal_rate: float | None,
+) -> tuple[np.ndarray, list[str], float, tuple[str, str, str | None]]:
+    """Probabilities, reasons and the grades' base rate of the path that scores: the
+    model, the base rate (no signal) or the rule; and the path, model name and version."""
+    if model is not None:
+        # In chunks: per-row contributions are rows x features floats, and a million rows
+        # at once would hold gigabytes for no gain.
+        probability, reasons = np.empty(frame.height), []
+        for start in range(0, frame.height, CHUNK_ROWS):
+            part = frame.slice(start, CHUNK_ROWS)
+            probability[start : start + part.height] = model.predict_proba(part)
+            reasons += explain(model, family, part, top=top_reasons)
+        registered = family.registered_model
+        return probability, reasons, model.base_rate, (MODEL_PATH, registered, model_version)
+    if no_signal_rate is not None:
+        probability, reasons = _base_rate(family, frame.height, no_signal_rate)
+        named = (NO_SIGNAL_PATH, f"{family.name}_base_rate", "base-rate-v1")
+        return probability, reasons, float(no_signal_rate), named
+    points = family.rule_points(frame)
+    probability = np.clip(points / 100.0, 0.0, 1.0)
+    reasons = _rule_reasons(family, frame, top_reasons)
+    base_rate = float(probability.mean()) if len(probability) else 0.0
+    return probability, reasons, base_rate, (RULE_PATH, f"{family.name}_rule_based", "rules-v1")
+
+
+def _base_rate(family: Family, rows: int, rate: float) -> tuple[np.ndarray, list[str]]:
+    """The no-signal path: the base rate for every row, and one reason that says so."""
+    reason = {"group": NO_SIGNAL_PATH, "direction": "none", "impact": 0.0}
+    text = no_signal_sentence(family, rate)
+    reason["text"] = text[0].upper() + text[1:]
+    return np.full(rows, float(rate)), [json.dumps([reason])] * rows
 
 
 def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:

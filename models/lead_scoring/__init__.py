@@ -6,6 +6,14 @@ calls up to 15), fit/demographics 15 %, qualification answers (budget, timeline,
 decision maker) 20 %, intent signals (demo requests, pricing views) 25 %, manual
 15 % — crmlens has no manual rating, so that part is always 0. Qualified at 70
 points, MQL at 75. Columns a source lacks count as 0 points.
+
+A source without the recipe's fields still gets the engagement and fit points CRMs
+ship, from what it has: when no row has an e-mail open, click, reply or call, the
+engagement part counts every touch of the last 30 days (any activity or event, 10
+points each up to 70) plus 30 for a touch in the last 14 days; when no row has a
+seniority, company size or industry, fit counts the profile fields known (title,
+industry, size, revenue, region, tier, a known contact: 20 points each, up to 100).
+A source with none of these has no rule baseline (:func:`models.common.floor.has_rule_baseline`).
 """
 
 from __future__ import annotations
@@ -80,7 +88,60 @@ def rule_parts(frame: pl.DataFrame) -> dict[str, np.ndarray]:
         pricing_view=0.25 * intent_pricing,
         # manual 15 %: crmlens has no manual rating, so always 0
     )
-    return {name: parts[name].to_numpy() for name in parts.columns}
+    out = {name: parts[name].to_numpy() for name in parts.columns}
+    if frame.height and not _records(frame, ENGAGEMENT_FIELDS):
+        out["rep_activity"] = 0.25 * _touch_points(frame)
+    if frame.height and not _records(frame, FIT_FIELDS):
+        out["company"] = 0.15 * _profile_points(frame)
+    return out
+
+
+ENGAGEMENT_FIELDS = ("email_open_30d", "email_click_30d", "email_reply_30d", "activity_call_30d")
+FIT_FIELDS = ("seniority", "employee_count", "industry")
+
+
+def _records(frame: pl.DataFrame, columns: tuple[str, ...]) -> bool:
+    """Whether the source records any of these fields: some row has a value (a count
+    above 0; a category or size at all)."""
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        values = frame[column].drop_nulls()
+        if values.dtype.is_numeric():
+            values = values.filter(values > 0)
+        if values.len():
+            return True
+    return False
+
+
+PROFILE_FIELDS = ("title", "industry", "employee_count", "annual_revenue", "region", "tier")
+RECENT_TOUCH_DAYS = 14
+
+
+def _touch_points(frame: pl.DataFrame) -> np.ndarray:
+    """Generic engagement: every touch of the last 30 days (any activity or event type),
+    10 points each up to 70, and 30 for a touch in the last 14 days."""
+    counts = [c for c in frame.columns if c.endswith("_30d") and frame[c].dtype.is_numeric()]
+    touches = pl.sum_horizontal([numeric(frame, c) for c in counts]) if counts else pl.lit(0.0)
+    recent = [
+        c for c in ("days_since_last_activity", "days_since_last_event") if c in frame.columns
+    ]
+    latest = pl.min_horizontal([numeric(frame, c, np.inf) for c in recent]) if recent else None
+    points = pl.min_horizontal(10.0 * touches, pl.lit(70.0))
+    if latest is not None:
+        points = points + pl.when(latest <= RECENT_TOUCH_DAYS).then(30.0).otherwise(0.0)
+    return frame.select(points.cast(pl.Float64).alias("p"))["p"].to_numpy()
+
+
+def _profile_points(frame: pl.DataFrame) -> np.ndarray:
+    """Generic fit: 20 points per profile field known, up to 100."""
+    known = [pl.col(c).is_not_null().cast(pl.Float64) for c in PROFILE_FIELDS if c in frame.columns]
+    if "known_contact" in frame.columns:
+        known.append(pl.col("known_contact").cast(pl.Float64).fill_null(0.0))
+    if not known:
+        return np.zeros(frame.height)
+    points = pl.min_horizontal(20.0 * pl.sum_horizontal(known), pl.lit(100.0))
+    return frame.select(points.cast(pl.Float64).alias("p"))["p"].to_numpy()
 
 
 def _count_sentence(column: str, singular: str, many: str, window: str, none: str) -> pl.Expr:

@@ -1,7 +1,10 @@
 """Daily scores, per family: ``ml/<entity>_scores``.
 
 The champion (or the rule, on cold start) scores the open population as of the data's
-today. The scores read the `champion` alias when they run; they are deliberately not
+today. Without a champion, when training found no reliable signal (the promotion floor,
+:mod:`models.common.floor`) or the rule has none of its inputs in this source, every row
+gets the base rate on the ``no_reliable_signal`` path, rather than a constant that
+pretends to rank. The scores read the `champion` alias when they run; they are deliberately not
 downstream of training in the graph, so that a challenger the check blocks (a normal
 weekly outcome) never stops the daily scores.
 """
@@ -16,7 +19,7 @@ from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, 
 
 from crmlens.clock import data_today
 from crmlens.warehouse import fetch_one, replace_table, session, table_exists
-from models.common import registry
+from models.common import floor, registry
 from models.common.scoring import score
 from models.families import FamilySpec
 from pipelines.ml.keys import reference_table, scores_key, scoring_features_table
@@ -24,6 +27,36 @@ from pipelines.ml.training import staging_deps
 from pipelines.resources import CrmlensResource
 
 RULES_VERSION = "rules-v1"
+BASE_RATE_VERSION = "base-rate-v1"
+
+
+def no_signal_rate(
+    con: duckdb.DuckDBPyConnection, spec: FamilySpec, frame: pl.DataFrame
+) -> tuple[float | None, str]:
+    """The base rate to publish when the family has no champion and no reliable signal.
+
+    Args:
+        con: a connection to the warehouse.
+        spec: the model family.
+        frame: today's feature rows.
+
+    Returns:
+        The base rate (None: score with the rule) and one line saying why.
+    """
+    verdict = floor.latest(con, spec.name)
+    known = verdict is not None and verdict.base_rate == verdict.base_rate  # not NaN
+    if known and verdict.no_signal:
+        return verdict.base_rate, verdict.reason
+    if frame.is_empty() or floor.has_rule_baseline(spec.family, frame):
+        return None, "cold start: the rule-based score"
+    why = f"{floor.NO_SIGNAL}: {floor.NO_RULE} (the source has none of the rule's fields)"
+    if known:
+        return verdict.base_rate, why
+    if table_exists(con, "features", spec.training_table):
+        rate = fetch_one(con, f"select avg(label::double) from features.{spec.training_table}")
+        if rate and rate[0] is not None:
+            return float(rate[0]), why
+    return None, f"{floor.NO_RULE}, and no labels yet for a base rate: the rule's constant"
 
 
 def keep_reference(
@@ -89,6 +122,9 @@ def scores_asset(spec: FamilySpec) -> AssetsDefinition:
             today = data_today(con, settings.as_of)
             population = spec.features.scoring_population(con, today)
             features = spec.features.build(con, population)
+            rate, why = (
+                (None, "model") if model is not None else no_signal_rate(con, spec, features.frame)
+            )
             table = score(
                 family,
                 features,
@@ -97,18 +133,21 @@ def scores_asset(spec: FamilySpec) -> AssetsDefinition:
                 run_id=context.run_id,
                 scored_at=today,
                 valid_for=timedelta(days=1),
+                no_signal_rate=rate,
             )
+            version = version or (BASE_RATE_VERSION if rate is not None else RULES_VERSION)
             replace_table(con, "ml", spec.scores_table, table)
             replace_table(con, "features", scoring_features_table(spec), features.frame)
             new_reference = keep_reference(
-                con, spec, features.frame, table, version or RULES_VERSION, context.run_id
+                con, spec, features.frame, table, version, context.run_id
             )
         grades = table.group_by("grade").len().sort("grade")
         return MaterializeResult(
             metadata={
                 "rows": table.height,
-                "path": "model" if model is not None else "rule_based",
-                "model_version": version or RULES_VERSION,
+                "path": table["scoring_path"][0] if table.height else "none",
+                "path_reason": why,
+                "model_version": version,
                 "as_of": str(today),
                 "mean_score": float(table["score"].mean()) if table.height else 0.0,
                 "grades": MetadataValue.json(

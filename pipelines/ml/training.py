@@ -27,7 +27,7 @@ from dagster import (
 from crmlens.clock import data_today, utc_now
 from crmlens.warehouse import replace_table, session
 from features.labels import population, read_label
-from models.common import registry
+from models.common import card, floor, registry
 from models.common.evaluations import record_promotion, record_training
 from models.common.promotion import decide
 from models.common.training import MODELS, Outcome, train
@@ -111,13 +111,10 @@ def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
             features = read_training_set(con, spec)
             configured, gate_context = stored_definition(con, spec)
         frame = features.frame
-        outcome = train(
-            configured.family,
-            features,
-            frame["label"].to_numpy(),
-            frame["as_of"].to_numpy(),
-            context=gate_context,
-        )
+        labels, as_of = frame["label"].to_numpy(), frame["as_of"].to_numpy()
+        outcome = train(configured.family, features, labels, as_of, context=gate_context)
+        # The promotion floor: signal, or the base rate (models.common.floor).
+        verdict = floor.verdict(configured.family, outcome, frame, labels)
         logged = registry.log_training(
             settings,
             configured.family,
@@ -133,16 +130,31 @@ def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
                 version=logged.version,
                 trained_at=utc_now(),
             )
-        return MaterializeResult(metadata=_challenger_metadata(outcome, logged))
+            floor.record(
+                con,
+                family.name,
+                verdict,
+                mlflow_run_id=logged.run_id,
+                version=logged.version,
+                decided_at=utc_now(),
+            )
+        card.log(
+            settings, logged.run_id, card.build(configured.family, outcome, verdict, labels, as_of)
+        )
+        return MaterializeResult(metadata=_challenger_metadata(outcome, logged, verdict))
 
     return challenger
 
 
-def _challenger_metadata(outcome: Outcome, logged: registry.LoggedRun) -> dict:
+def _challenger_metadata(
+    outcome: Outcome, logged: registry.LoggedRun, verdict: floor.Floor
+) -> dict:
     """What the CLI's model table and the Dagster UI show of a training run."""
     meta: dict = {
-        "path": "model" if outcome.trained else "rule_based",
+        "path": verdict.path,
+        "trained": outcome.trained,
         "gate": outcome.gate.reason,
+        **_clean(verdict.metadata()),
         "mlflow_run_id": logged.run_id,
         "registered_version": logged.version or "none",
     }
@@ -169,8 +181,11 @@ def promotion_check(spec: FamilySpec):
         asset=challenger_key(spec),
         name=f"{spec.name}_promotion",
         blocking=True,
-        description="The challenger beats the champion on the same latest holdout: ROC AUC up by a "
-        "margin and calibration (ECE) not worse. Blocks promotion otherwise.",
+        description="The challenger clears the promotion floor (its test ROC AUC's bootstrap 95 % "
+        "interval excludes 0.5 and it beats the rule and the base rate on log loss or Brier; "
+        "otherwise: 'no reliable signal in this data', and the family publishes the base rate) "
+        "and beats the champion on the same latest holdout: ROC AUC up by a margin and "
+        "calibration (ECE) not worse. Blocks promotion otherwise.",
     )
     def promotion(
         context: AssetCheckExecutionContext, crmlens: CrmlensResource
@@ -179,10 +194,16 @@ def promotion_check(spec: FamilySpec):
         challenger_model = registry.load(settings, family, registry.CHALLENGER)
         champion_model = registry.load(settings, family, registry.CHAMPION)
         holdout, labels = latest_holdout(settings, spec, challenger_model)
-        decision = decide(challenger_model, champion_model, holdout, labels)
+        with session(settings.warehouse_path) as con:
+            verdict = floor.latest(con, family.name)
+        decision = decide(challenger_model, champion_model, holdout, labels, verdict)
         with session(settings.warehouse_path) as con:
             record_promotion(con, family.name, decision.metadata(), utc_now())
-        return AssetCheckResult(passed=decision.promote, metadata=_clean(decision.metadata()))
+        return AssetCheckResult(
+            passed=decision.promote,
+            metadata=_clean(decision.metadata()),
+            description=decision.reason,
+        )
 
     return promotion
 

@@ -33,6 +33,7 @@ from dagster import (
 
 from crmlens.warehouse import session, table_exists
 from models.common import drift, registry
+from models.common.floor import NO_SIGNAL_PATH
 from models.common.metrics import calibration_by_decile, expected_calibration_error
 from models.families import FamilySpec, families
 from pipelines.ml.keys import reference_table, scores_key, scoring_features_table
@@ -50,6 +51,17 @@ def _reference_probability(spec: FamilySpec, model, frame: pl.DataFrame) -> np.n
     if model is not None:
         return model.predict_proba(frame)
     return np.clip(spec.family.rule_points(frame) / 100.0, 0.0, 1.0)
+
+
+def _published_base_rate(settings, spec: FamilySpec) -> float | None:
+    """The base rate the family publishes on the no-signal path; None on any other path."""
+    with session(settings.warehouse_path) as con:
+        if not table_exists(con, "ml", spec.scores_table):
+            return None
+        row = con.execute(
+            f"select any_value(scoring_path), any_value(probability) from ml.{spec.scores_table}"
+        ).fetchone()
+    return float(row[1]) if row and row[0] == NO_SIGNAL_PATH else None
 
 
 def _drift_check(spec: FamilySpec):
@@ -72,7 +84,13 @@ def _drift_check(spec: FamilySpec):
                 return AssetCheckResult(passed=True, metadata={"status": "no reference yet"})
             reference = con.sql(f"select * from features.{reference_name}").pl()
             current = con.sql(f"select * from features.{scoring}").pl()
-            scores = con.sql(f"select probability from ml.{spec.scores_table}").pl()
+            scores = con.sql(f"select probability, scoring_path from ml.{spec.scores_table}").pl()
+        if scores.height and scores["scoring_path"][0] == NO_SIGNAL_PATH:
+            # the base rate for everyone is constant by design, not a collapsed model
+            return AssetCheckResult(
+                passed=True,
+                metadata={"status": "no reliable signal: the base rate is published"},
+            )
         if reference.is_empty() or scores.is_empty():  # nothing to compare: not a failure
             return AssetCheckResult(
                 passed=True,
@@ -158,7 +176,13 @@ def _calibration_check(spec: FamilySpec):
             holdout, labels = latest_holdout(settings, spec, model)
         if holdout.is_empty():
             return AssetCheckResult(passed=True, metadata={"status": "no matured labels yet"})
-        table = calibration_by_decile(_reference_probability(spec, model, holdout), labels)
+        base_rate = _published_base_rate(settings, spec) if model is None else None
+        probability = (
+            _reference_probability(spec, model, holdout)
+            if base_rate is None
+            else np.full(holdout.height, base_rate)
+        )
+        table = calibration_by_decile(probability, labels)
         ece = expected_calibration_error(table)
         status = "ok" if ece <= settings.calibration_warn_ece else "warn"
         meta = {
@@ -167,7 +191,9 @@ def _calibration_check(spec: FamilySpec):
             "max_ece": settings.calibration_warn_ece,
             "rows": holdout.height,
             "observed_rate": round(float(np.mean(labels)), 4),
-            "scoring_path": "model" if model is not None else "rule_based",
+            "scoring_path": "model"
+            if model is not None
+            else ("rule_based" if base_rate is None else NO_SIGNAL_PATH),
             "deciles": [
                 {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
                 for row in table.iter_rows(named=True)
