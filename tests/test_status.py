@@ -161,7 +161,9 @@ def test_the_model_table_names_the_random_split_and_its_figures(trained):
     assert 0.5 < low < high <= 1  # promoted: its AUC's interval excludes chance
     assert (version, promoted) == ("1", "yes")
     # No leads at all: the family says what it publishes, and why, in one line.
-    assert re.search(r"lead_scoring: (rule-based|no reliable signal in this data)[^\n]* — .+", output)
+    assert re.search(
+        r"lead_scoring: (rule-based|no reliable signal in this data)[^\n]* — .+", output
+    )
     # The same rows and seed again: no better, so not promoted, and the table says why.
     assert _row(again, "churn")[1:3] == [split, rows]
     assert (_row(again, "churn")[-2:]) == ["2", "no"]
