@@ -163,18 +163,31 @@ def failed_steps(home: Path, run_id: str) -> dict[str, tuple[str, ...]]:
     con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         rows = con.execute(
-            "select dagster_event_type, step_key from event_logs where step_key is not null "
-            "and (dagster_event_type = 'STEP_FAILURE' or (dagster_event_type = "
-            "'ASSET_CHECK_EVALUATION' and json_extract(event, "
-            "'$.dagster_event.event_specific_data.success') = 0)) order by id"
+            "select dagster_event_type, step_key, event from event_logs where step_key is not "
+            "null and dagster_event_type in ('STEP_FAILURE', 'ASSET_CHECK_EVALUATION') order by id"
         ).fetchall()
     except sqlite3.Error:
         return {}
     finally:
         con.close()
-    failed = tuple(dict.fromkeys(step for kind, step in rows if kind == "STEP_FAILURE"))
-    checks = {step for kind, step in rows if kind != "STEP_FAILURE"}
+    failed = tuple(dict.fromkeys(step for kind, step, _ in rows if kind == "STEP_FAILURE"))
+    # Parsed here, not with SQLite's json_extract: check metadata may hold NaN, which
+    # Python's JSON writes and SQLite's JSON reader refuses.
+    checks = {
+        step
+        for kind, step, event in rows
+        if kind == "ASSET_CHECK_EVALUATION" and not _check_passed(event)
+    }
     return {"failed_steps": failed, "held_steps": tuple(s for s in failed if s in checks)}
+
+
+def _check_passed(event: str) -> bool:
+    """Whether an ASSET_CHECK_EVALUATION event (Dagster's stored JSON) passed."""
+    try:
+        data = json.loads(event)["dagster_event"]["event_specific_data"]
+    except (ValueError, KeyError, TypeError):
+        return True  # unreadable: never taken for a held step
+    return bool(data.get("success", data.get("passed", True)))
 
 
 def _when(epoch: float | None) -> datetime | None:
