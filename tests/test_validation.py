@@ -39,21 +39,23 @@ HORIZON = 90
 FAMILY = dataclasses.replace(LEADS, gate=Gate(200, 30, 30))
 
 
-def _leads(n: int = 4000, seed: int = 3, ages: tuple[int, ...] = (0,)) -> pl.DataFrame:
-    """Leads created over two years; 8 % convert, within 20 days of creation when they do.
+def _leads(
+    n: int = 4000, seed: int = 3, ages: tuple[int, ...] = (0,), days: int = 730
+) -> pl.DataFrame:
+    """Leads created over ``days``; 8 % convert, within 20 days of creation when they do.
 
     One snapshot per lead and age while the lead is open and its horizon has passed by the
     data's today; label: converted within the horizon; label_known_at: the conversion, or
     the horizon's end (as a lead builder records it).
     """
     rng = np.random.default_rng(seed)
-    created = START + np.array([timedelta(days=float(d)) for d in rng.uniform(0, 730, n)])
+    created = START + np.array([timedelta(days=float(d)) for d in rng.uniform(0, days, n)])
     signal = rng.normal(size=n)
     converts = rng.random(n) < 1 / (1 + np.exp(-(-2.9 + 1.2 * signal)))
     converted_at = created + np.array(
         [timedelta(days=float(d)) for d in rng.uniform(0, 20, n)]
     )
-    today = START + timedelta(days=730 + HORIZON)
+    today = START + timedelta(days=days + HORIZON)
     rows = []
     for i in range(n):
         for age in ages:
@@ -74,6 +76,7 @@ def _leads(n: int = 4000, seed: int = 3, ages: tuple[int, ...] = (0,)) -> pl.Dat
                     # a clock: the lead's serial number grows with time
                     "lead_serial": (created[i] - START).days * 10 + i % 10,
                     "noise": rng.normal(),
+                    "email_open_30d": int(rng.poisson(1)),  # what the rule score reads
                 }
             )
     return pl.DataFrame(rows).sort("as_of", "lead_id")
@@ -92,7 +95,9 @@ def _rate(labels: np.ndarray, idx: np.ndarray) -> float:
 
 
 def test_the_validation_is_not_biased_toward_positives_that_settle_early():
-    frame = _leads()
+    # A year of leads: the validation period is shorter than the horizon, as on the real
+    # lead list where validation came out 26.8 % positive against 2.5 % in training.
+    frame = _leads(days=365)
     labels = frame["label"].to_numpy()
     as_of = frame["as_of"].to_numpy()
     known = frame["label_known_at"].to_numpy()
@@ -218,9 +223,9 @@ def test_the_class_balance_of_each_part_is_reported():
 
 
 def test_a_validation_far_from_training_is_flagged():
-    # The world changes: leads of the last half year convert four times as often.
+    # The world changes: leads of the last year convert four times as often.
     frame = _leads()
-    late = (frame["as_of"] >= START + timedelta(days=560)).to_numpy()
+    late = (frame["as_of"] >= START + timedelta(days=365)).to_numpy()
     rng = np.random.default_rng(5)
     flip = late & (rng.random(frame.height) < 0.25)
     labels = np.where(flip, 1, frame["label"].to_numpy())
