@@ -52,9 +52,7 @@ def _leads(
     created = START + np.array([timedelta(days=float(d)) for d in rng.uniform(0, days, n)])
     signal = rng.normal(size=n)
     converts = rng.random(n) < 1 / (1 + np.exp(-(-2.9 + 1.2 * signal)))
-    converted_at = created + np.array(
-        [timedelta(days=float(d)) for d in rng.uniform(0, 20, n)]
-    )
+    converted_at = created + np.array([timedelta(days=float(d)) for d in rng.uniform(0, 20, n)])
     today = START + timedelta(days=days + HORIZON)
     rows = []
     for i in range(n):

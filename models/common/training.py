@@ -132,21 +132,7 @@ def train(
     layout = FeatureLayout.fit(parts["train"], numeric, features.categorical)
     fitted = _fit(family, layout, parts, ys, ws, seed)
     model = fitted.model
-    outcome.model = model
-    outcome.metrics = {
-        m: {
-            name: evaluate(ys[name], fitted.predictions[m][name], ws[name])
-            for name in ("valid", "test")
-        }
-        for m in MODELS
-    }
-    outcome.calibration = {
-        m: _calibration(fitted.predictions[m]["test"], ys["test"], ws["test"]) for m in MODELS
-    }
-    outcome.importance = model.importance()
-    outcome.test_labels = ys["test"]
-    outcome.test_predictions = {m: fitted.predictions[m]["test"] for m in MODELS}
-    outcome.example_frame = parts["test"].head(5)
+    _record(outcome, fitted, parts["test"], ys, ws)
     outcome.params = {
         **split.describe(),
         "features_numeric": len(layout.numeric),
@@ -163,6 +149,31 @@ def train(
         "gate": gate.reason,
     }
     return outcome
+
+
+def _record(
+    outcome: Outcome,
+    fitted: _Fitted,
+    test: pl.DataFrame,
+    ys: dict[str, np.ndarray],
+    ws: dict[str, np.ndarray],
+) -> None:
+    """The fitted models' weighted metrics, calibration and test predictions."""
+    outcome.model = fitted.model
+    outcome.metrics = {
+        m: {
+            name: evaluate(ys[name], fitted.predictions[m][name], ws[name])
+            for name in ("valid", "test")
+        }
+        for m in MODELS
+    }
+    outcome.calibration = {
+        m: _calibration(fitted.predictions[m]["test"], ys["test"], ws["test"]) for m in MODELS
+    }
+    outcome.importance = fitted.model.importance()
+    outcome.test_labels = ys["test"]
+    outcome.test_predictions = {m: fitted.predictions[m]["test"] for m in MODELS}
+    outcome.example_frame = test.head(5)
 
 
 def _calibration(probability: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> list[dict]:
@@ -195,9 +206,7 @@ def _fit(
 
     # 1. the rule-based score, rescaled on the validation rows
     points = {name: family.rule_points(part) for name, part in parts.items()}
-    rule_cal = Calibrator(
-        "platt", platt=_platt(points["valid"] / 100.0, ys["valid"], ws["valid"])
-    )
+    rule_cal = Calibrator("platt", platt=_platt(points["valid"] / 100.0, ys["valid"], ws["valid"]))
     for name in ("valid", "test"):
         predictions["rule_based"][name] = rule_cal(np.clip(points[name] / 100.0, 1e-4, 1 - 1e-4))
 
