@@ -61,14 +61,31 @@ class GateContext:
         )
 
 
+def positive_rows_for_auc(
+    half_width: float = 0.1, auc: float = 0.75, test_share: float = 0.2
+) -> int:
+    """How many positive rows a training set needs for its test to measure ROC AUC to
+    ±``half_width`` (95 %) at ``auc``: Hanley & McNeil's variance with many negatives,
+    ``(Q2 − A²) / n_pos`` with ``Q2 = 2A² / (1 + A)``, over the newest ``test_share``.
+
+    At the defaults the test needs 31 positives: 155 in the whole set.
+    """
+    q2 = 2 * auc**2 / (1 + auc)
+    in_test = (1.96 / half_width) ** 2 * (q2 - auc**2)
+    return int(np.ceil(np.ceil(in_test) / test_share))
+
+
 @dataclass(frozen=True)
 class Gate:
     """The minimum history to train on (Salesforce asks 1,000 leads with 120 conversions,
-    200 won and 200 lost deals). Counted in distinct entities, not snapshots."""
+    200 won and 200 lost deals). Counted in distinct entities, not snapshots; a gate may
+    also ask a number of positive rows (:func:`positive_rows_for_auc`: the evidence a test
+    needs for a stable AUC interval)."""
 
     min_entities: int
     min_positive_entities: int
     min_negative_entities: int
+    min_positive_rows: int = 0
 
     def check(
         self, ids: np.ndarray, labels: np.ndarray, context: GateContext | None = None
@@ -97,6 +114,9 @@ class Gate:
             short.append(f"{positives} positive < {self.min_positive_entities}")
         if negatives < self.min_negative_entities:
             short.append(f"{negatives} negative < {self.min_negative_entities}")
+        positive_rows = int(np.asarray(labels).sum())
+        if positive_rows < self.min_positive_rows:
+            short.append(f"{positive_rows} positive snapshots < {self.min_positive_rows}")
         reason = "enough history" if not short else "not enough history: " + ", ".join(short)
         if short and context is not None:
             reason += f" — {self._explain(context, entities)}"

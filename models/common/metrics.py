@@ -20,7 +20,10 @@ from sklearn.metrics import (
 
 
 def calibration_by_decile(
-    probability: np.ndarray, labels: np.ndarray, bins: int = 10
+    probability: np.ndarray,
+    labels: np.ndarray,
+    bins: int = 10,
+    weight: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Mean predicted probability against the observed rate, per decile of the prediction.
 
@@ -32,25 +35,29 @@ def calibration_by_decile(
         probability: Predicted probabilities.
         labels: Observed outcomes (0/1 or booleans).
         bins: How many bins.
+        weight: Per-row weights (default 1): the means are weighted, ``rows`` is the bin's
+            total weight (its row count without weights).
 
     Returns:
         decile (1 = lowest probabilities), rows, predicted (mean probability) and observed
         (rate of positives), one row per non-empty bin.
     """
     probability = np.asarray(probability, dtype=float)
-    labels = np.asarray(labels)
+    labels = np.asarray(labels, dtype=float)
+    w = np.ones(len(labels)) if weight is None else np.asarray(weight, dtype=float)
     order = np.argsort(probability, kind="stable")
     rows = [
         {
             "decile": i + 1,
-            "rows": len(idx),
-            "predicted": float(probability[idx].mean()),
-            "observed": float(labels[idx].mean()),
+            "rows": len(idx) if weight is None else float(w[idx].sum()),
+            "predicted": float(np.average(probability[idx], weights=w[idx])),
+            "observed": float(np.average(labels[idx], weights=w[idx])),
         }
         for i, idx in enumerate(np.array_split(order, bins))
         if len(idx)
     ]
-    schema = {"decile": pl.Int64, "rows": pl.Int64, "predicted": pl.Float64, "observed": pl.Float64}
+    count = pl.Int64 if weight is None else pl.Float64
+    schema = {"decile": pl.Int64, "rows": count, "predicted": pl.Float64, "observed": pl.Float64}
     return pl.DataFrame(rows, schema=schema)
 
 
@@ -64,25 +71,40 @@ def expected_calibration_error(table: pl.DataFrame) -> float:
     return float(sum(rows * abs(observed - predicted) for rows, observed, predicted in gaps) / n)
 
 
-def lift_top_decile(y: np.ndarray, p: np.ndarray) -> float:
-    """Positive rate among the top 10 % by score, over the overall positive rate."""
-    k = max(1, int(np.ceil(0.1 * len(p))))
-    top = np.argsort(-p, kind="stable")[:k]
-    base = y.mean()
-    return float(y[top].mean() / base) if base > 0 else float("nan")
+def lift_top_decile(y: np.ndarray, p: np.ndarray, weight: np.ndarray | None = None) -> float:
+    """Positive rate among the top 10 % by score, over the overall positive rate (the top
+    10 % of the total weight when rows are weighted)."""
+    w = np.ones(len(p)) if weight is None else np.asarray(weight, dtype=float)
+    order = np.argsort(-p, kind="stable")
+    if weight is None:
+        top = order[: max(1, int(np.ceil(0.1 * len(p))))]
+    else:
+        top = order[: max(1, int(np.searchsorted(np.cumsum(w[order]), 0.1 * w.sum()) + 1))]
+    base = np.average(y, weights=w)
+    return float(np.average(y[top], weights=w[top]) / base) if base > 0 else float("nan")
 
 
-def evaluate(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    """Every metric of one model on one set of rows (both classes must be present)."""
+def evaluate(y: np.ndarray, p: np.ndarray, weight: np.ndarray | None = None) -> dict[str, float]:
+    """Every metric of one model on one set of rows (both classes must be present).
+
+    Args:
+        y: Observed outcomes.
+        p: Predicted probabilities.
+        weight: Per-row weights (each entity's snapshots weighing 1 in total, say); None
+            weighs every row 1. ``rows`` stays the row count.
+
+    Returns:
+        ROC AUC, PR AUC, Brier, log loss, lift in the top decile, ECE, rows, positive rate.
+    """
     y = np.asarray(y, dtype=int)
     p = np.clip(np.asarray(p, dtype=float), 1e-6, 1 - 1e-6)
     return {
-        "roc_auc": float(roc_auc_score(y, p)),
-        "pr_auc": float(average_precision_score(y, p)),
-        "brier": float(brier_score_loss(y, p)),
-        "log_loss": float(log_loss(y, p, labels=[0, 1])),
-        "lift_top_decile": lift_top_decile(y, p),
-        "ece": expected_calibration_error(calibration_by_decile(p, y)),
+        "roc_auc": float(roc_auc_score(y, p, sample_weight=weight)),
+        "pr_auc": float(average_precision_score(y, p, sample_weight=weight)),
+        "brier": float(brier_score_loss(y, p, sample_weight=weight)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1], sample_weight=weight)),
+        "lift_top_decile": lift_top_decile(y, p, weight),
+        "ece": expected_calibration_error(calibration_by_decile(p, y, weight=weight)),
         "rows": float(len(y)),
-        "positive_rate": float(y.mean()),
+        "positive_rate": float(np.average(y, weights=weight)),
     }

@@ -7,10 +7,13 @@ Three models are fitted on the training rows and judged on the test rows:
 2. a logistic regression (imputation, scaling, one-hot categories);
 3. LightGBM, early-stopped and calibrated on the validation rows.
 
-The published model is LightGBM, unless the logistic regression ranks the
-validation rows clearly better (as on data that drifts, like the bank's):
-then the calibrated logistic regression is published, and its reasons come
-from its own exact per-row terms. The choice never looks at the test rows.
+The published model is LightGBM when it ranks the validation rows clearly better
+than the logistic regression; otherwise (a tie, data that drifts like the bank's, a
+small table like the telco file's) the calibrated logistic regression is published,
+and its reasons come from its own exact per-row terms. The choice never looks at the
+test rows. Every fit, early stop, calibration, choice and metric weighs the rows by
+the split's weights (each entity's snapshots the same in total), and the features
+that only stand for time are dropped under a time split (:mod:`models.common.time_proxies`).
 
 The cold-start gate runs first: below the minimum history nothing is trained and
 the outcome says the rule-based score is to be published.
@@ -37,12 +40,14 @@ from models.common.model import (
     ScoringModel,
     train_lightgbm,
 )
-from models.common.splits import Split, split_by_time
+from models.common.splits import PARTS, Split, split_by_time
+from models.common.time_proxies import drop_time_proxies
 
 log = logging.getLogger(__name__)
 
 MODELS = ("rule_based", "logistic_regression", "lightgbm")
-# How much better (validation ROC AUC) the logistic regression must be to be published instead.
+# How much better (validation ROC AUC) LightGBM must be to be published instead of the
+# logistic regression.
 SELECTION_MARGIN = 0.005
 
 
@@ -115,27 +120,19 @@ def train(
         groups=ids if family.one_outcome_per_entity else None,
     )
     outcome.split = split
-    indices = (("train", split.train), ("valid", split.valid), ("test", split.test))
-    parts = {name: frame[idx] for name, idx in indices}
-    ys = {name: labels[idx] for name, idx in indices}
+    if not split.balance_ok:
+        log.warning("%s: %s", family.name, split.note)
+    parts = {name: frame[split.part(name)] for name in PARTS}
+    ys = {name: labels[split.part(name)] for name in PARTS}
+    ws = {name: split.weight(name) for name in PARTS}
     for name, y in ys.items():
         if len(np.unique(y)) < 2:
             raise ValueError(f"{family.name}: the {name} set has only one class; need more history")
-    layout = FeatureLayout.fit(parts["train"], features.numeric, features.categorical)
-    fitted = _fit(family, layout, parts, ys, seed)
+    numeric, proxies = drop_time_proxies(split, features.numeric, frame, as_of)
+    layout = FeatureLayout.fit(parts["train"], numeric, features.categorical)
+    fitted = _fit(family, layout, parts, ys, ws, seed)
     model = fitted.model
-    outcome.model = model
-    outcome.metrics = {
-        m: {name: evaluate(ys[name], fitted.predictions[m][name]) for name in ("valid", "test")}
-        for m in MODELS
-    }
-    outcome.calibration = {
-        m: _calibration(fitted.predictions[m]["test"], ys["test"]) for m in MODELS
-    }
-    outcome.importance = model.importance()
-    outcome.test_labels = ys["test"]
-    outcome.test_predictions = {m: fitted.predictions[m]["test"] for m in MODELS}
-    outcome.example_frame = parts["test"].head(5)
+    _record(outcome, fitted, parts["test"], ys, ws)
     outcome.params = {
         **split.describe(),
         "features_numeric": len(layout.numeric),
@@ -145,6 +142,8 @@ def train(
         "valid_roc_auc_lightgbm": round(fitted.valid_auc["lightgbm"], 4),
         "valid_roc_auc_logistic_regression": round(fitted.valid_auc["logistic_regression"], 4),
         "calibration": model.calibrator.method,
+        "time_proxies_dropped": ", ".join(proxies) or "none",
+        **_at_creation(outcome, parts["test"], fitted.predictions),
         "seed": seed,
         "horizon_days": family.horizon_days,
         "gate": gate.reason,
@@ -152,9 +151,34 @@ def train(
     return outcome
 
 
-def _calibration(probability: np.ndarray, labels: np.ndarray) -> list[dict]:
+def _record(
+    outcome: Outcome,
+    fitted: _Fitted,
+    test: pl.DataFrame,
+    ys: dict[str, np.ndarray],
+    ws: dict[str, np.ndarray],
+) -> None:
+    """The fitted models' weighted metrics, calibration and test predictions."""
+    outcome.model = fitted.model
+    outcome.metrics = {
+        m: {
+            name: evaluate(ys[name], fitted.predictions[m][name], ws[name])
+            for name in ("valid", "test")
+        }
+        for m in MODELS
+    }
+    outcome.calibration = {
+        m: _calibration(fitted.predictions[m]["test"], ys["test"], ws["test"]) for m in MODELS
+    }
+    outcome.importance = fitted.model.importance()
+    outcome.test_labels = ys["test"]
+    outcome.test_predictions = {m: fitted.predictions[m]["test"] for m in MODELS}
+    outcome.example_frame = test.head(5)
+
+
+def _calibration(probability: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> list[dict]:
     """Calibration by decile as the MLflow artifact and plot read it."""
-    table = calibration_by_decile(probability, labels)
+    table = calibration_by_decile(probability, labels, weight=weight)
     return table.rename({"predicted": "mean_predicted", "observed": "observed_rate"}).to_dicts()
 
 
@@ -173,41 +197,52 @@ def _fit(
     layout: FeatureLayout,
     parts: dict[str, pl.DataFrame],
     ys: dict[str, np.ndarray],
+    ws: dict[str, np.ndarray],
     seed: int,
 ) -> _Fitted:
-    """Fit the rule's rescaling, the logistic regression and LightGBM; pick the one to publish."""
+    """Fit the rule's rescaling, the logistic regression and LightGBM; pick the one to publish
+    (every fit, early stop, calibration and choice under the rows' weights ``ws``)."""
     predictions: dict[str, dict[str, np.ndarray]] = {m: {} for m in MODELS}
 
     # 1. the rule-based score, rescaled on the validation rows
     points = {name: family.rule_points(part) for name, part in parts.items()}
-    rule_cal = Calibrator("platt", platt=_platt(points["valid"] / 100.0, ys["valid"]))
+    rule_cal = Calibrator("platt", platt=_platt(points["valid"] / 100.0, ys["valid"], ws["valid"]))
     for name in ("valid", "test"):
         predictions["rule_based"][name] = rule_cal(np.clip(points[name] / 100.0, 1e-4, 1 - 1e-4))
 
     # 2. logistic regression
-    linear = LinearModel.fit(layout, parts["train"], ys["train"])
+    linear = LinearModel.fit(layout, parts["train"], ys["train"], ws["train"])
     raw_lr = {name: linear.probability(layout, parts[name]) for name in ("valid", "test")}
     for name in ("valid", "test"):
         predictions["logistic_regression"][name] = raw_lr[name]
 
     # 3. LightGBM, early-stopped on the validation rows
     booster = train_lightgbm(
-        layout, parts["train"], ys["train"], parts["valid"], ys["valid"], {"seed": seed}
+        layout,
+        parts["train"],
+        ys["train"],
+        parts["valid"],
+        ys["valid"],
+        {"seed": seed},
+        weights=(ws["train"], ws["valid"]),
     )
     raw_gbm = {name: booster.predict(layout.matrix(parts[name])) for name in ("valid", "test")}
-    gbm = _publishable(family, layout, ys, raw_gbm["valid"], booster=booster)
+    gbm = _publishable(family, layout, ys, ws, raw_gbm["valid"], booster=booster)
     for name in ("valid", "test"):
         predictions["lightgbm"][name] = gbm.calibrator(raw_gbm[name])
 
-    # The published model: LightGBM, unless the logistic regression ranks the validation
-    # rows clearly better (drifting or small data). Chosen on validation, never on test.
+    # The published model: LightGBM when it ranks the validation rows clearly better than
+    # the logistic regression; on a tie the simpler model, whose reasons are its exact
+    # terms (drifting or small data). Chosen on validation, never on test.
     valid_auc = {
-        "lightgbm": roc_auc_score(ys["valid"], raw_gbm["valid"]),
-        "logistic_regression": roc_auc_score(ys["valid"], raw_lr["valid"]),
+        "lightgbm": roc_auc_score(ys["valid"], raw_gbm["valid"], sample_weight=ws["valid"]),
+        "logistic_regression": roc_auc_score(
+            ys["valid"], raw_lr["valid"], sample_weight=ws["valid"]
+        ),
     }
     model = gbm
-    if valid_auc["logistic_regression"] >= valid_auc["lightgbm"] + SELECTION_MARGIN:
-        model = _publishable(family, layout, ys, raw_lr["valid"], linear=linear)
+    if valid_auc["lightgbm"] < valid_auc["logistic_regression"] + SELECTION_MARGIN:
+        model = _publishable(family, layout, ys, ws, raw_lr["valid"], linear=linear)
     rounds = booster.best_iteration or booster.current_iteration()
     return _Fitted(predictions, model, valid_auc, rounds)
 
@@ -216,6 +251,7 @@ def _publishable(
     family: Family,
     layout: FeatureLayout,
     ys: dict[str, np.ndarray],
+    ws: dict[str, np.ndarray],
     raw_valid: np.ndarray,
     **model: lgb.Booster | LinearModel,
 ) -> ScoringModel:
@@ -224,14 +260,33 @@ def _publishable(
     return ScoringModel(
         family=family.name,
         layout=layout,
-        calibrator=Calibrator.fit(raw_valid, ys["valid"]),
-        base_rate=float(ys["train"].mean()),
+        calibrator=Calibrator.fit(raw_valid, ys["valid"], ws["valid"]),
+        base_rate=float(np.average(ys["train"], weights=ws["train"])),
         **model,
     )
 
 
-def _platt(p: np.ndarray, y: np.ndarray) -> LogisticRegression:
+def _platt(p: np.ndarray, y: np.ndarray, weight: np.ndarray) -> LogisticRegression:
     platt = LogisticRegression()
     p = np.clip(p, 1e-4, 1 - 1e-4)
-    platt.fit(np.log(p / (1 - p)).reshape(-1, 1), y)
+    platt.fit(np.log(p / (1 - p)).reshape(-1, 1), y, sample_weight=weight)
     return platt
+
+
+def _at_creation(
+    outcome: Outcome, test: pl.DataFrame, predictions: dict[str, dict[str, np.ndarray]]
+) -> dict[str, float]:
+    """Each model's test ROC AUC on the snapshots taken at creation (age 0), where a family
+    snapshots at ages: "will this new lead convert?" (empty when there are none)."""
+    if "snapshot_age_days" not in test.columns:
+        return {}
+    first = (test["snapshot_age_days"] == 0).fill_null(False).to_numpy()
+    y = outcome.test_labels
+    if y is None or first.all() or len(np.unique(y[first])) < 2:
+        return {}
+    return {
+        f"test_roc_auc_at_creation_{m}": round(
+            float(roc_auc_score(y[first], predictions[m]["test"][first])), 4
+        )
+        for m in MODELS
+    }
