@@ -243,11 +243,14 @@ def test_an_unreachable_webhook_keeps_the_alerts_for_the_next_run(home: Path):
     assert pending >= 1
 
 
-def test_a_transient_failure_is_retried(tiny_crm: Path, tmp_path: Path):
+def test_a_transient_failure_is_retried(
+    tiny_crm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
     """The accounts export is still being uploaded when the run starts: the first attempt
     fails, the retry (after the backoff) finds the file and loads it."""
     from dagster import materialize
 
+    import pipelines.ingest.assets as ingest_assets
     from pipelines.ingest import build_ingest_assets
     from pipelines.resources import CrmlensResource
 
@@ -256,7 +259,16 @@ def test_a_transient_failure_is_retried(tiny_crm: Path, tmp_path: Path):
     accounts = data / "crm" / "accounts.csv"
     parked = tmp_path / accounts.name
     accounts.rename(parked)
-    threading.Timer(1.0, lambda: parked.rename(accounts)).start()
+    real_ingest = ingest_assets.ingest_table
+
+    def arrives_after_the_first_attempt(*args, **kwargs):
+        try:
+            return real_ingest(*args, **kwargs)  # the first attempt finds no file
+        finally:
+            if parked.exists():  # ...and the upload completes while the step backs off
+                parked.rename(accounts)
+
+    monkeypatch.setattr(ingest_assets, "ingest_table", arrives_after_the_first_attempt)
     asset = next(a for a in build_ingest_assets() if a.key.to_user_string() == "raw/accounts")
     resource = CrmlensResource(
         home=str(tmp_path / "home"), source_spec=str(data / "source_spec.yml")

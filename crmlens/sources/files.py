@@ -39,6 +39,7 @@ from crmlens.sources.reading import (
 )
 from crmlens.sources.spec import (
     FileSource,
+    MissingFiles,
     SourceSpec,
     SpecError,
     absolute,
@@ -281,9 +282,11 @@ def _files_for(
     else:
         paths = [absolute(p) for p in glob_files(source.path, spec.root)]
     if not paths and not source.partitioned:
-        raise SpecError(f"{spec.where(table)}: no file matches {source.path!r} under {spec.root}")
+        raise MissingFiles(
+            f"{spec.where(table)}: no file matches {source.path!r} under {spec.root}"
+        )
     if not paths:
-        raise SpecError(f"{spec.where(table)}: no file of {alias!r} for the requested days")
+        raise MissingFiles(f"{spec.where(table)}: no file of {alias!r} for the requested days")
     return paths
 
 

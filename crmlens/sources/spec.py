@@ -60,6 +60,11 @@ class SpecError(ValueError):
     """A source spec that cannot be used, with a message a user can act on."""
 
 
+class MissingFiles(SpecError):
+    """No file matches what a spec names: maybe a mistake, maybe an export still arriving
+    (worth a retry in a scheduled run, unlike the other spec errors)."""
+
+
 class FileSource(BaseModel):
     """One export file, or one set of day files, that a spec's selects read by alias."""
 

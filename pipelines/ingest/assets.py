@@ -25,7 +25,7 @@ from dagster import (
 from crmlens.contracts import CONTRACTS, TABLES, TableContract
 from crmlens.ingest import IngestResult, ingest_table
 from crmlens.sources import load_source
-from crmlens.sources.spec import SpecError
+from crmlens.sources.spec import MissingFiles, SpecError
 from crmlens.warehouse import duck_type, session
 from pipelines.partitions import DEFAULT_START, events_partitions, single_run_backfills
 from pipelines.resources import CrmlensResource
@@ -109,6 +109,9 @@ def _build(contract: TableContract, start: date) -> AssetsDefinition:
                     tolerance=settings.future_tolerance,
                     chunk_rows=settings.ingest_chunk_rows,
                 )
+        except MissingFiles as exc:
+            # An export may still be arriving: one line, retried by the asset's policy.
+            raise Failure(description=str(exc), allow_retries=True) from None
         except SpecError as exc:
             # The spec fails the same way every time: one line, and no retry.
             raise Failure(description=str(exc), allow_retries=False) from None
