@@ -19,7 +19,7 @@ from crmlens.settings import Settings
 HELD_STEPS = ("_promotion", "_drift")
 # The jobs of pipelines/jobs.py, in the order they usually run (spelled out here so that
 # `crmlens --help` need not import Dagster; tests/test_cli.py checks they agree).
-JOB_NAMES = ("ingest", "transform", "daily", "train", "score", "forecast")
+JOB_NAMES = ("ingest", "transform", "daily", "train", "score", "forecast", "backtest")
 
 
 @dataclass
@@ -61,7 +61,7 @@ def run_and_report(
     report = Report()
     started = time.perf_counter()
     for job_name in jobs:
-        _run_one(settings, job_name, window, report)
+        run_one(settings, job_name, window, report)
     seconds = time.perf_counter() - started
     summary.print_ingest(report.meta, f"{' → '.join(jobs)}: {seconds:.0f} s")
     summary.print_built(report.meta)
@@ -77,10 +77,15 @@ def run_and_report(
     summary.print_headlines(settings)
 
 
-def _run_one(
-    settings: Settings, job_name: str, window: tuple[date, date] | None, report: Report
+def run_one(
+    settings: Settings,
+    job_name: str,
+    window: tuple[date, date] | None,
+    report: Report,
+    **selection: object,
 ) -> None:
-    """One job: run it, gather its outcome, refresh the snapshot; one line on failure."""
+    """One job: run it, gather its outcome, refresh the snapshot; one line on failure
+    (``selection``: :func:`pipelines.run.run_job`'s ``assets`` and ``ops``)."""
     from crmlens.serving import refresh_snapshot
     from pipelines.run import materialization_metadata, run_job
 
@@ -91,7 +96,13 @@ def _run_one(
     console.print(f"running job [bold]{job_name}[/] (Dagster, in process; log in {log_file}) ...")
     started = time.perf_counter()
     result = run_job(
-        settings, job_name, days=window, raise_on_error=False, log_file=log_file, run_id=run_id
+        settings,
+        job_name,
+        days=window,
+        raise_on_error=False,
+        log_file=log_file,
+        run_id=run_id,
+        **selection,
     )
     meta = materialization_metadata(result)
     report.meta |= meta

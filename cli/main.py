@@ -22,6 +22,7 @@ import click
 from rich.table import Table
 
 from cli import summary
+from cli.backtest import backtest
 from cli.console import console, err, progress
 from cli.errors import friendly_errors
 from cli.init import init
@@ -390,6 +391,7 @@ def _parse_days(days: str | None) -> list[date] | None:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
 
+main.add_command(backtest)
 main.add_command(init)
 main.add_command(model_card)
 

@@ -90,8 +90,10 @@ def _path_text(m: dict) -> str:
     """What a family publishes: the model, its rule (cold start) or the base rate."""
     path = m.get("path")
     if path == "no_reliable_signal":
-        rate = f": base rate {m['base_rate']:.1%}" if "base_rate" in m else ""
-        return f"{NO_SIGNAL_TEXT}{rate}"
+        rate = m.get("base_rate")
+        if rate is None or rate != rate:  # NaN: no labelled row at all
+            return f"{NO_SIGNAL_TEXT}: no labelled rows yet"
+        return f"{NO_SIGNAL_TEXT}: base rate {rate:.1%}"
     if path == "rule_based":
         return "rule-based" if not m.get("trained") else "rule-based (model: no signal beyond it)"
     return "model"

@@ -10,6 +10,8 @@
 - ``train``: training sets → challengers → promotion checks → champions. Weekly;
   a challenger that is not better fails its blocking check and is not promoted.
 - ``score``: scores → publish → snapshot, e.g. right after a promotion.
+- ``backtest``: the replay of the schedule per family (training sets → replays): how
+  the published scores would have done, window by window. On demand (`crmlens backtest`).
 - ``forecast``: the revenue forecast (statistical, pipeline, blend, scenarios) and its
   accuracy → publish → snapshot. Monthly, on the 2nd, once the month has closed.
 """
@@ -35,6 +37,8 @@ SCORES = AssetSelection.assets(
 TRAINING = ML - SCORES
 PUBLISH = AssetSelection.groups("publish")
 FORECAST = AssetSelection.groups("forecast")
+# The replays, with the training sets they read (rebuilt first, on today's data).
+BACKTEST = AssetSelection.groups("backtest").upstream(depth=1)
 MONITORING = AssetSelection.groups("monitoring")
 SNAPSHOT = AssetSelection.assets(["serving", "snapshot"])
 PUBLISH_FORECAST = AssetSelection.assets(["publish", "revenue_forecast"])
@@ -72,6 +76,14 @@ def build_jobs() -> list:
             "score",
             selection=SCORES | MONITORING | PUBLISH_SCORES,
             description="Score with the current champions and publish (after a promotion).",
+            hooks=hooks,
+        ),
+        define_asset_job(
+            "backtest",
+            selection=BACKTEST,
+            description="Replay the schedule per family: retrain at each weekly or monthly "
+            "cut on what was known then, score the next window, measure it (MLflow, "
+            "ml.backtests). Changes no champion and no published score.",
             hooks=hooks,
         ),
         define_asset_job(

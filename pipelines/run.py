@@ -14,7 +14,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from dagster import DagsterInstance, ExecuteInProcessResult
+from dagster import AssetKey, DagsterInstance, ExecuteInProcessResult, JobDefinition
 
 from crmlens.runlock import note_run, run_lock
 from crmlens.settings import SECRETS, Settings
@@ -46,6 +46,8 @@ def run_job(
     log_level: str = "WARNING",
     log_file: Path | None = None,
     run_id: str | None = None,
+    assets: list[AssetKey] | None = None,
+    ops: dict[str, dict] | None = None,
 ) -> ExecuteInProcessResult:
     """Execute a job in process over ``days`` (default: every day with event files).
 
@@ -64,6 +66,8 @@ def run_job(
         log_file: where Dagster's and dbt's output goes (the terminal gets one line per
             asset); default: the terminal.
         run_id: the Dagster run id (default: a new one).
+        assets: run only these assets of the job (default: all of them).
+        ops: per op name, its config (``{"ml__churn_backtest": {"step": "week"}}``).
 
     Returns:
         The run's result.
@@ -103,19 +107,28 @@ def run_job(
             "tags": tags,
             "raise_on_error": raise_on_error,
             "run_id": run_id,
+            "asset_selection": assets,
         }
-        loggers: dict = {"console": {"config": {"log_level": log_level}}}
-        if log_file is None:
-            return job.execute_in_process(run_config={"loggers": loggers}, **run)
-        # dbt's and Dagster's chatter goes to the log file; the terminal gets one line per
-        # asset.
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        with (
-            log_file.open("w") as sink,
-            contextlib.redirect_stdout(sink),
-            contextlib.redirect_stderr(sink),
-        ):
-            return job.execute_in_process(run_config={"loggers": loggers | {"progress": {}}}, **run)
+        configs = {"ops": {op: {"config": c} for op, c in ops.items()}} if ops else {}
+        return _execute(job, run, configs, log_level, log_file)
+
+
+def _execute(
+    job: JobDefinition, run: dict, configs: dict, log_level: str, log_file: Path | None
+) -> ExecuteInProcessResult:
+    """Execute in process; with ``log_file``, dbt's and Dagster's chatter goes there and the
+    terminal gets one line per asset."""
+    loggers: dict = {"console": {"config": {"log_level": log_level}}}
+    if log_file is None:
+        return job.execute_in_process(run_config={"loggers": loggers, **configs}, **run)
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        log_file.open("w") as sink,
+        contextlib.redirect_stdout(sink),
+        contextlib.redirect_stderr(sink),
+    ):
+        loggers |= {"progress": {}}
+        return job.execute_in_process(run_config={"loggers": loggers, **configs}, **run)
 
 
 def _secrets_env(settings: Settings) -> dict[str, str]:

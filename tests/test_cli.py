@@ -50,3 +50,11 @@ def test_status_before_any_load_says_what_to_do(crmlens_home: Path):
 def test_bad_days_option(tmp_path: Path, crmlens_home: Path):
     result = CliRunner().invoke(main, ["ingest", "--days", "yesterday"])
     assert result.exit_code != 0 and "FROM:TO" in result.output
+
+
+def test_a_family_without_labelled_rows_says_so_instead_of_a_nan_rate() -> None:
+    from cli.summary import _path_text
+
+    empty = _path_text({"path": "no_reliable_signal", "base_rate": float("nan")})
+    assert "nan" not in empty and "no labelled rows yet" in empty
+    assert _path_text({"path": "no_reliable_signal", "base_rate": 0.117}).endswith("base rate 11.7%")

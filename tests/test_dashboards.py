@@ -98,6 +98,7 @@ KEY_SECTIONS = {
         "Calibration",
         "Score drift",
         "Drift and calibration checks over time",
+        "How would the scores have done for us?",
         "Champion and challenger",
     },
 }

@@ -179,3 +179,36 @@ def monitoring(frame: pl.DataFrame, limits: pl.DataFrame, *, y_title: str) -> al
         )
     )
     return (rules + lines).resolve_scale(color="independent").properties(height=HEIGHT - 40)
+
+
+def backtest(frame: pl.DataFrame) -> alt.LayerChart:
+    """ROC AUC per replayed window: the published scores and the rule score, against chance.
+
+    Args:
+        frame: :func:`dashboards.processing.models.backtest_long` (start, scores, roc_auc).
+
+    Returns:
+        The chart.
+    """
+    chance = (
+        alt.Chart(pl.DataFrame({"y": [0.5]}))
+        .mark_rule(color=MUTED, strokeDash=[4, 4])
+        .encode(y="y:Q")
+    )
+    lines = (
+        alt.Chart(frame)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("start:T", title="Window"),
+            y=alt.Y("roc_auc:Q", title="ROC AUC", scale=alt.Scale(domain=[0.3, 1.0])),
+            color=alt.Color("scores:N", title=None),
+            tooltip=[
+                alt.Tooltip("start:T", title="Window"),
+                "scores",
+                alt.Tooltip("roc_auc:Q", format=".3f", title="ROC AUC"),
+                alt.Tooltip("rows:Q", format=",", title="Rows"),
+            ],
+        )
+        .properties(height=HEIGHT)
+    )
+    return chance + lines

@@ -248,3 +248,22 @@ def monitoring_latest(frame: pl.DataFrame) -> pl.DataFrame:
         .then(ece)
         .otherwise(pl.col("reasons"))
     ).sort("family", "kind")
+
+
+def backtest_long(windows: pl.DataFrame) -> pl.DataFrame:
+    """The replay's ROC AUC per window, published scores and rule score as two series.
+
+    Args:
+        windows: :func:`dashboards.queries.models.backtest`.
+
+    Returns:
+        ``start``, ``rows``, ``scores`` (in words), ``roc_auc``; windows with one class only
+        (no AUC) are left out.
+    """
+    series = {"roc_auc": "published scores", "rule_roc_auc": "rule score"}
+    return (
+        windows.unpivot(index=["start", "rows"], on=list(series), variable_name="scores")
+        .rename({"value": "roc_auc"})
+        .with_columns(pl.col("scores").replace_strict(series))
+        .drop_nulls("roc_auc")
+    )

@@ -8,7 +8,7 @@ import polars as pl
 
 from crmlens.settings import get_settings
 from crmlens.sql import load
-from dashboards.data import query, query_file
+from dashboards.data import MissingTable, query, query_file
 
 FAMILIES = {
     "lead_scoring": "Lead scoring",
@@ -117,3 +117,20 @@ def publishing_model(family: str) -> pl.DataFrame:
         One row per model, version and scoring path in the current score table.
     """
     return _on_table("publishing_model", "scores_table", _SCORES_TABLE[family])
+
+
+def backtest(family: str) -> pl.DataFrame:
+    """The windows of the family's newest replay of the schedule (``crmlens backtest``).
+
+    Args:
+        family: lead_scoring, deal_scoring or churn.
+
+    Returns:
+        One row per window, oldest first: rows, positives, what published, ROC AUC (and the
+        rule's), PR AUC, Brier, ECE, lift; the replay's pooled figures as ``replay_*``.
+        Empty when the family was never replayed.
+    """
+    try:
+        return query_file("backtest_windows", {"family": family})
+    except MissingTable:
+        return pl.DataFrame()

@@ -72,6 +72,15 @@ def render() -> None:
         _monitoring(queries.model_monitoring())
 
     with ui.section(
+        "How would the scores have done for us?",
+        help="A replay of the schedule (`crmlens backtest --family …`): at each weekly or "
+        "monthly step the model is retrained on exactly what was known then, as the scheduled "
+        "jobs would have, and the next window's scores are measured once their outcomes are "
+        "in. The line is each window's ROC AUC beside the rule score's; 0.5 is chance.",
+    ):
+        _backtest(family)
+
+    with ui.section(
         "Champion and challenger",
         help="Every promotion decision: a newly trained challenger replaces the champion only "
         "if it beats it on the same holdout.",
@@ -216,6 +225,67 @@ def _monitoring(checks: pl.DataFrame) -> None:
             "scoring_path": ui.text_col("Scored by", "small"),
         },
     )
+
+
+BACKTEST_FAMILY = {"lead_scoring": "lead", "deal_scoring": "deal", "churn": "churn"}
+
+
+def _backtest(family: str) -> None:
+    windows = queries.backtest(family)
+    if windows.is_empty():
+        st.info(
+            "This family's schedule has not been replayed yet: "
+            f"`crmlens backtest --family {BACKTEST_FAMILY.get(family, family)}` retrains it "
+            "month by month on what was known then and measures each month's scores."
+        )
+        return
+    top = windows.row(0, named=True)
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Replayed ROC AUC",
+        _figure(top["replay_roc_auc"]),
+        delta=_versus(top["replay_roc_auc"], top["replay_rule_roc_auc"]),
+        help="Over every window's scores at once, as they would have been published.",
+        border=True,
+    )
+    b.metric(
+        "Windows", f"{top['replay_windows']:,}", help=f"retrained every {top['step']}", border=True
+    )
+    c.metric(
+        "Windows a model published",
+        f"{top['replay_model_windows']:,}",
+        help="The others published the rule score (too little history) or the base rate "
+        "(no reliable signal).",
+        border=True,
+    )
+    d.metric("Calibration error", _figure(top["replay_ece"]), border=True)
+    chart = processing.backtest_long(windows)
+    if chart.height:
+        show(charts.backtest(chart))
+    ui.table(
+        windows,
+        name=f"{family}_backtest",
+        columns={
+            "start": ui.datetime_col("Window"),
+            "rows": ui.number_col("Rows", "localized"),
+            "positives": ui.number_col("Positives", "localized"),
+            "path": ui.text_col("Published", "small"),
+            "roc_auc": ui.number_col("ROC AUC", "%.3f"),
+            "rule_roc_auc": ui.number_col("Rule ROC AUC", "%.3f"),
+            "pr_auc": ui.number_col("PR AUC", "%.3f"),
+            "ece": ui.number_col("Calibration error", "%.3f"),
+            "lift_top_decile": ui.number_col("Lift top 10 %", "%.2f"),
+            "known_rows": ui.number_col("Trained on", "localized"),
+        },
+    )
+
+
+def _figure(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def _versus(value: float | None, rule: float | None) -> str | None:
+    return None if value is None or rule is None else f"{value - rule:+.3f} vs rules"
 
 
 def _promotions(family: str) -> None:

@@ -150,11 +150,25 @@ SCHEMAS = {
 
 
 def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Append by column name to a table of a fixed schema (a cold-start row lacks metrics)."""
+    append_rows(con, table, frame, SCHEMAS[table])
+
+
+def append_rows(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, schema: dict[str, str]
+) -> None:
+    """Append by column name to ``ml.<table>`` of a fixed schema, created on first use (a
+    row may lack columns: a cold-start row has no metrics).
+
+    Args:
+        con: Warehouse connection (written).
+        table: The table's name in schema ``ml``.
+        frame: The rows; columns the schema lacks are left out.
+        schema: Column name -> DuckDB type.
+    """
     con.execute("create schema if not exists ml")
-    columns = ", ".join(f"{c} {t}" for c, t in SCHEMAS[table].items())
+    columns = ", ".join(f'"{c}" {t}' for c, t in schema.items())
     con.execute(f"create table if not exists ml.{table} ({columns})")
-    known = [c for c in frame.columns if c in SCHEMAS[table]]
+    known = [c for c in frame.columns if c in schema]
     con.register("_rows", frame.select(known))
     try:
         con.execute(f"insert into ml.{table} by name select * from _rows")

@@ -1,11 +1,13 @@
 """ML assets, per family (group ``ml``): weekly training (:mod:`pipelines.ml.training`) and
-daily scores (:mod:`pipelines.ml.scoring`)."""
+daily scores (:mod:`pipelines.ml.scoring`); the replay of the schedule (group ``backtest``,
+:mod:`pipelines.ml.backtest`)."""
 
 from __future__ import annotations
 
 from dagster import AssetChecksDefinition, AssetsDefinition
 
 from models.families import families
+from pipelines.ml.backtest import backtest_asset
 from pipelines.ml.scoring import scores_asset
 from pipelines.ml.training import (
     challenger_asset,
@@ -24,6 +26,7 @@ def build_ml_definitions() -> tuple[list[AssetsDefinition], list[AssetChecksDefi
             challenger_asset(spec),
             champion_asset(spec),
             scores_asset(spec),
+            backtest_asset(spec),
         ]
         checks.append(promotion_check(spec))
     return assets, checks
