@@ -57,4 +57,6 @@ def test_a_family_without_labelled_rows_says_so_instead_of_a_nan_rate() -> None:
 
     empty = _path_text({"path": "no_reliable_signal", "base_rate": float("nan")})
     assert "nan" not in empty and "no labelled rows yet" in empty
-    assert _path_text({"path": "no_reliable_signal", "base_rate": 0.117}).endswith("base rate 11.7%")
+    assert _path_text({"path": "no_reliable_signal", "base_rate": 0.117}).endswith(
+        "base rate 11.7%"
+    )
