@@ -29,6 +29,9 @@ class FeatureSet:
     id_column: str
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    # Numeric features a time split keeps even when they follow the calendar: context
+    # series, dated indicators known at the time (features.context).
+    time_exempt: list[str] = field(default_factory=list)
 
     @property
     def feature_columns(self) -> list[str]:

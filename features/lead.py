@@ -38,6 +38,7 @@ import polars as pl
 from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES
 from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
+from features import context
 from features.common import (
     FeatureSet,
     counts_per_type_and_window,
@@ -193,7 +194,10 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
     )
     categorical = CATEGORICAL + custom_categorical
     LeadFeaturesSchema.validate(frame)
-    return FeatureSet(frame=frame, id_column="lead_id", numeric=numeric, categorical=categorical)
+    features = FeatureSet(
+        frame=frame, id_column="lead_id", numeric=numeric, categorical=categorical
+    )
+    return context.attach(con, features)
 
 
 def _activity_counts() -> tuple[str, list[str]]:
