@@ -67,7 +67,10 @@ def attach(con: duckdb.DuckDBPyConnection, features: FeatureSet) -> FeatureSet:
         joined = _join(con, keys, name, values).drop("_row")
         frame = frame.with_columns(joined.get_columns())
         for column, kind in kinds.items():
-            (categorical if kind == "categorical" else numeric).append(named[column])
+            if kind == "categorical":
+                categorical.append(named[column])
+                continue
+            numeric.append(named[column])
             if not check:
                 exempt.append(named[column])
     return dataclasses.replace(
