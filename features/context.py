@@ -64,7 +64,7 @@ def attach(con: duckdb.DuckDBPyConnection, features: FeatureSet) -> FeatureSet:
     for name, kinds, check in catalog:
         named = {column: f"{PREFIX}{name}_{column}" for column in kinds}
         values = select_list([f"c.{quote_ident(c)} as {quote_ident(n)}" for c, n in named.items()])
-        joined = _join(con, keys, name, values).drop("_row")
+        joined = _join(con, keys, name, values).drop("_row", "_available_at")
         frame = frame.with_columns(joined.get_columns())
         for column, kind in kinds.items():
             if kind == "categorical":
