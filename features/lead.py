@@ -22,7 +22,9 @@ Features, all from rows timed strictly before ``as_of``:
   and any event;
 - activities: reps' calls, e-mails, meetings… in the last 30 and 90 days, days
   since the last one, hours from creation to the first response;
-- age of the lead at the snapshot.
+- age of the lead at the snapshot;
+- context: the source's dated series as known at the snapshot (``ctx_<series>_<column>``,
+  :mod:`features.context`).
 
 The lead's *current* status is never a feature: it is what happened afterwards.
 """
