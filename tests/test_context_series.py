@@ -17,13 +17,15 @@ import numpy as np
 import polars as pl
 import pytest
 
+from crmlens.ingest import ingest_table
 from crmlens.ingest.context import ingest_context
+from crmlens.sources import shipped_spec
 from crmlens.sources.spec import SpecError, load_spec
 from features import context
 from features.common import FeatureSet
 from models.common.splits import Split
 from models.common.time_proxies import drop_time_proxies
-from tests.conftest import REAL_DATA
+from tests.conftest import NOW, REAL_DATA
 from tests.test_export_shapes import run_crmlens
 
 LEADS = "lead_id,status,created_at\nL1,new,2024-01-05 10:00:00\n"
@@ -169,10 +171,33 @@ def test_context_columns_are_kept_under_a_time_split_unless_the_spec_says_check(
     assert context.attach(con, _snapshots("2024-02-05")).time_exempt == []
 
 
-@pytest.mark.skipif(
-    not (REAL_DATA / "bank_marketing" / "bank-additional-full.csv").exists(),
-    reason=f"real datasets not found at {REAL_DATA}",
+BANK_ADDITIONAL = REAL_DATA / "bank_marketing" / "bank-additional-full.csv"
+needs_bank_additional = pytest.mark.skipif(
+    not BANK_ADDITIONAL.exists(), reason=f"real datasets not found at {REAL_DATA}"
 )
+
+
+@needs_bank_additional
+def test_bank_additional_loads_every_call_and_the_economy_by_date(warehouse):
+    spec = load_spec(shipped_spec("bank_additional"), BANK_ADDITIONAL.parent)
+    result = ingest_table(warehouse, spec, "leads", now=NOW)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (41188, 41188, 0)
+    stored = ingest_context(warehouse, spec)
+    assert stored.rows == {"economy": 470}
+    rate, first, last, backwards = warehouse.execute(
+        "select avg((status = 'converted')::int), min(created_at), max(created_at), "
+        "count(*) filter (where created_at < previous) from (select status, created_at, "
+        "lag(created_at) over (order by _source_row) as previous from raw.leads)"
+    ).fetchall()[0]
+    assert round(rate, 4) == 0.1127  # the published 4,640 yes of 41,188
+    assert (first.date().isoformat(), last.date().isoformat()) == ("2008-05-05", "2010-11-26")
+    assert backwards == 0  # the derived dates keep the rows' order
+    columns = {r[0] for r in warehouse.execute("describe raw.leads").fetchall()}
+    assert not columns & {"duration", "euribor3m", "nr_employed", "emp_var_rate"}
+    assert {"age", "job", "previous_outcome", "call_weekday"} <= columns
+
+
+@needs_bank_additional
 def test_bank_additional_brings_the_economy_into_the_lead_features(tmp_path: Path):
     spec = Path(__file__).resolve().parents[1] / "crmlens" / "specs" / "bank_additional.yml"
     root = REAL_DATA / "bank_marketing"
