@@ -205,7 +205,7 @@ def test_bank_additional_brings_the_economy_into_the_lead_features(tmp_path: Pat
     result = run_crmlens(home, "run", "--spec", str(spec), "--root", str(root))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     con = duckdb.connect(str(home / "serving" / "current.duckdb"), read_only=True)
-    columns = [c for (c,) in con.execute("describe features.lead_training").fetchall()]
+    columns = [r[0] for r in con.execute("describe features.lead_training").fetchall()]
     ctx = sorted(c for c in columns if c.startswith("ctx_economy_"))
     assert ctx == [
         "ctx_economy_cons_conf_idx",
