@@ -178,6 +178,7 @@ def ingest(
     """Validate source rows and load them into raw.* (bad rows into quarantine.*)."""
     from crmlens.contracts import TABLES, contract
     from crmlens.ingest import ingest_table
+    from crmlens.ingest.context import ingest_context
     from crmlens.runlock import run_lock
     from crmlens.serving import refresh_snapshot
     from crmlens.sources import load_source
@@ -204,8 +205,11 @@ def ingest(
                         chunk_rows=settings.ingest_chunk_rows,
                     )
                 )
+            context = ingest_context(con, spec) if not tables else None
         refresh_snapshot(settings)  # `crmlens status` and the dashboards read the snapshot
     summary.print_ingest_results(results, f"ingest of {spec.name} into {settings.warehouse_path}")
+    for name, rows in (context.rows if context else {}).items():
+        click.echo(f"context series {name}: {rows} dates")
 
 
 @main.command()

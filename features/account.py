@@ -64,6 +64,7 @@ import polars as pl
 
 from crmlens import sql
 from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
+from features import context
 from features.common import (
     FeatureSet,
     custom_columns,
@@ -246,9 +247,10 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
         pl.col(c).cast(pl.Float64) for c in ("mrr", "unpaid_amount", "seats", "seats_90d_ago")
     )
     AccountFeaturesSchema.validate(frame)
-    return FeatureSet(
+    features = FeatureSet(
         frame=frame,
         id_column="account_id",
         numeric=NUMERIC + custom_numeric,
         categorical=CATEGORICAL + custom_categorical,
     )
+    return context.attach(con, features)

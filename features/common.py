@@ -4,7 +4,9 @@ Every builder takes *snapshots* — (entity id, ``as_of``) pairs — and returns
 row of features per snapshot, computed only from rows whose own timestamp lies
 strictly before that snapshot's ``as_of``. Training sets stack many snapshots;
 scoring uses one, at the data's today. Builders read the dbt staging views
-(typed, validated, custom attributes kept), in DuckDB SQL.
+(typed, validated, custom attributes kept), in DuckDB SQL. Each ends by joining the
+source's context series as of the snapshot (:mod:`features.context`): a value counts
+once it is known (its date plus its publication lag at or before ``as_of``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class FeatureSet:
     id_column: str
     numeric: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    # Numeric features a time split keeps even when they follow the calendar: context
+    # series, dated indicators known at the time (features.context).
+    time_exempt: list[str] = field(default_factory=list)
 
     @property
     def feature_columns(self) -> list[str]:

@@ -22,7 +22,9 @@ Features, all from rows timed strictly before ``as_of``:
   and any event;
 - activities: reps' calls, e-mails, meetings… in the last 30 and 90 days, days
   since the last one, hours from creation to the first response;
-- age of the lead at the snapshot.
+- age of the lead at the snapshot;
+- context: the source's dated series as known at the snapshot (``ctx_<series>_<column>``,
+  :mod:`features.context`).
 
 The lead's *current* status is never a feature: it is what happened afterwards.
 """
@@ -38,6 +40,7 @@ import polars as pl
 from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES
 from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
+from features import context
 from features.common import (
     FeatureSet,
     counts_per_type_and_window,
@@ -193,7 +196,10 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
     )
     categorical = CATEGORICAL + custom_categorical
     LeadFeaturesSchema.validate(frame)
-    return FeatureSet(frame=frame, id_column="lead_id", numeric=numeric, categorical=categorical)
+    features = FeatureSet(
+        frame=frame, id_column="lead_id", numeric=numeric, categorical=categorical
+    )
+    return context.attach(con, features)
 
 
 def _activity_counts() -> tuple[str, list[str]]:

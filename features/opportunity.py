@@ -60,6 +60,7 @@ import polars as pl
 from crmlens import sql
 from crmlens.contracts import ACTIVITY_TYPES
 from crmlens.sources.labels import DEFAULT_HORIZON_DAYS
+from features import context
 from features.common import (
     FeatureSet,
     counts_per_type_and_window,
@@ -264,12 +265,13 @@ def build(con: duckdb.DuckDBPyConnection, snapshots: pl.DataFrame) -> FeatureSet
     frame = fill_counts(frame, COUNTS)
     frame = frame.with_columns(pl.col(c).cast(pl.Int64) for c in COUNTS if c in frame.columns)
     OpportunityFeaturesSchema.validate(frame)
-    return FeatureSet(
+    features = FeatureSet(
         frame=frame,
         id_column="opportunity_id",
         numeric=BASE_NUMERIC + ACTIVITY_COLUMNS + custom_numeric,
         categorical=CATEGORICAL + custom_categorical,
     )
+    return context.attach(con, features)
 
 
 def open_stages(con: duckdb.DuckDBPyConnection) -> list[str]:

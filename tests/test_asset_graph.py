@@ -19,6 +19,7 @@ EXPECTED_INGEST = {
     "raw/invoices": [],
     "raw/tickets": [],
     "raw/events": ["raw/contacts"],
+    "context/series": [],  # the spec's context series; every family's features read them
 }
 
 

@@ -55,15 +55,17 @@ class TrainingSet:
         frame = self.frame.with_columns(expr.alias(name))
         numeric = self.features.numeric + ([] if categorical else [name])
         cats = self.features.categorical + ([name] if categorical else [])
-        return TrainingSet(self.spec, FeatureSet(frame, self.features.id_column, numeric, cats))
+        exempt = self.features.time_exempt
+        features = FeatureSet(frame, self.features.id_column, numeric, cats, exempt)
+        return TrainingSet(self.spec, features)
 
     def without(self, *names: str) -> TrainingSet:
         """A copy without some features (to measure what they bring)."""
         numeric = [c for c in self.features.numeric if c not in names]
         cats = [c for c in self.features.categorical if c not in names]
-        return TrainingSet(
-            self.spec, FeatureSet(self.frame, self.features.id_column, numeric, cats)
-        )
+        exempt = [c for c in self.features.time_exempt if c not in names]
+        features = FeatureSet(self.frame, self.features.id_column, numeric, cats, exempt)
+        return TrainingSet(self.spec, features)
 
 
 @dataclass

@@ -188,25 +188,68 @@ def read_table(
     if not spec.provides(table):
         raise SpecError(f"{spec.where(table)}: the spec does not provide this table")
     select = select or spec.tables[table].select
+    columns = dict.fromkeys(CONTRACTS[table].columns, "VARCHAR")
+    batch, usable = _read_aliases(con, spec, spec.where(table), select, columns, days)
+    if usable:
+        _run_select(con, spec, table, select, batch)
+    return batch
+
+
+def read_select(
+    con: duckdb.DuckDBPyConnection, spec: SourceSpec, select: str, where: str
+) -> ReadBatch:
+    """Expose the aliases any select of a spec uses as views (every file) and run it.
+
+    For selects that fill no canonical table (a context series): JSONL aliases need
+    their ``columns:``.
+
+    Args:
+        con: the connection the rows are read in (views are temporary).
+        spec: a files spec.
+        select: the select.
+        where: the spec and what the select is for, for messages.
+
+    Returns:
+        The batch (its relation None when an alias has no readable file).
+
+    Raises:
+        SpecError: no file, bad SQL.
+    """
+    batch, usable = _read_aliases(con, spec, where, select, {}, None)
+    if usable:
+        batch.rerun = lambda: con.sql(select)
+        try:
+            batch.relation = con.sql(select)
+            batch.relation.columns  # noqa: B018 - binds the query so SQL errors surface here
+        except duckdb.Error as exc:
+            raise SpecError(f"{where}: the select failed: {first_line(exc)}") from None
+    return batch
+
+
+def _read_aliases(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceSpec,
+    where: str,
+    select: str,
+    columns: dict[str, str],
+    days: list[date] | None,
+) -> tuple[ReadBatch, bool]:
+    """A view per alias the select reads, and whether each has a readable file (the
+    batch's relation is left to the caller)."""
     aliases = referenced_aliases(select, spec.files)
     if not aliases:
-        raise SpecError(
-            f"{spec.where(table)}: the select reads none of the files {list(spec.files)}"
-        )
-    batch = ReadBatch(relation=None, where=spec.where(table))
+        raise SpecError(f"{where}: the select reads none of the files {list(spec.files)}")
+    batch = ReadBatch(relation=None, where=where)
     usable = True
     with tempfile.TemporaryDirectory(prefix="crmlens-read-") as scratch:
         for alias in aliases:
             source = spec.files[alias]
-            paths = _files_for(spec, table, alias, source, days)
+            paths = _files_for(spec, where, alias, source, days)
             usable &= _create_alias_view(
-                con, spec, table, alias, source, paths, batch, Path(scratch)
+                con, spec, where, columns, alias, source, paths, batch, Path(scratch)
             )
             batch.views.append(alias)
-    if not usable:
-        return batch
-    _run_select(con, spec, table, select, batch)
-    return batch
+    return batch, usable
 
 
 def _run_select(
@@ -274,7 +317,7 @@ def check_columns(spec: SourceSpec, table: str, columns: list[str]) -> None:
 
 
 def _files_for(
-    spec: SourceSpec, table: str, alias: str, source: FileSource, days: list[date] | None
+    spec: SourceSpec, where: str, alias: str, source: FileSource, days: list[date] | None
 ) -> list[Path]:
     if source.partitioned and days is not None:
         paths = [absolute(spec.root / source.path.replace("{day}", d.isoformat())) for d in days]
@@ -282,35 +325,36 @@ def _files_for(
     else:
         paths = [absolute(p) for p in glob_files(source.path, spec.root)]
     if not paths and not source.partitioned:
-        raise MissingFiles(
-            f"{spec.where(table)}: no file matches {source.path!r} under {spec.root}"
-        )
+        raise MissingFiles(f"{where}: no file matches {source.path!r} under {spec.root}")
     if not paths:
-        raise MissingFiles(f"{spec.where(table)}: no file of {alias!r} for the requested days")
+        raise MissingFiles(f"{where}: no file of {alias!r} for the requested days")
     return paths
 
 
 def _create_alias_view(
     con: duckdb.DuckDBPyConnection,
     spec: SourceSpec,
-    table: str,
+    where: str,
+    columns: dict[str, str],
     alias: str,
     source: FileSource,
     paths: list[Path],
     batch: ReadBatch,
     scratch: Path,
 ) -> bool:
-    """Read an alias's files into view ``alias``; False if none of them is readable."""
+    """Read an alias's files into view ``alias``; False if none of them is readable.
+
+    ``columns``: the JSONL columns when the alias declares none (text, by name)."""
     if source.resolved_format() == "parquet":
         return _parquet_view(con, spec, alias, source, paths, batch)
-    columns = source.columns or dict.fromkeys(CONTRACTS[table].columns, "VARCHAR")
+    columns = source.columns or columns
     frames = []
     for path in paths:
         name = spec.file_name(path)
         try:
             rows = read_text_file(con, path, name, source, columns, scratch)
         except SpecError as exc:
-            raise SpecError(f"{spec.where(table)}: {exc}") from None
+            raise SpecError(f"{where}: {exc}") from None
         if rows.bad is not None:
             rows.bad.partition = _day_of(source, name)
             batch.bad_files.append(rows.bad)

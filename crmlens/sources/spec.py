@@ -24,6 +24,8 @@ kept. Example::
     as_of: 2025-06-30             # optional: the export date (default: the newest timestamp)
     labels:                       # optional, per family (crmlens.sources.labels)
       lead_scoring: {horizon_days: 60, mode: snapshots}
+    context:                      # optional: dated series (crmlens.sources.context)
+      economy: {select: "select day as date, rate from rates", available_after_days: 30}
     vocabularies:                 # optional: the CRM's own labels (crmlens.contracts.VOCABULARIES)
       opportunity_stages:         # ordered; meaning open|won|lost; probability optional
         - {label: Engaging, meaning: open, probability: 0.3}
@@ -52,6 +54,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
+from crmlens.sources.context import ContextSeries, check_series
 from crmlens.sources.labels import LabelSpec, check_labels
 from crmlens.sources.vocabularies import Vocabularies, check_vocabularies
 
@@ -223,6 +226,9 @@ class SourceSpec(BaseModel):
         description="Per model family, how its label is read: horizon_days, mode (snapshots "
         "or one_outcome_per_row), and what counts as converted or churned.",
     )
+    context: dict[str, ContextSeries] = Field(
+        default_factory=dict, description="Dated series, joined as of each snapshot's date."
+    )
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
     allow_outside_root: bool = Field(
         default=False,
@@ -312,6 +318,7 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     _check_tables(spec)
     _refuse(spec, None, check_vocabularies(spec.vocabularies))
     _check_code(spec)
+    _refuse(spec, None, check_series(spec.context, list(spec.files), spec.kind))
     if problem := check_labels(spec.labels):
         raise SpecError(f"{spec.where()}: {problem}")
     if spec.kind == "postgres":

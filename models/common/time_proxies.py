@@ -12,6 +12,12 @@ meant something, and it dominates on the new period. Two kinds are dropped:
 
 Under a random split (all rows share one moment) nothing is dropped: there the calendar
 is seasonality, seen on both sides.
+
+Context series a source spec attaches (``ctx_<series>_<column>``, :mod:`features.context`)
+are exempt (``exempt``): an economic indicator may trend with time over the data's few
+years, yet it is a real measurement known at the snapshot, not a stand-in for the date,
+and dropping it would throw away what the spec attached it for. A series whose spec says
+``check_time_proxy: true`` is not exempt.
 """
 
 from __future__ import annotations
@@ -33,7 +39,11 @@ def is_calendar(name: str) -> bool:
 
 
 def drop_time_proxies(
-    split: Split, numeric: list[str], frame: pl.DataFrame, as_of: np.ndarray
+    split: Split,
+    numeric: list[str],
+    frame: pl.DataFrame,
+    as_of: np.ndarray,
+    exempt: list[str] | tuple[str, ...] = (),
 ) -> tuple[list[str], list[str]]:
     """The numeric features to keep, and the time proxies dropped (module docstring).
 
@@ -42,6 +52,7 @@ def drop_time_proxies(
         numeric: The numeric features.
         frame: The training set.
         as_of: Each row's snapshot time.
+        exempt: Features never dropped (context series, :attr:`FeatureSet.time_exempt`).
 
     Returns:
         The features kept and those dropped, in their order.
@@ -52,7 +63,7 @@ def drop_time_proxies(
     when = pl.Series(np.asarray(as_of)[fitted]).cast(pl.Int64).rank().to_numpy()
     dropped = []
     for column in numeric:
-        if column not in frame.columns:
+        if column not in frame.columns or column in exempt:
             continue
         if is_calendar(column) or _follows(frame[column][fitted], when):
             dropped.append(column)

@@ -128,7 +128,9 @@ def train(
     for name, y in ys.items():
         if len(np.unique(y)) < 2:
             raise ValueError(f"{family.name}: the {name} set has only one class; need more history")
-    numeric, proxies = drop_time_proxies(split, features.numeric, frame, as_of)
+    numeric, proxies = drop_time_proxies(
+        split, features.numeric, frame, as_of, exempt=features.time_exempt
+    )
     layout = FeatureLayout.fit(parts["train"], numeric, features.categorical)
     fitted = _fit(family, layout, parts, ys, ws, seed)
     model = fitted.model

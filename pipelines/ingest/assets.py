@@ -24,6 +24,7 @@ from dagster import (
 
 from crmlens.contracts import CONTRACTS, TABLES, TableContract
 from crmlens.ingest import IngestResult, ingest_table
+from crmlens.ingest.context import ingest_context
 from crmlens.sources import load_source
 from crmlens.sources.spec import MissingFiles, SpecError
 from crmlens.warehouse import duck_type, session
@@ -34,6 +35,9 @@ from pipelines.retries import TRANSIENT
 
 def raw_key(table: str) -> AssetKey:
     return AssetKey(["raw", table])
+
+
+CONTEXT_KEY = AssetKey(["context", "series"])
 
 
 def ingest_metadata(result: IngestResult) -> dict[str, object]:
@@ -121,7 +125,34 @@ def _build(contract: TableContract, start: date) -> AssetsDefinition:
     return _asset
 
 
+@asset(
+    key=CONTEXT_KEY,
+    group_name="ingest",
+    description="The source spec's context series (economic indicators, a campaign calendar, "
+    "seasonality), each in context.<series>, catalogued in ops.context_series; every model "
+    "family's features join them as of each snapshot (ctx_<series>_<column>).",
+    kinds={"duckdb"},
+    retry_policy=TRANSIENT,
+)
+def context_series(context: AssetExecutionContext, crmlens: CrmlensResource) -> MaterializeResult:
+    settings = crmlens.settings()
+    try:
+        spec = load_source(settings)
+        with session(settings.warehouse_path) as con:
+            result = ingest_context(con, spec, run_id=context.run_id)
+    except MissingFiles as exc:
+        raise Failure(description=str(exc), allow_retries=True) from None
+    except SpecError as exc:
+        raise Failure(description=str(exc), allow_retries=False) from None
+    for warning in result.warnings:
+        context.log.warning(warning)
+    return MaterializeResult(
+        metadata={"series": MetadataValue.json(result.rows), "warnings": result.warnings}
+    )
+
+
 def build_ingest_assets(start: date = DEFAULT_START) -> list[AssetsDefinition]:
-    """One asset per canonical table, in contract order; events partitioned from ``start``."""
+    """One asset per canonical table, in contract order, events partitioned from ``start``;
+    then the context series."""
     with single_run_backfills():
-        return [_build(CONTRACTS[t], start) for t in TABLES]
+        return [*(_build(CONTRACTS[t], start) for t in TABLES), context_series]

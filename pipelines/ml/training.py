@@ -39,9 +39,12 @@ from pipelines.resources import CrmlensResource
 
 def staging_deps(spec: FamilySpec) -> list[AssetKey]:
     """The dbt models a family's features read: staging views, and intermediate tables
-    (int_lead_touches) that the transform job must have built first."""
-    return [AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging] + [
-        AssetKey(["intermediate", m]) for m in spec.intermediate
+    (int_lead_touches) that the transform job must have built first; and the context
+    series every family's features join."""
+    return [
+        *(AssetKey(["staging", f"stg_crm__{t}"]) for t in spec.staging),
+        *(AssetKey(["intermediate", m]) for m in spec.intermediate),
+        AssetKey(["context", "series"]),
     ]
 
 
@@ -69,6 +72,7 @@ def training_set_asset(spec: FamilySpec) -> AssetsDefinition:
             roles = {
                 "numeric": features.numeric,
                 "categorical": features.categorical,
+                "time_exempt": features.time_exempt,
                 "today": str(today),
                 "population": population(con, spec.name),
                 **label.describe(),

@@ -36,7 +36,11 @@ def read_training_set(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> Featu
     roles = json.loads(table_comment(con, "features", spec.training_table) or "{}")
     frame = con.sql(f"select * from features.{spec.training_table}").pl()
     return FeatureSet(
-        frame, spec.family.id_column, roles.get("numeric", []), roles.get("categorical", [])
+        frame,
+        spec.family.id_column,
+        roles.get("numeric", []),
+        roles.get("categorical", []),
+        roles.get("time_exempt", []),
     )
 
 
