@@ -3,7 +3,8 @@
 :class:`ScoringModel` holds everything scoring needs and nothing else: the
 feature layout (with the categories seen in training, so a new category at
 scoring time is treated as missing rather than misread), the booster, and the
-calibrator fitted on the validation set. Its ``contributions`` are LightGBM's
+calibrator fitted on out-of-sample scores of the fitted rows (cross-fitted training
+scores and the validation scores, :mod:`models.common.training`). Its ``contributions`` are LightGBM's
 own per-row SHAP values (``pred_contrib``), which the reasons are built from.
 """
 

@@ -13,15 +13,19 @@ rich in positives (on a real lead list: train 2.5 % positive, validation 26.8 %)
 
 - fitting uses only rows settled by the test period's start (no label from the test
   period);
-- the latest quarter of those, by ``as_of``, validates (early stopping, calibration,
-  model choice);
+- the latest quarter of those, by ``as_of`` (by entity: below), validates (early
+  stopping, calibration, model choice);
 - the earlier rows train. They too are settled by the test period's start, so their
   class balance is as unbiased as the validation's (settling them by the validation's
   start as well would cost a whole horizon of history: 180 days of deals).
 
 An entity (a lead, a deal) has many snapshots and one outcome, so no entity
-trains and validates at once: training drops the snapshots of the entities in
-the validation set. Its snapshots (at creation and at regular ages) are the decision
+trains and validates at once: an entity validates when its first fitted snapshot is
+in the latest quarter, and trains otherwise, with all its fitted snapshots either way.
+Cutting by each snapshot instead would put every entity alive in the window into
+validation, long-lived ones more likely (they span the cut more often), and take them
+from training: on the small synthetic CRM, where won deals live longer, validation came
+out 40 % won and training 25 %, against 30 % over all deals. Its snapshots (at creation and at regular ages) are the decision
 points a score is read at; an old lead that never converts is snapshotted at every age,
 so each entity's snapshots weigh the same in total within a part (:func:`entity_weights`):
 stale snapshots of old leads do not swamp the set.

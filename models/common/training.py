@@ -43,7 +43,7 @@ from sklearn.model_selection import GroupKFold
 
 from features.common import FeatureSet
 from models.common.family import Family, GateContext, GateResult
-from models.common.metrics import calibration_by_decile, evaluate
+from models.common.metrics import calibration_by_decile, ece_by_chance, evaluate
 from models.common.model import (
     CALIBRATION_FOLDS,
     Calibrator,
@@ -158,6 +158,7 @@ def train(
         "calibration": model.calibrator.method,
         "time_proxies_dropped": ", ".join(proxies) or "none",
         **_at_creation(outcome, parts["test"], fitted.predictions),
+        **_ece_by_chance(fitted.model.kind, fitted.predictions, ws["test"], gs["test"]),
         "seed": seed,
         "horizon_days": family.horizon_days,
         "gate": gate.reason,
@@ -331,6 +332,18 @@ def _platt(p: np.ndarray, y: np.ndarray, weight: np.ndarray) -> LogisticRegressi
     p = np.clip(p, 1e-4, 1 - 1e-4)
     platt.fit(np.log(p / (1 - p)).reshape(-1, 1), y, sample_weight=weight)
     return platt
+
+
+def _ece_by_chance(
+    kind: str,
+    predictions: dict[str, dict[str, np.ndarray]],
+    weight: np.ndarray,
+    groups: np.ndarray,
+) -> dict[str, float]:
+    """What a perfectly calibrated published model's test ECE would be by chance
+    (:func:`~models.common.metrics.ece_by_chance`): the scale the measured one is read on."""
+    mean, high = ece_by_chance(predictions[kind]["test"], weight, groups)
+    return {"test_ece_by_chance_mean": round(mean, 4), "test_ece_by_chance_95": round(high, 4)}
 
 
 def _at_creation(
