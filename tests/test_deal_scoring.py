@@ -57,18 +57,38 @@ def test_lightgbm_beats_the_rule_based_score(deal_outcome):
 
 @pytest.mark.xfail(
     strict=True,
-    reason="the issue's target, not met on the small CRM (seed 42): with the censoring-aware "
-    "split and per-deal weights, LightGBM test ROC AUC 0.836 vs a careful logistic regression "
-    "0.851 (rule 0.790), ECE 0.057 on 1,466 test rows. Validation (the deals settled before "
-    "the test period) is 40 % won against 31 % in test, so calibration runs high. The "
-    "generator's win logit adds up log-rates, which a logistic regression fits as well as "
-    "trees do. LightGBM is published only when it validates clearly better (here it does).",
+    reason="the issue's target, not met on the small CRM (seed 42): LightGBM test ROC AUC "
+    "0.835 vs a careful logistic regression 0.842 (rule 0.790; the difference's 95 % "
+    "deal-bootstrap interval -0.026 to +0.010, a statistical tie), ECE 0.035 on 564 test "
+    "deals, where a perfectly calibrated model shows 0.034 on average by chance (95th "
+    "percentile 0.050): 0.03 is below the noise of this test set. Only 460 deals train "
+    "(each deal's labels settle 180 days before the test period), and the generator's win "
+    "logit adds up log-rates, which a logistic regression fits with fewer examples than "
+    "trees need. No LightGBM setting checked (leaves, rate, leaf size, L2, extra trees, "
+    "linear trees, AUC early stopping) ranks the test deals above the regression.",
 )
 def test_lightgbm_beats_the_logistic_regression_with_calibrated_probabilities(deal_outcome):
     _, outcome = deal_outcome
     auc = {m: outcome.test_metric(m, "roc_auc") for m in outcome.metrics}
     assert auc["lightgbm"] > auc["logistic_regression"]
     assert outcome.test_metric("lightgbm", "ece") < 0.03
+
+
+def test_the_calibration_error_is_what_chance_gives_a_calibrated_model(deal_outcome):
+    # The validation is one short window of a few hundred deals whose won rate is off from
+    # the test period's; calibrated there alone, the scores ran high (ECE 0.057, beyond what
+    # chance gives). Calibrated on every fitted deal's out-of-sample score, the error is
+    # within what a perfectly calibrated model shows on these test deals by chance.
+    _, outcome = deal_outcome
+    assert outcome.model.kind == "lightgbm"
+    chance = outcome.params["test_ece_by_chance_95"]
+    assert 0 < outcome.params["test_ece_by_chance_mean"] < chance
+    assert outcome.test_metric("lightgbm", "ece") <= chance
+    valid, test = (outcome.params[f"{p}_weighted_positive_rate"] for p in ("valid", "test"))
+    mean_predicted = np.average(
+        outcome.test_predictions["lightgbm"], weights=outcome.split.weight("test")
+    )
+    assert abs(mean_predicted - test) < abs(valid - test)
 
 
 def test_no_label_used_in_fitting_is_settled_in_the_test_period(deal_outcome):

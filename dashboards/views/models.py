@@ -130,6 +130,15 @@ def _headline(publishing: pl.DataFrame, evaluations: pl.DataFrame) -> None:
             "rates. Lower is better.",
             border=True,
         )
+    elif test.height:  # trained, but the promotion floor held every candidate back
+        b.metric("Test ROC AUC", "–", border=True)
+        c.metric(
+            "Training",
+            "held back",
+            help="No candidate ranked the held-out test set reliably better than chance "
+            "and the base rate: none is published.",
+            border=True,
+        )
     else:
         gate = evaluations["gate"].drop_nulls()
         b.metric("Test ROC AUC", "–", border=True)

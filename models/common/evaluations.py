@@ -4,7 +4,9 @@ MLflow is where a data scientist looks; managers look at dashboards, which read
 only the serving snapshot. So every training run also appends its figures here:
 
 - ``ml.model_evaluations``: per run, model (rule_based, logistic_regression,
-  lightgbm) and split (valid, test), every metric; which model was published;
+  lightgbm) and split (valid, test), every metric; which model was published (none of
+  the learned ones when the promotion floor held the run back: then the rule score is,
+  or nothing when the base rate is);
 - ``ml.model_calibration``: per run and model, the test set's calibration deciles;
 - ``ml.model_promotions``: per promotion decision, versions, metrics and reason.
 """
@@ -16,6 +18,7 @@ from datetime import datetime
 import duckdb
 import polars as pl
 
+from models.common.floor import RULE_PATH, Floor
 from models.common.training import Outcome
 
 
@@ -26,6 +29,7 @@ def record_training(
     mlflow_run_id: str | None,
     version: str | None,
     trained_at: datetime,
+    verdict: Floor | None = None,
 ) -> None:
     """Append a training run's metrics (every model, valid and test) to ml.model_evaluations.
 
@@ -35,9 +39,12 @@ def record_training(
         mlflow_run_id: The MLflow run that logged it.
         version: The registered version, None when nothing was registered.
         trained_at: When it was trained.
+        verdict: The run's promotion floor (:mod:`models.common.floor`). When it held the
+            run back, no learned model is marked published: the rule-based score is when
+            the verdict publishes it, else none (the base rate is).
     """
     rows = []
-    selected = outcome.model.kind if outcome.trained else None
+    selected = _published(outcome, verdict)
     for model, sets in outcome.metrics.items():
         for split, values in sets.items():
             rows.append(
@@ -61,7 +68,7 @@ def record_training(
                 "registered_version": None,
                 "model": "rule_based",
                 "split": "none",
-                "published": True,
+                "published": selected == "rule_based",
             }
         )
     frame = pl.DataFrame(rows).with_columns(gate=pl.lit(outcome.gate.reason))
@@ -79,6 +86,17 @@ def record_training(
     ]
     if calibration:
         _append(con, "model_calibration", pl.DataFrame(calibration))
+
+
+def _published(outcome: Outcome, verdict: Floor | None) -> str | None:
+    """The model of the run that is published: the selected one when it cleared the floor
+    (or no verdict was given), the rule-based score when the verdict falls back to it
+    (the cold start included), else none."""
+    if verdict is None:
+        return outcome.model.kind if outcome.trained else "rule_based"
+    if verdict.passed and outcome.trained:
+        return outcome.model.kind
+    return "rule_based" if verdict.path == RULE_PATH else None
 
 
 def record_promotion(

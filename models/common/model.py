@@ -3,7 +3,8 @@
 :class:`ScoringModel` holds everything scoring needs and nothing else: the
 feature layout (with the categories seen in training, so a new category at
 scoring time is treated as missing rather than misread), the booster, and the
-calibrator fitted on the validation set. Its ``contributions`` are LightGBM's
+calibrator fitted on out-of-sample scores of the fitted rows (cross-fitted training
+scores and the validation scores, :mod:`models.common.training`). Its ``contributions`` are LightGBM's
 own per-row SHAP values (``pred_contrib``), which the reasons are built from.
 """
 
@@ -20,6 +21,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -48,6 +50,9 @@ LGBM_PARAMS = {
 }
 MAX_ROUNDS = 3000
 EARLY_STOPPING = 100
+# Folds of the calibration method's cross-validated comparison, and of the cross-fitted
+# scores of the training rows the calibrator is fitted on (models.common.training).
+CALIBRATION_FOLDS = 5
 
 
 @dataclass
@@ -103,9 +108,17 @@ class Calibrator:
     platt: LogisticRegression | None = None
 
     @classmethod
-    def fit(cls, raw: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None) -> Calibrator:
-        """Isotonic with enough of each class, else Platt; ``weight`` per row (default 1)."""
-        if len(y) >= 1000 and y.sum() >= 50 and (len(y) - y.sum()) >= 50:
+    def fit(
+        cls,
+        raw: np.ndarray,
+        y: np.ndarray,
+        weight: np.ndarray | None = None,
+        method: str | None = None,
+    ) -> Calibrator:
+        """Fit ``method`` ("isotonic" or "platt"); by default isotonic with enough of each
+        class (:func:`isotonic_allowed`), else Platt. ``weight`` per row (default 1)."""
+        method = method or ("isotonic" if isotonic_allowed(y) else "platt")
+        if method == "isotonic":
             iso = IsotonicRegression(out_of_bounds="clip", y_min=1e-4, y_max=1 - 1e-4)
             iso.fit(raw, y, sample_weight=weight)
             return cls("isotonic", isotonic=iso)
@@ -113,10 +126,45 @@ class Calibrator:
         platt.fit(_logit(raw).reshape(-1, 1), y, sample_weight=weight)
         return cls("platt", platt=platt)
 
+    @classmethod
+    def choose(
+        cls, raw: np.ndarray, y: np.ndarray, weight: np.ndarray, groups: np.ndarray
+    ) -> Calibrator:
+        """The calibrator of the lower cross-validated log loss, Platt or isotonic, fitted
+        on all the rows (isotonic only where :func:`isotonic_allowed`; a step function on
+        few positives fits their noise, which the held-out folds show).
+
+        Args:
+            raw: Out-of-sample raw scores (each row scored by a model that did not fit it).
+            y: Their labels.
+            weight: Their weights.
+            groups: Their entities: the folds keep an entity's rows together.
+        """
+        if not isotonic_allowed(y):
+            return cls.fit(raw, y, weight, "platt")
+        folds = GroupKFold(min(CALIBRATION_FOLDS, len(np.unique(groups))))
+        loss = {"platt": 0.0, "isotonic": 0.0}
+        for fit, held in folds.split(raw, y, groups):
+            if len(np.unique(y[fit])) < 2:
+                return cls.fit(raw, y, weight, "platt")
+            for method in loss:
+                p = cls.fit(raw[fit], y[fit], weight[fit], method)(raw[held])
+                p = np.clip(p, 1e-6, 1 - 1e-6)
+                loss[method] -= np.sum(
+                    weight[held] * (y[held] * np.log(p) + (1 - y[held]) * np.log(1 - p))
+                )
+        return cls.fit(raw, y, weight, min(loss, key=loss.get))
+
     def __call__(self, raw: np.ndarray) -> np.ndarray:
         if self.isotonic is not None:
             return self.isotonic.predict(raw)
         return self.platt.predict_proba(_logit(raw).reshape(-1, 1))[:, 1]
+
+
+def isotonic_allowed(y: np.ndarray) -> bool:
+    """Whether there are rows enough, and of each class, for an isotonic calibration."""
+    positives = int(np.sum(y))
+    return len(y) >= 1000 and positives >= 50 and len(y) - positives >= 50
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -311,3 +359,17 @@ def train_lightgbm(
         valid_sets=[valid_set],
         callbacks=[lgb.early_stopping(EARLY_STOPPING, verbose=False)],
     )
+
+
+def fit_lightgbm(
+    layout: FeatureLayout,
+    frame: pl.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray | None,
+    rounds: int,
+    params: dict | None = None,
+) -> lgb.Booster:
+    """LightGBM with a set number of rounds (the early-stopped model's), no validation."""
+    params = {**LGBM_PARAMS, **(params or {})}
+    train_set = lgb.Dataset(layout.matrix(frame), label=y, weight=weight)
+    return lgb.train(params, train_set, num_boost_round=max(rounds, 1))

@@ -13,15 +13,19 @@ rich in positives (on a real lead list: train 2.5 % positive, validation 26.8 %)
 
 - fitting uses only rows settled by the test period's start (no label from the test
   period);
-- the latest quarter of those, by ``as_of``, validates (early stopping, calibration,
-  model choice);
+- the latest quarter of those, by ``as_of`` (by entity: below), validates (early
+  stopping, calibration, model choice);
 - the earlier rows train. They too are settled by the test period's start, so their
   class balance is as unbiased as the validation's (settling them by the validation's
   start as well would cost a whole horizon of history: 180 days of deals).
 
 An entity (a lead, a deal) has many snapshots and one outcome, so no entity
-trains and validates at once: training drops the snapshots of the entities in
-the validation set. Its snapshots (at creation and at regular ages) are the decision
+trains and validates at once: an entity validates when its first fitted snapshot is
+in the latest quarter, and trains otherwise, with all its fitted snapshots either way.
+Cutting by each snapshot instead would put every entity alive in the window into
+validation, long-lived ones more likely (they span the cut more often), and take them
+from training: on the small synthetic CRM, where won deals live longer, validation came
+out 40 % won and training 25 %, against 30 % over all deals. Its snapshots (at creation and at regular ages) are the decision
 points a score is read at; an old lead that never converts is snapshotted at every age,
 so each entity's snapshots weigh the same in total within a part (:func:`entity_weights`):
 stale snapshots of old leads do not swamp the set.
@@ -156,15 +160,14 @@ def split_by_time(
     fit = np.flatnonzero((as_of < test_start) & (settled <= test_start))
     if len(fit) == 0:
         raise ValueError("no label settled before the test period: need more history")
-    fit_ordered = np.sort(as_of[fit])
+    # Each fitted row's time for the validation cut: its as_of, or, with entities, the
+    # entity's first fitted snapshot (see _entry_times).
+    groups = None if groups is None else np.asarray(groups)
+    entry = as_of[fit] if groups is None else _entry_times(as_of[fit], groups[fit])
+    fit_ordered = np.sort(entry)
     valid_start = fit_ordered[int(len(fit_ordered) * (1 - valid_share / (1 - test_share)))]
-    valid = fit[as_of[fit] >= valid_start]
-    train = fit[as_of[fit] < valid_start]
-    if groups is not None:
-        # An entity's snapshots share one outcome: if its earlier snapshots trained the model,
-        # its later ones would flatter early stopping, calibration and model selection.
-        groups = np.asarray(groups)
-        train = train[~np.isin(groups[train], groups[valid])]
+    valid = fit[entry >= valid_start]
+    train = fit[entry < valid_start]
     split = Split(
         train=train,
         valid=valid,
@@ -177,6 +180,25 @@ def split_by_time(
         + " settled before the test period, positives and negatives alike",
     )
     return _finish(split, labels, groups)
+
+
+def _entry_times(as_of: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per row, the earliest ``as_of`` of its entity among these rows.
+
+    An entity's snapshots share one outcome, so the entity validates or trains as a whole
+    (were its earlier snapshots to train the model, its later ones would flatter early
+    stopping, calibration and model selection). It goes by when it entered, not by whether
+    any of its snapshots falls in the validation window: that would pick the long-lived
+    entities (a long life spans the cut more often) and take them from training, and an
+    outcome that goes with a long life (a deal won after a long negotiation) would then be
+    over-represented in validation and under-represented in training (on the small
+    synthetic CRM: 40 % won in validation, 25 % in training, 30 % over all deals).
+    """
+    first: dict[object, np.datetime64] = {}
+    for g, t in zip(groups.tolist(), as_of, strict=True):
+        if g not in first or t < first[g]:
+            first[g] = t
+    return np.array([first[g] for g in groups.tolist()], dtype=as_of.dtype)
 
 
 def _finish(split: Split, labels: np.ndarray, groups: np.ndarray | None) -> Split:

@@ -5,7 +5,16 @@ Three models are fitted on the training rows and judged on the test rows:
 1. the rule-based score CRMs ship (the family's points, rescaled to a probability
    by a Platt fit on the validation rows so that its Brier score is fair to it);
 2. a logistic regression (imputation, scaling, one-hot categories);
-3. LightGBM, early-stopped and calibrated on the validation rows.
+3. LightGBM, early-stopped on the validation rows.
+
+The published model is calibrated on out-of-sample scores of every fitted row: the
+validation rows as the model scores them, and the training rows as scored by models
+fitted (with the same settings and rounds) on the other training entities, in
+:data:`~models.common.model.CALIBRATION_FOLDS` folds by entity. The validation alone is a
+short window: with one outcome per entity it holds a few hundred deals, and its base rate
+(a cohort's) is off by several points from one period to the next, which a calibrator
+fitted there carries into every score. Isotonic or Platt is chosen by cross-validated log
+loss on those scores (:meth:`~models.common.model.Calibrator.choose`).
 
 The published model is LightGBM when it ranks the validation rows clearly better
 than the logistic regression; otherwise (a tie, data that drifts like the bank's, a
@@ -22,6 +31,7 @@ the outcome says the rule-based score is to be published.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -29,15 +39,18 @@ import numpy as np
 import polars as pl
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GroupKFold
 
 from features.common import FeatureSet
 from models.common.family import Family, GateContext, GateResult
-from models.common.metrics import calibration_by_decile, evaluate
+from models.common.metrics import calibration_by_decile, ece_by_chance, evaluate
 from models.common.model import (
+    CALIBRATION_FOLDS,
     Calibrator,
     FeatureLayout,
     LinearModel,
     ScoringModel,
+    fit_lightgbm,
     train_lightgbm,
 )
 from models.common.splits import PARTS, Split, split_by_time
@@ -125,6 +138,7 @@ def train(
     parts = {name: frame[split.part(name)] for name in PARTS}
     ys = {name: labels[split.part(name)] for name in PARTS}
     ws = {name: split.weight(name) for name in PARTS}
+    gs = {name: ids[split.part(name)] for name in PARTS}
     for name, y in ys.items():
         if len(np.unique(y)) < 2:
             raise ValueError(f"{family.name}: the {name} set has only one class; need more history")
@@ -132,7 +146,7 @@ def train(
         split, features.numeric, frame, as_of, exempt=features.time_exempt
     )
     layout = FeatureLayout.fit(parts["train"], numeric, features.categorical)
-    fitted = _fit(family, layout, parts, ys, ws, seed)
+    fitted = _fit(family, layout, parts, ys, ws, gs, seed)
     model = fitted.model
     _record(outcome, fitted, parts["test"], ys, ws)
     outcome.params = {
@@ -146,6 +160,7 @@ def train(
         "calibration": model.calibrator.method,
         "time_proxies_dropped": ", ".join(proxies) or "none",
         **_at_creation(outcome, parts["test"], fitted.predictions),
+        **_ece_by_chance(fitted.model.kind, fitted.predictions, ws["test"], gs["test"]),
         "seed": seed,
         "horizon_days": family.horizon_days,
         "gate": gate.reason,
@@ -200,10 +215,12 @@ def _fit(
     parts: dict[str, pl.DataFrame],
     ys: dict[str, np.ndarray],
     ws: dict[str, np.ndarray],
+    gs: dict[str, np.ndarray],
     seed: int,
 ) -> _Fitted:
     """Fit the rule's rescaling, the logistic regression and LightGBM; pick the one to publish
-    (every fit, early stop, calibration and choice under the rows' weights ``ws``)."""
+    (every fit, early stop, calibration and choice under the rows' weights ``ws``; ``gs``
+    the rows' entities, for the cross-fitted calibration)."""
     predictions: dict[str, dict[str, np.ndarray]] = {m: {} for m in MODELS}
 
     # 1. the rule-based score, rescaled on the validation rows
@@ -229,7 +246,18 @@ def _fit(
         weights=(ws["train"], ws["valid"]),
     )
     raw_gbm = {name: booster.predict(layout.matrix(parts[name])) for name in ("valid", "test")}
-    gbm = _publishable(family, layout, ys, ws, raw_gbm["valid"], booster=booster)
+    rounds = booster.best_iteration or booster.current_iteration()
+    params = {"seed": seed}
+    oof_gbm = _cross_fitted(
+        parts["train"],
+        ys["train"],
+        ws["train"],
+        gs["train"],
+        lambda frame, y, w, held: fit_lightgbm(layout, frame, y, w, rounds, params).predict(
+            layout.matrix(held)
+        ),
+    )
+    gbm = _publishable(family, layout, ys, ws, gs, (oof_gbm, raw_gbm["valid"]), booster=booster)
     for name in ("valid", "test"):
         predictions["lightgbm"][name] = gbm.calibrator(raw_gbm[name])
 
@@ -244,8 +272,16 @@ def _fit(
     }
     model = gbm
     if valid_auc["lightgbm"] < valid_auc["logistic_regression"] + SELECTION_MARGIN:
-        model = _publishable(family, layout, ys, ws, raw_lr["valid"], linear=linear)
-    rounds = booster.best_iteration or booster.current_iteration()
+        oof_lr = _cross_fitted(
+            parts["train"],
+            ys["train"],
+            ws["train"],
+            gs["train"],
+            lambda frame, y, w, held: LinearModel.fit(layout, frame, y, w).probability(
+                layout, held
+            ),
+        )
+        model = _publishable(family, layout, ys, ws, gs, (oof_lr, raw_lr["valid"]), linear=linear)
     return _Fitted(predictions, model, valid_auc, rounds)
 
 
@@ -254,18 +290,43 @@ def _publishable(
     layout: FeatureLayout,
     ys: dict[str, np.ndarray],
     ws: dict[str, np.ndarray],
-    raw_valid: np.ndarray,
+    gs: dict[str, np.ndarray],
+    raw: tuple[np.ndarray, np.ndarray],
     **model: lgb.Booster | LinearModel,
 ) -> ScoringModel:
-    """A fitted model as it is published: calibrated on its validation scores, with the
-    training rows' base rate for the grades (``booster=`` or ``linear=`` says which)."""
+    """A fitted model as it is published: calibrated on ``raw``, the out-of-sample scores
+    of the training rows (cross-fitted) and of the validation rows, with the training
+    rows' base rate for the grades (``booster=`` or ``linear=`` says which)."""
+    fitted = ("train", "valid")
+    calibrator = Calibrator.choose(
+        np.concatenate(raw),
+        np.concatenate([ys[n] for n in fitted]),
+        np.concatenate([ws[n] for n in fitted]),
+        np.concatenate([gs[n] for n in fitted]),
+    )
     return ScoringModel(
         family=family.name,
         layout=layout,
-        calibrator=Calibrator.fit(raw_valid, ys["valid"], ws["valid"]),
+        calibrator=calibrator,
         base_rate=float(np.average(ys["train"], weights=ws["train"])),
         **model,
     )
+
+
+def _cross_fitted(
+    frame: pl.DataFrame,
+    y: np.ndarray,
+    weight: np.ndarray,
+    groups: np.ndarray,
+    fit_predict: Callable[[pl.DataFrame, np.ndarray, np.ndarray, pl.DataFrame], np.ndarray],
+) -> np.ndarray:
+    """Each row's score by a model fitted without its entity: ``fit_predict(frame, y,
+    weight, held)`` fits on the other folds' rows and scores the held-out ones."""
+    out = np.empty(len(y))
+    folds = GroupKFold(min(CALIBRATION_FOLDS, len(np.unique(groups))))
+    for fit, held in folds.split(np.zeros(len(y)), y, groups):
+        out[held] = fit_predict(frame[fit], y[fit], weight[fit], frame[held])
+    return out
 
 
 def _platt(p: np.ndarray, y: np.ndarray, weight: np.ndarray) -> LogisticRegression:
@@ -273,6 +334,18 @@ def _platt(p: np.ndarray, y: np.ndarray, weight: np.ndarray) -> LogisticRegressi
     p = np.clip(p, 1e-4, 1 - 1e-4)
     platt.fit(np.log(p / (1 - p)).reshape(-1, 1), y, sample_weight=weight)
     return platt
+
+
+def _ece_by_chance(
+    kind: str,
+    predictions: dict[str, dict[str, np.ndarray]],
+    weight: np.ndarray,
+    groups: np.ndarray,
+) -> dict[str, float]:
+    """What a perfectly calibrated published model's test ECE would be by chance
+    (:func:`~models.common.metrics.ece_by_chance`): the scale the measured one is read on."""
+    mean, high = ece_by_chance(predictions[kind]["test"], weight, groups)
+    return {"test_ece_by_chance_mean": round(mean, 4), "test_ece_by_chance_95": round(high, 4)}
 
 
 def _at_creation(

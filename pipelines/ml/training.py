@@ -133,6 +133,7 @@ def challenger_asset(spec: FamilySpec) -> AssetsDefinition:
                 mlflow_run_id=logged.run_id,
                 version=logged.version,
                 trained_at=utc_now(),
+                verdict=verdict,
             )
             floor.record(
                 con,
