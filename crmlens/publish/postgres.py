@@ -46,9 +46,12 @@ from psycopg import sql
 from crmlens import sql as queries
 from crmlens.clock import utc_now
 from crmlens.publish.contract import ScoreTable
+from crmlens.publish.mapped import materialise
+from crmlens.publish.mapped_writes import owned, target_types, write_mapped
 from crmlens.publish.postgres_writes import (
     Destination,
     copy_rows,
+    ensure_sync_log,
     ensure_target,
     log_sync,
     remove_rows,
@@ -112,6 +115,12 @@ class _Diff:
     unchanged: int = 0
     deleted_keys: list[tuple] = field(default_factory=list)
     full: bool = False
+    deleted: int | None = None  # rows PostgreSQL deleted (a full-form mapping), else the keys
+
+    @property
+    def removed(self) -> int:
+        """Rows deleted (or cleared) in the target."""
+        return len(self.deleted_keys) if self.deleted is None else self.deleted
 
 
 @dataclass(frozen=True)
@@ -165,7 +174,9 @@ def sync(
     result = SyncResult(table=table.name, target=target)
     con.execute(queries.load("crmlens.publish", "sync_log_table"))
     state = f"publish.pg_state__{destination.name}"
-    _prepare_state(con, table, state)
+    if destination.plan is not None:  # a full-form mapping: the target's rows, computed
+        table, destination = materialise(con, table, destination)
+    _prepare_state(con, table, _rows(table, destination), state)
     _hash_current(con, table, destination)
     remembered_target = fetch_one(con, f"select any_value(target) from {state}")[0]
     publish = _Publish(
@@ -185,7 +196,7 @@ def sync(
         raise ConnectionError(result.error)
     _remember(con, publish, diff)
     result.inserted, result.updated = diff.inserted, diff.updated
-    result.unchanged, result.deleted = diff.unchanged, len(diff.deleted_keys)
+    result.unchanged, result.deleted = diff.unchanged, diff.removed
     result.full_resync = diff.full
     result.seconds = time.perf_counter() - started
     _log(con, run_id, result)
@@ -203,8 +214,13 @@ def _hash_current(
     keys = ", ".join(quote_ident(k) for k in table.key)
     con.execute(
         f"create or replace temp table _current as select {keys}, {digest} as row_hash "
-        f"from publish.{table.name}"
+        f"from {_rows(table, destination)}"
     )
+
+
+def _rows(table: ScoreTable, destination: Destination) -> str:
+    """The warehouse relation holding the rows to publish."""
+    return destination.rows_from or f"publish.{table.name}"
 
 
 def _send(
@@ -269,14 +285,16 @@ def _remember(con: duckdb.DuckDBPyConnection, publish: _Publish, diff: _Diff) ->
     con.execute("commit")
 
 
-def _prepare_state(con: duckdb.DuckDBPyConnection, table: ScoreTable, state: str) -> None:
+def _prepare_state(
+    con: duckdb.DuckDBPyConnection, table: ScoreTable, rows: str, state: str
+) -> None:
     if table_exists(con, *state.split(".")):
         return
     # The key columns keep their published types (a forecast's period is a date).
     keys = ", ".join(quote_ident(k) for k in table.key)
     con.execute(
         f"create table {state} as select {keys}, null::ubigint as row_hash, "
-        f"null::varchar as target from publish.{table.name} where false"
+        f"null::varchar as target from {rows} where false"
     )
 
 
@@ -326,11 +344,14 @@ def _write(
     table, destination = publish.table, publish.destination
     key_cols = list(table.key)
     target_ident = sql.Identifier(destination.schema, destination.table)
-    pg_types = _pg_types(con, table)
-    ensure_target(pg, destination, pg_types)
-    empty = pg.execute(
-        sql.SQL("select not exists (select 1 from {} limit 1)").format(target_ident)
-    ).fetchone()[0]
+    if destination.plan is not None:  # a CRM table as it is: checked, never altered
+        pg_types = {}
+        target_types(pg, destination)
+        ensure_sync_log(pg, destination)
+    else:
+        pg_types = _pg_types(con, table)
+        ensure_target(pg, destination, pg_types)
+    empty = _empty(pg, destination)
     diff = _diff(con, publish, empty)
     if diff.full and destination.own_table and not empty:
         # DELETE, not TRUNCATE: TRUNCATE's exclusive lock would make the CRM's readers wait
@@ -339,26 +360,46 @@ def _write(
     columns = [*key_cols, *destination.columns]
     select = ", ".join(f"p.{quote_ident(c)}" for c in columns)
     con.execute(
-        f"copy (select {select} from publish.{table.name} p semi join _send s on "
+        f"copy (select {select} from {_rows(table, destination)} p semi join _send s on "
         f"{' and '.join(f'p.{quote_ident(k)} = s.{quote_ident(k)}' for k in key_cols)}) "
         f"to {sql_literal(str(rows_file))} (format csv, header false)"
     )
     target_cols = [
         destination.key[c] if c in destination.key else destination.columns[c] for c in columns
     ]
-    if diff.inserted or diff.updated:
-        if diff.full and destination.own_table:
-            copy_rows(pg, target_ident, target_cols, rows_file)  # an empty table: straight in
-        else:
-            upsert_rows(pg, destination, target_ident, target_cols, pg_types, columns, rows_file)
-    if diff.deleted_keys:
-        remove_rows(pg, destination, target_ident, key_cols, pg_types, diff.deleted_keys)
-    counts = (diff.inserted, diff.updated, len(diff.deleted_keys))
+    if destination.plan is not None:
+        diff.inserted, diff.updated, diff.deleted = write_mapped(
+            pg, destination, target_cols, rows_file, diff.deleted_keys, diff.full
+        )
+    else:
+        if diff.inserted or diff.updated:
+            if diff.full and destination.own_table:
+                copy_rows(pg, target_ident, target_cols, rows_file)  # empty: straight in
+            else:
+                upsert_rows(
+                    pg, destination, target_ident, target_cols, pg_types, columns, rows_file
+                )
+        if diff.deleted_keys:
+            remove_rows(pg, destination, target_ident, key_cols, pg_types, diff.deleted_keys)
+    counts = (diff.inserted, diff.updated, diff.removed)
     log_sync(pg, destination, publish.run_id, table.name, counts, diff.full)
     if publish.before_commit is not None:
         publish.before_commit(pg)
     pg.commit()
     return diff
+
+
+def _empty(pg: psycopg.Connection, destination: Destination) -> bool:
+    """Whether the target holds none of crmlens's rows (then everything is sent again)."""
+    condition, params = (
+        owned(destination.plan) if destination.plan is not None else (sql.SQL("true"), [])
+    )
+    return pg.execute(
+        sql.SQL("select not exists (select 1 from {} as t where {} limit 1)").format(
+            sql.Identifier(destination.schema, destination.table), condition
+        ),
+        params,
+    ).fetchone()[0]
 
 
 def _pg_types(con: duckdb.DuckDBPyConnection, table: ScoreTable) -> dict[str, str]:

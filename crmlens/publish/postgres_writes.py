@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
 from crmlens.clock import utc_now
+
+if TYPE_CHECKING:
+    from crmlens.publish.mapped import Plan
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Destination:
     key: dict[str, str]  # contract key column -> target column
     columns: dict[str, str]  # contract column -> target column (key excluded)
     own_table: bool  # True: the contract table itself; False: columns of a CRM table
+    plan: Plan | None = None  # a full-form mapping (modes, keys, constants, transforms)
+    rows_from: str | None = None  # the warehouse relation of its rows (default publish.<table>)
 
     @property
     def qualified(self) -> str:
@@ -64,6 +70,16 @@ def ensure_target(
                     target, sql.Identifier(crm_column), sql.SQL(pg_types[column])
                 )
             )
+    ensure_sync_log(pg, destination)
+
+
+def ensure_sync_log(pg: psycopg.Connection, destination: Destination) -> None:
+    """Create the schema's ``sync_log`` if absent (one row per publish of a table).
+
+    Args:
+        pg: the connection of the publish's transaction.
+        destination: where the scores land.
+    """
     pg.execute(
         sql.SQL(
             "create table if not exists {} (run_id text, table_name text, inserted bigint, "
