@@ -16,6 +16,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from crmlens.ingest import ReconciliationError
+        from crmlens.publish.mapped import MappingError
         from crmlens.runlock import WarehouseBusy
         from crmlens.sources.spec import SpecError
 
@@ -23,6 +24,7 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             return fn(*args, **kwargs)
         except (
             SpecError,
+            MappingError,
             ReconciliationError,
             WarehouseBusy,
             ConnectionError,

@@ -28,6 +28,7 @@ from cli.errors import friendly_errors
 from cli.init import init
 from cli.jobs import JOB_NAMES, run_and_report
 from cli.model_card import model_card
+from cli.publish import publish
 from crmlens.settings import PRIVATE_UMASK, Settings, get_settings
 
 
@@ -278,6 +279,10 @@ def run(
     day_list = _parse_days(days)
     settings = _with_source(settings, spec_path, root)
     spec = load_source(settings)  # a spec a user can fix fails here, in one line
+    if settings.publish_mapping:
+        from crmlens.publish.mapping import load_mapping
+
+        load_mapping(settings.publish_mapping)  # so does a publish mapping
     _adopt_source(settings, spec.name)
     if day_list:
         try:
@@ -398,6 +403,7 @@ def _parse_days(days: str | None) -> list[date] | None:
 main.add_command(backtest)
 main.add_command(init)
 main.add_command(model_card)
+main.add_command(publish)
 
 if __name__ == "__main__":
     main()
