@@ -122,7 +122,7 @@ def _contract_rows(con: duckdb.DuckDBPyConnection, table: ScoreTable, plan: Plan
         if column.sql:
             select += f", ({column.sql}) as {quote_ident('__sql__' + target)}"
     try:
-        return con.execute(f"select {select} from publish.{table.name}").pl()
+        return con.sql(f"select {select} from publish.{table.name}").pl()
     except duckdb.Error as exc:
         raise MappingError(f"{plan.where}: an sql expression failed: {_first_line(exc)}") from None
 
