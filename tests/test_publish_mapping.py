@@ -332,3 +332,68 @@ def test_a_mapping_that_does_not_fit_the_table_is_one_line(
     message = str(excinfo.value)
     assert "\n" not in message and "crm.ai_scores" in message and expected in message
     assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(0,)]
+
+
+README_MAPPING = """
+name: scoring_crm
+tables:
+  lead_scores:
+    target: crm.ai_scores
+    mode: insert
+    key: [external_id, score_type, source]
+    constants: {company_id: 7, score_type: combined, source: crmlens}
+    columns:
+      external_id: {from: lead_id}
+      score: {from: score}
+      explanation: {from: reasons, transform: sentence}
+      priority: {from: probability, transform: band, bands: {Hot: 0.6, Warm: 0.3, Cold: 0}}
+"""
+
+
+def _cli(home: Path, dsn: str, mapping: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "CRMLENS_HOME": str(home),
+        "CRMLENS_PUBLISH_POSTGRES_DSN": dsn,
+        "CRMLENS_PUBLISH_MAPPING": str(mapping),
+    }
+    env.pop("CRMLENS_WAREHOUSE_PATH", None)
+    crmlens = Path(sys.executable).parent / "crmlens"
+    return subprocess.run(
+        [str(crmlens), "publish", "--table", "lead_scores", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_crmlens_publish_through_a_mapping(pg_database, tmp_path):
+    from crmlens.settings import get_settings
+    from crmlens.warehouse import connect
+
+    _sql(pg_database, AI_SCORES)
+    home = tmp_path / "home"
+    settings = get_settings(home=home)
+    settings.ensure_dirs()
+    con = connect(settings.warehouse_path)
+    replace_table(con, "ml", "lead_scores", _scores(50))
+    con.close()
+    mapping = _mapping(tmp_path, README_MAPPING)
+
+    first = _cli(home, pg_database, mapping)
+    assert first.returncode == 0, first.stderr
+    assert "ai_scores: 50 rows written (50 inserted" in first.stdout
+    again = _cli(home, pg_database, mapping)
+    assert again.returncode == 0 and "ai_scores: 0 rows written" in again.stdout, again.stdout
+    assert _sql(
+        pg_database,
+        "select explanation, priority from crm.ai_scores where external_id = 'L00010'",
+    ) == [(SENTENCE, "Hot")]
+
+    bad = _mapping(tmp_path, README_MAPPING.replace("sentence", "sentense"), "bad.yml")
+    failed = _cli(home, pg_database, mapping, "--mapping", str(bad))
+    assert failed.returncode == 1
+    lines = failed.stderr.strip().splitlines()
+    assert len(lines) == 1 and "bad.yml, lead_scores" in lines[0], failed.stderr
+    assert "unknown transform 'sentense'" in lines[0] and "Traceback" not in failed.stderr
