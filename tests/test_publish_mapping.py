@@ -302,33 +302,25 @@ def test_a_bad_mapping_is_one_line(tmp_path, snippet, expected):
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"),
+    ("old", "new", "expected"),
     [
-        ("key: [external_id, score_type, source]", "key: 'nope' is not a column"),
-        ("company_id: 7", "constants.company_id: 'seven' does not fit its type integer"),
+        (
+            "key: [external_id, score_type, source]",
+            "key: [external_id, score_type, ref]",
+            "key: 'ref' is not a column of the table",
+        ),
+        ("company_id: 7", "company_id: seven", "constants.company_id: 'seven' does not fit"),
     ],
 )
 def test_a_mapping_that_does_not_fit_the_table_is_one_line(
-    warehouse, pg_database, tmp_path, change, expected
+    warehouse, pg_database, tmp_path, old, new, expected
 ):
     _sql(pg_database, AI_SCORES)
-    bad = {
-        "key: [external_id, score_type, source]": "key: [external_id, score_type, nope]\n"
-        "    constants: {nope: x}",
-        "company_id: 7": "company_id: seven",
-    }[change]
-    text = FULL_MAPPING.format(mode="upsert").replace(change, bad)
-    if change.startswith("key"):
-        text = text.replace("    constants: {company_id: 7,", "    constants2: {company_id: 7,")
-        text = text.replace(
-            "constants2: {company_id: 7, score_type: combined, source: crmlens}", ""
-        )
-        text = text.replace(
-            "{nope: x}", "{nope: x, company_id: 7, score_type: combined, source: crmlens}"
-        )
-    mapping = _mapping(tmp_path, text)
+    text = FULL_MAPPING.format(mode="upsert").replace(old, new)
+    if "ref" in new:
+        text += "      ref: {from: lead_id}\n"
     with pytest.raises(MappingError) as excinfo:
-        _publish(warehouse, _scores(5), pg_database, mapping, "r1")
+        _publish(warehouse, _scores(5), pg_database, _mapping(tmp_path, text), "r1")
     message = str(excinfo.value)
     assert "\n" not in message and "crm.ai_scores" in message and expected in message
     assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(0,)]

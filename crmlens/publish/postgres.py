@@ -289,7 +289,10 @@ def _prepare_state(
     con: duckdb.DuckDBPyConnection, table: ScoreTable, rows: str, state: str
 ) -> None:
     if table_exists(con, *state.split(".")):
-        return
+        if list(table_columns(con, *state.split(".")))[: len(table.key)] == list(table.key):
+            return
+        # The mapping now keys on other columns: what was sent is forgotten, all is sent again.
+        con.execute(f"drop table {state}")
     # The key columns keep their published types (a forecast's period is a date).
     keys = ", ".join(quote_ident(k) for k in table.key)
     con.execute(
