@@ -24,7 +24,11 @@ Two shapes of target:
 - the contract table itself, in a schema of its own (``crmlens.lead_scores``);
 - a publish mapping onto the CRM's own table (``crm.leads``): contract columns
   are renamed onto CRM columns (created if absent) and written with an UPDATE
-  of the matching rows (see :mod:`crmlens.publish.mapping`).
+  of the matching rows (see :mod:`crmlens.publish.mapping`);
+- a full-form mapping: the target's rows are computed in the warehouse first
+  (:mod:`crmlens.publish.mapped`: its key, transformed values, constants), then
+  hashed and diffed like the others and inserted, upserted, updated or replaced
+  by the mapping's mode (:mod:`crmlens.publish.mapped_writes`).
 
 The statements PostgreSQL receives are in :mod:`crmlens.publish.postgres_writes`.
 Errors never carry the DSN's password (:func:`crmlens.sources.postgres.describe_dsn`).
