@@ -326,20 +326,14 @@ def test_a_mapping_that_does_not_fit_the_table_is_one_line(
     assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(0,)]
 
 
-README_MAPPING = """
-name: scoring_crm
-tables:
-  lead_scores:
-    target: crm.ai_scores
-    mode: insert
-    key: [external_id, score_type, source]
-    constants: {company_id: 7, score_type: combined, source: crmlens}
-    columns:
-      external_id: {from: lead_id}
-      score: {from: score}
-      explanation: {from: reasons, transform: sentence}
-      priority: {from: probability, transform: band, bands: {Hot: 0.6, Warm: 0.3, Cold: 0}}
-"""
+def _readme_mapping() -> str:
+    """The mapping the README shows (section "How the CRM reads the scores")."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("**The publish mapping.**", 1)[1]
+    return section.split("```yaml\n", 1)[1].split("```", 1)[0]
+
+
+README_MAPPING = _readme_mapping()
 
 
 def _cli(home: Path, dsn: str, mapping: Path, *args: str) -> subprocess.CompletedProcess:
