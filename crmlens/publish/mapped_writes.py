@@ -94,9 +94,20 @@ def write_mapped(
     staging = sql.Identifier("_crmlens_incoming")
     _shaped_like(pg, staging, target, columns)
     copy_rows(pg, staging, columns, rows_file)
+    pg.execute(sql.SQL("analyze {}").format(staging))  # a hash join, not a loop per row
     on = _on(plan.key, "s")
     values = [c for c in columns if c not in plan.key]
     inserted = updated = deleted = 0
+    if plan.mode == "replace" and full:
+        # The state was lost or moved: every owned row not output now goes (first, while
+        # the table's statistics still describe it: a hash anti-join, not a loop per row).
+        condition, params = owned(plan)
+        deleted = pg.execute(
+            sql.SQL(
+                "delete from {} as t where {} and not exists (select 1 from {} as s where {})"
+            ).format(target, condition, staging, on),
+            params,
+        ).rowcount
     if plan.mode != "insert" and values:
         updated = pg.execute(
             sql.SQL("update {} as t set {} from {} as s where {}").format(
@@ -117,25 +128,8 @@ def write_mapped(
                 "where not exists (select 1 from {} as t where {})"
             ).format(target, names, names, staging, target, on)
         ).rowcount
-    if plan.mode == "update" and gone:
-        deleted = _clear(pg, destination, target, _keys_table(pg, target, plan, gone))
-    elif plan.mode == "replace":
-        condition, params = owned(plan)
-        if gone:
-            keys = _keys_table(pg, target, plan, gone)
-            deleted += pg.execute(
-                sql.SQL("delete from {} as t using {} as s where {} and {}").format(
-                    target, keys, _on(plan.key, "s"), condition
-                ),
-                params,
-            ).rowcount
-        if full:  # the state was lost or moved: every owned row not output now goes
-            deleted += pg.execute(
-                sql.SQL(
-                    "delete from {} as t where {} and not exists (select 1 from {} as s where {})"
-                ).format(target, condition, staging, on),
-                params,
-            ).rowcount
+    if gone and plan.mode in ("update", "replace"):
+        deleted += _remove(pg, destination, target, _keys_table(pg, target, plan, gone))
     return inserted, updated, deleted
 
 
@@ -168,14 +162,24 @@ def _keys_table(
     with pg.cursor() as cur, cur.copy(statement) as copy:
         for row in keys:
             copy.write_row(row)
+    pg.execute(sql.SQL("analyze {}").format(gone))
     return gone
 
 
-def _clear(
+def _remove(
     pg: psycopg.Connection, destination: Destination, target: sql.Identifier, keys: sql.Identifier
 ) -> int:
-    """Update mode: the rows of keys no longer output have their mapped columns cleared."""
+    """The rows of keys no longer output: deleted if owned (replace), else their mapped
+    columns cleared (update). Returns the rows deleted or cleared."""
     plan = destination.plan
+    if plan.mode == "replace":
+        condition, params = owned(plan)
+        return pg.execute(
+            sql.SQL("delete from {} as t using {} as s where {} and {}").format(
+                target, keys, _on(plan.key, "s"), condition
+            ),
+            params,
+        ).rowcount
     cleared = [c for c in plan.columns if c not in plan.key]
     if not cleared:
         return 0
