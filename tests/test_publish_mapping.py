@@ -383,3 +383,14 @@ def test_crmlens_publish_through_a_mapping(pg_database, tmp_path):
     lines = failed.stderr.strip().splitlines()
     assert len(lines) == 1 and "bad.yml, lead_scores" in lines[0], failed.stderr
     assert "unknown transform 'sentense'" in lines[0] and "Traceback" not in failed.stderr
+
+
+def test_a_row_without_a_key_is_not_sent(warehouse, pg_database, tmp_path):
+    _sql(pg_database, AI_SCORES)
+    text = FULL_MAPPING.format(mode="upsert").replace(
+        "external_id: {from: lead_id}",
+        "external_id: {sql: \"case when lead_id = 'L00003' then null else lead_id end\"}",
+    )
+    result = _publish(warehouse, _scores(10), pg_database, _mapping(tmp_path, text), "r1")
+    assert _counts(result) == (9, 0, 0)
+    assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(9,)]

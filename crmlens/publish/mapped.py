@@ -10,6 +10,7 @@ remembers what it sent. Columns that come from the contract's stamp (``scored_at
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ from crmlens.warehouse import quote_ident, replace_table
 
 if TYPE_CHECKING:
     from crmlens.publish.postgres_writes import Destination
+
+log = logging.getLogger(__name__)
 
 MAPPED_SCHEMA = "publish_mapped"
 
@@ -87,6 +90,10 @@ def materialise(
         out = frame.select(exprs).select(plan.target_columns)
     except pl.exceptions.PolarsError as exc:
         raise MappingError(f"{plan.where}: a transform failed: {_first_line(exc)}") from None
+    keyed = out.drop_nulls(list(plan.key))
+    keyless, out = out.height - keyed.height, keyed
+    if keyless:  # such a row could never be matched again: it is not sent
+        log.warning("%s: %d rows without a key (%s) not published", plan.where, keyless, plan.key)
     duplicates = out.height - out.select(plan.key).n_unique()
     if duplicates:
         raise MappingError(
