@@ -394,3 +394,15 @@ def test_a_row_without_a_key_is_not_sent(warehouse, pg_database, tmp_path):
     result = _publish(warehouse, _scores(10), pg_database, _mapping(tmp_path, text), "r1")
     assert _counts(result) == (9, 0, 0)
     assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(9,)]
+
+
+def test_rows_postgresql_refuses_are_one_line_and_nothing_is_written(
+    warehouse, pg_database, tmp_path
+):
+    _sql(pg_database, AI_SCORES)
+    text = FULL_MAPPING.format(mode="upsert").replace("company_id: 7, ", "")  # not null
+    with pytest.raises(MappingError) as excinfo:
+        _publish(warehouse, _scores(5), pg_database, _mapping(tmp_path, text), "r1")
+    message = str(excinfo.value)
+    assert "\n" not in message and "crm.ai_scores" in message and "company_id" in message
+    assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(0,)]

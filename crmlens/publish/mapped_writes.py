@@ -88,7 +88,29 @@ def write_mapped(
 
     Returns:
         Rows inserted, updated and deleted (or cleared).
+
+    Raises:
+        MappingError: PostgreSQL refused the rows (a value that does not fit its column,
+            a required column the mapping does not fill): nothing is written.
     """
+    try:
+        return _write(pg, destination, columns, rows_file, gone, full)
+    except (psycopg.DataError, psycopg.IntegrityError) as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise MappingError(
+            f"{destination.plan.where} ({destination.qualified}): PostgreSQL refused the "
+            f"rows: {first}"
+        ) from None
+
+
+def _write(
+    pg: psycopg.Connection,
+    destination: Destination,
+    columns: list[str],
+    rows_file: Path,
+    gone: list[tuple],
+    full: bool,
+) -> tuple[int, int, int]:
     plan = destination.plan
     target = sql.Identifier(destination.schema, destination.table)
     staging = sql.Identifier("_crmlens_incoming")
