@@ -406,3 +406,18 @@ def test_rows_postgresql_refuses_are_one_line_and_nothing_is_written(
     message = str(excinfo.value)
     assert "\n" not in message and "crm.ai_scores" in message and "company_id" in message
     assert _sql(pg_database, "select count(*) from crm.ai_scores") == [(0,)]
+
+
+def test_a_new_scoring_time_alone_is_not_a_change(warehouse, pg_database, tmp_path):
+    _sql(pg_database, AI_SCORES)
+    mapping = _mapping(tmp_path, FULL_MAPPING.format(mode="upsert"))
+    _publish(warehouse, _scores(10), pg_database, mapping, "r1")
+    later = _scores(10).with_columns(scored_at=pl.lit(datetime(2026, 11, 2, 6, 30)))
+    assert _publish(warehouse, later, pg_database, mapping, "r2").written == 0
+    changed = later.with_columns(
+        score=pl.when(pl.col("lead_id") == "L00001").then(99).otherwise(pl.col("score"))
+    )
+    assert _counts(_publish(warehouse, changed, pg_database, mapping, "r3")) == (0, 1, 0)
+    assert _sql(
+        pg_database, "select score, scored_on from crm.ai_scores where external_id = 'L00001'"
+    ) == [(99, date(2026, 11, 2))]  # a row that changed carries its new date
