@@ -285,6 +285,10 @@ BAD = [
     ("mode: upsert\n    columns: {x: {from: probability, transform: band}}", "needs bands"),
     ("mode: replace\n    columns: {x: {from: score}}", "constants: replace needs a constant"),
     ("mode: upsert\n    key: [y]\n    columns: {x: {from: score}}", "key: 'y' is neither"),
+    (
+        "mode: upsert\n    columns: {x: {from: score, bogus: 1}}",
+        "columns.x.bogus: Extra inputs are not permitted",
+    ),
 ]
 
 

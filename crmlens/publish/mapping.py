@@ -112,9 +112,13 @@ def load_mapping(path: str | Path) -> list[tuple[ScoreTable, Destination]]:
     except yaml.YAMLError as exc:
         raise MappingError(f"publish mapping {path} is not YAML: {_one_line(exc)}") from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise MappingError(f"publish mapping {path}, {where}: {first['msg']}") from None
+        # The most specific error; a union's branch names ("str", "ColumnSpec") left out.
+        first = max(exc.errors(), key=lambda e: len(e["loc"]))
+        branches = ("str", "ColumnSpec", "int", "float", "bool")
+        where = ".".join(str(p) for p in first["loc"] if p not in branches and "[" not in str(p))
+        raise MappingError(
+            f"publish mapping {path}, {where or 'top level'}: {first['msg']}"
+        ) from None
     out = []
     for name, mapped in mapping.tables.items():
         where = f"publish mapping {path}, {name}"
