@@ -131,7 +131,8 @@ class Settings(BaseSettings):
     )
     publish_mapping: Path | None = Field(
         default=None,
-        description="A publish mapping (YAML) onto the CRM's own tables, in the same database.",
+        description="A publish mapping (YAML) onto the CRM's own tables, in the same database: "
+        "rows updated, inserted, upserted or replaced, with constants and transforms.",
     )
     export_csv: bool = Field(default=False, description="Export CSV beside the Parquet files.")
     events_start_date: str | None = Field(
