@@ -17,8 +17,11 @@ def test_ingest_job_materializes_every_table_and_reconciles(tiny_crm: Path, crml
 
     assert result.success
     meta = materialization_metadata(result)
-    assert set(meta) == {f"raw/{t}" for t in TABLES}
-    for key, m in meta.items():
+    # every canonical table, and the spec's context series (none in the tiny CRM's spec)
+    assert set(meta) == {f"raw/{t}" for t in TABLES} | {"context/series"}
+    assert not meta["context/series"]["series"], "the tiny CRM's spec has no context series"
+    raw = {k: m for k, m in meta.items() if k.startswith("raw/")}
+    for key, m in raw.items():
         assert m["reconciled"] is True, key
         assert m["rows_in"] == m["rows_loaded"] + m["rows_quarantined"], key
     events = meta["raw/events"]
