@@ -10,10 +10,7 @@ it, on a copy of the tiny home, and the Models page shows what it left.
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,8 +23,8 @@ from crmlens.settings import get_settings
 from features.common import FeatureSet
 from models.common.replay import cuts, replay, settled_at
 from models.families import family
+from tests.test_status import crmlens
 
-CRMLENS = Path(sys.executable).parent / "crmlens"
 START = datetime(2025, 1, 1)
 
 
@@ -112,14 +109,6 @@ def test_windows_are_the_newest_calendar_steps_after_the_first_row() -> None:
 
 
 # --------------------------------------------------------------------- the user's path
-
-
-def crmlens(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("CRMLENS_", "DAGSTER_"))}
-    clean |= {"CRMLENS_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), **env}
-    return subprocess.run(
-        [str(CRMLENS), *args], cwd=home.parent, env=clean, capture_output=True, text=True
-    )
 
 
 @pytest.fixture(scope="module")
