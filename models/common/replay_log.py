@@ -84,7 +84,7 @@ def plot(replay: Replay, path: Path) -> None:
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     starts = [str(s)[:10] for s in table["start"].to_list()]
     for column, label in (("roc_auc", "published scores"), ("rule_roc_auc", "rule score")):
-        if column in table.columns:
+        if column in table.columns and table[column].drop_nulls().len():
             left.plot(starts, table[column].to_list(), marker="o", label=label)
     left.axhline(0.5, color="#999", lw=1, ls="--", label="chance")
     left.set_ylabel("ROC AUC of the window")
