@@ -358,6 +358,7 @@ FAMILY = Family(
     reasons=REASONS + CUSTOM_REASONS,
     silent_features=("snapshot_age_days", "created_month", "created_weekday"),
     next_action=next_action,
+    qualifies=True,
 )
 
 # The score CRMs ship, by name (the family's rule on its own parts).
