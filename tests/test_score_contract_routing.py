@@ -139,6 +139,26 @@ def test_the_trend_compares_with_the_latest_score_at_least_a_week_old():
     ]
 
 
+def test_the_trend_stays_with_its_entity_on_many_rows():
+    rng = np.random.default_rng(7)
+    ids = [f"L{i:05d}" for i in range(20_000)]
+    now = rng.integers(0, 101, len(ids))
+    then = rng.integers(0, 101, len(ids))
+    scores = pl.DataFrame({"lead_id": ids, "score": now, "scoring_path": ["model"] * len(ids)})
+    history = pl.DataFrame(
+        {
+            "lead_id": ids[::-1],
+            "score": then[::-1],
+            "as_of": [TODAY - timedelta(days=8)] * len(ids),
+            "scoring_path": ["model"] * len(ids),
+        }
+    )
+    trend = score_trend(scores, history, "lead_id", today=TODAY, days=7, points=5).to_numpy()
+    change = now - then
+    expected = np.where(change >= 5, "improving", np.where(change <= -5, "declining", "steady"))
+    assert (trend == expected).all()
+
+
 def test_route_adds_the_trend_everywhere_and_the_qualification_to_leads():
     scores = pl.DataFrame({"lead_id": ["a"], "score": [80], "scoring_path": ["model"]})
     leads = route(
@@ -227,3 +247,35 @@ def test_the_score_job_publishes_confidence_qualification_and_trend(home: Path, 
     assert set(rule["confidence"]) <= {"low"} and rule["confidence_interval"].null_count() == (
         rule.height
     )
+
+
+def test_a_trained_model_keeps_its_evidence_and_its_rows_say_how_sure_it_is(small_staged: Path):
+    from crmlens.clock import data_today
+    from crmlens.warehouse import connect
+    from features import lead
+    from models.common.scoring import score
+    from models.common.training import train
+    from models.lead_scoring import FAMILY
+
+    con = connect(small_staged, read_only=True)
+    today = data_today(con)
+    features = lead.build(con, lead.training_snapshots(con, today))
+    population = lead.build(con, lead.scoring_population(con, today))
+    con.close()
+    frame = features.frame
+    outcome = train(FAMILY, features, frame["label"].to_numpy(), frame["as_of"].to_numpy())
+    model = outcome.model
+    assert model.evidence is not None and len(model.evidence) == EVIDENCE_BINS
+    scored = score(FAMILY, population, model, model_version="1", run_id="r", scored_at=today)
+    assert set(scored["scoring_path"]) == {"model"}
+    assert scored["confidence"].null_count() == 0
+    # more evidence behind a row's probability, a narrower interval
+    rows = model.evidence[evidence_bin(scored["probability"].to_numpy())]
+    expected = np.round(wilson_half_width(scored["probability"].to_numpy(), rows), 1)
+    assert np.allclose(scored["confidence_interval"].to_numpy(), expected)
+    by_evidence = scored.with_columns(rows=pl.Series(rows)).sort("rows")
+    busiest = by_evidence.tail(by_evidence.height // 4)["confidence_interval"].mean()
+    sparsest = by_evidence.head(by_evidence.height // 4)["confidence_interval"].mean()
+    assert busiest <= sparsest
+    levels = dict(scored.group_by("confidence").len().iter_rows())
+    print("confidence on the small CRM:", levels, "evidence:", np.round(model.evidence, 1))

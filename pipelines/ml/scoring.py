@@ -79,11 +79,11 @@ def trend_history(
     if not table_exists(con, "publish", history):
         return None
     key = quote_ident(spec.family.id_column)
-    return con.execute(
+    return con.sql(
         f"select {key}, max(as_of) as as_of, arg_max(score, as_of) as score, "
         f"arg_max(scoring_path, as_of) as scoring_path from publish.{history} "
         f"where as_of <= ? group by {key}",
-        [today - timedelta(days=days)],
+        params=[today - timedelta(days=days)],
     ).pl()
 
 
