@@ -214,13 +214,13 @@ def test_the_score_job_publishes_confidence_qualification_and_trend(home: Path, 
             "score = case when hash(lead_id) % 3 = 0 then score - 20 "
             "when hash(lead_id) % 3 = 1 then score + 20 else score end"
         )
-        before = con.execute(
+        before = con.sql(
             "select lead_id, score, scoring_path from publish.lead_scores_history"
         ).pl()
     result = run_job(settings, "score", instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     with session(settings.warehouse_path, read_only=True) as con:
-        published = con.execute("select * from publish.lead_scores").pl()
+        published = con.sql("select * from publish.lead_scores").pl()
     assert published.height > 0
     assert list(published.columns) == list(score_table("lead_scores").columns)
     got = published.join(before, on="lead_id", suffix="_before")
@@ -243,6 +243,8 @@ def test_the_score_job_publishes_confidence_qualification_and_trend(home: Path, 
     ) == {"no_reliable_signal"}
     qualified = published.select(qualification(settings.mql_points, settings.qualified_points))
     assert published["qualification"].equals(qualified.to_series(), check_names=False)
+    for column in ("scoring_path", "confidence", "qualification", "score_trend"):
+        print("tiny CRM", column, dict(published[column].value_counts().iter_rows()))
     rule = published.filter(pl.col("scoring_path") != "model")
     assert set(rule["confidence"]) <= {"low"} and rule["confidence_interval"].null_count() == (
         rule.height
@@ -257,7 +259,7 @@ def test_a_trained_model_keeps_its_evidence_and_its_rows_say_how_sure_it_is(smal
     from models.common.training import train
     from models.lead_scoring import FAMILY
 
-    con = connect(small_staged, read_only=True)
+    con = connect(small_staged)
     today = data_today(con)
     features = lead.build(con, lead.training_snapshots(con, today))
     population = lead.build(con, lead.scoring_population(con, today))
@@ -278,4 +280,6 @@ def test_a_trained_model_keeps_its_evidence_and_its_rows_say_how_sure_it_is(smal
     sparsest = by_evidence.head(by_evidence.height // 4)["confidence_interval"].mean()
     assert busiest <= sparsest
     levels = dict(scored.group_by("confidence").len().iter_rows())
-    print("confidence on the small CRM:", levels, "evidence:", np.round(model.evidence, 1))
+    qualified = dict(scored.select(qualification(50, 70)).to_series().value_counts().iter_rows())
+    print("small CRM: confidence", levels, "qualification", qualified)
+    print("evidence per bin:", np.round(model.evidence, 1))
