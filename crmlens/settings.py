@@ -201,6 +201,32 @@ class Settings(BaseSettings):
         description="An active rep with open deals and no activity for this many days raises an "
         "alert.",
     )
+    mql_points: int = Field(
+        default=50,
+        ge=0,
+        le=100,
+        description="A lead whose published score (0-100) reaches this is marketing-qualified "
+        "(`qualification` = MQL in lead_scores); never on the no_reliable_signal path.",
+    )
+    qualified_points: int = Field(
+        default=70,
+        ge=0,
+        le=100,
+        description="A lead whose published score reaches this is sales-qualified "
+        "(`qualification` = SQL); at least `mql_points`.",
+    )
+    trend_days: int = Field(
+        default=7,
+        ge=1,
+        description="`score_trend` compares a score with the entity's published score this many "
+        "days before.",
+    )
+    trend_points: float = Field(
+        default=5.0,
+        gt=0,
+        description="A score this many points above (below) the one `trend_days` before is "
+        "improving (declining); closer is steady.",
+    )
     as_of: datetime | None = Field(
         default=None,
         description="Pins the data's 'today' (YYYY-MM-DD); default: the day after the newest "
@@ -243,6 +269,11 @@ class Settings(BaseSettings):
         )
         self.export_dir = self.export_dir or home / "exports"
         self.dbt_target_dir = self.dbt_target_dir or home / "dbt_target"
+        if self.qualified_points < self.mql_points:
+            raise ValueError(
+                f"qualified_points ({self.qualified_points}) is below mql_points "
+                f"({self.mql_points}): an SQL is an MQL first"
+            )
         return self
 
     def remembered_source(self) -> dict | None:

@@ -47,6 +47,9 @@ class ScoreTable:
 
 
 _SCORE = ("score", "probability", "grade", "band", "reasons", "next_action")
+# What CRMs route on beside the score (models.common.routing), added after the columns
+# above so that every earlier column keeps its place.
+_ROUTING = ("confidence", "confidence_interval", "score_trend")
 _FORECAST = ("horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason")
 _FORECAST_DETAIL = ("backtest_mase", "backtest_coverage80", "backtest_coverage95")
 _SCENARIOS = ("commit", "most_likely", "best_case")  # the quarter rows only
@@ -58,21 +61,21 @@ SCORE_TABLES: dict[str, ScoreTable] = {
             "lead_scores",
             "ml.lead_scores",
             ("lead_id",),
-            _SCORE,
+            (*_SCORE, *_ROUTING, "qualification"),
             description="Probability that an open lead converts to an opportunity within 90 days.",
         ),
         ScoreTable(
             "opportunity_scores",
             "ml.opportunity_scores",
             ("opportunity_id",),
-            (*_SCORE, "risk_flags"),
+            (*_SCORE, "risk_flags", *_ROUTING),
             description="Probability that an open deal is won; risk flags.",
         ),
         ScoreTable(
             "churn_scores",
             "ml.churn_scores",
             ("account_id",),
-            _SCORE,
+            (*_SCORE, *_ROUTING),
             description="Probability that a customer cancels or does not renew within 90 days.",
         ),
         ScoreTable(

@@ -371,6 +371,7 @@ FAMILY = Family(
     entity="account",
     id_column="account_id",
     registered_model="crmlens-churn",
+    score_is_risk=True,
     horizon_days=90,
     positive_label="cancelled or not renewed within 90 days",
     one_outcome_per_entity=False,

@@ -172,6 +172,10 @@ class Family:
     # over the feature frame plus score/probability.
     extra_outputs: Callable[[], dict[str, pl.Expr]] | None = None
     extra: dict = field(default_factory=dict)
+    # Whether the score table carries a lead qualification (MQL / SQL, models.common.routing).
+    qualifies: bool = False
+    # Whether a higher score is worse (a churn risk): its trend improves as it falls.
+    score_is_risk: bool = False
 
     def rule_points(self, frame: pl.DataFrame) -> np.ndarray:
         """The rule-based score CRMs ship today.

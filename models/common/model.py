@@ -302,6 +302,9 @@ class ScoringModel:
     base_rate: float
     booster: lgb.Booster | None = None
     linear: LinearModel | None = None
+    # Effective calibration rows per bin of the calibrated probability: the evidence behind
+    # a row's probability (models.common.routing; None in models trained before it was kept).
+    evidence: np.ndarray | None = None
 
     @property
     def kind(self) -> str:

@@ -1,7 +1,8 @@
 """Score a population with the champion (or the rule, on the cold-start path).
 
 The output is the score contract of DESIGN.md: per entity a score 0-100, the
-probability, a grade and band, reasons (JSON) and a next action, the model name
+probability, a grade and band, reasons (JSON) and a next action, a confidence and its
+interval (:mod:`models.common.routing`), the model name
 and version (or ``rule_based``), scored_at, valid_until and the run id. Every
 row says which path produced it: ``model``, ``rule_based`` (cold start) or
 ``no_reliable_signal`` (the data showed no signal a model or the rule could rank by:
@@ -22,6 +23,7 @@ from models.common.explain import explain, reasons_from_contributions
 from models.common.family import Family, lift_grade
 from models.common.floor import NO_SIGNAL_PATH, no_signal_sentence
 from models.common.model import ScoringModel
+from models.common.routing import confidence
 
 MODEL_PATH = "model"
 CHUNK_ROWS = 100_000
@@ -80,6 +82,7 @@ def score(
         # no signal: a next action read off the score would pretend to rank
         scored = scored.with_columns(next_action=pl.lit(None, dtype=pl.String))
     extra = [c for c in (family.extra_outputs() if family.extra_outputs else {})]
+    level, interval = confidence(probability, path, getattr(model, "evidence", None))
     return scored.select(
         pl.col(family.id_column),
         "score",
@@ -89,6 +92,8 @@ def score(
         pl.Series("reasons", reasons, dtype=pl.String),
         "next_action",
         *extra,
+        level,
+        interval,
         model_name=pl.lit(name),
         model_version=pl.lit(version),
         scoring_path=pl.lit(path),
@@ -159,6 +164,8 @@ def empty_scores(family: Family) -> pl.DataFrame:
         "reasons": pl.String,
         "next_action": pl.String,
         **dict.fromkeys(extra, pl.String),
+        "confidence": pl.String,
+        "confidence_interval": pl.Float64,
         "model_name": pl.String,
         "model_version": pl.String,
         "scoring_path": pl.String,

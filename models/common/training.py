@@ -53,6 +53,7 @@ from models.common.model import (
     fit_lightgbm,
     train_lightgbm,
 )
+from models.common.routing import calibration_evidence
 from models.common.splits import PARTS, Split, split_by_time
 from models.common.time_proxies import drop_time_proxies
 
@@ -296,12 +297,14 @@ def _publishable(
 ) -> ScoringModel:
     """A fitted model as it is published: calibrated on ``raw``, the out-of-sample scores
     of the training rows (cross-fitted) and of the validation rows, with the training
-    rows' base rate for the grades (``booster=`` or ``linear=`` says which)."""
+    rows' base rate for the grades (``booster=`` or ``linear=`` says which), and the
+    calibration rows per bin of calibrated probability (the rows' confidence evidence)."""
     fitted = ("train", "valid")
+    weight = np.concatenate([ws[n] for n in fitted])
     calibrator = Calibrator.choose(
         np.concatenate(raw),
         np.concatenate([ys[n] for n in fitted]),
-        np.concatenate([ws[n] for n in fitted]),
+        weight,
         np.concatenate([gs[n] for n in fitted]),
     )
     return ScoringModel(
@@ -309,6 +312,7 @@ def _publishable(
         layout=layout,
         calibrator=calibrator,
         base_rate=float(np.average(ys["train"], weights=ws["train"])),
+        evidence=calibration_evidence(calibrator(np.concatenate(raw)), weight),
         **model,
     )
 

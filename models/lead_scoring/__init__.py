@@ -5,7 +5,9 @@ engagement 25 % (e-mail opens up to 30 points, clicks up to 30, replies up to 25
 calls up to 15), fit/demographics 15 %, qualification answers (budget, timeline,
 decision maker) 20 %, intent signals (demo requests, pricing views) 25 %, manual
 15 % — crmlens has no manual rating, so that part is always 0. Qualified at 70
-points, MQL at 75. Columns a source lacks count as 0 points.
+points, MQL at 75. Columns a source lacks count as 0 points. (The published
+``qualification`` reads the published score against the settings ``mql_points`` and
+``qualified_points`` instead: :mod:`models.common.routing`.)
 
 A source without the recipe's fields still gets the engagement and fit points CRMs
 ship, from what it has: when no row has an e-mail open, click, reply or call, the
@@ -358,6 +360,7 @@ FAMILY = Family(
     reasons=REASONS + CUSTOM_REASONS,
     silent_features=("snapshot_age_days", "created_month", "created_weekday"),
     next_action=next_action,
+    qualifies=True,
 )
 
 # The score CRMs ship, by name (the family's rule on its own parts).

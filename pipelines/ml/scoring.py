@@ -11,15 +11,16 @@ weekly outcome) never stops the daily scores.
 
 # No `from __future__ import annotations`: Dagster inspects the context annotation at runtime.
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 import polars as pl
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from crmlens.clock import data_today
-from crmlens.warehouse import fetch_one, replace_table, session, table_exists
+from crmlens.warehouse import fetch_one, quote_ident, replace_table, session, table_exists
 from models.common import floor, registry
+from models.common.routing import route
 from models.common.scoring import score
 from models.families import FamilySpec
 from pipelines.ml.keys import reference_table, scores_key, scoring_features_table
@@ -57,6 +58,33 @@ def no_signal_rate(
         if rate and rate[0] is not None:
             return float(rate[0]), why
     return None, f"{floor.NO_RULE}, and no labels yet for a base rate: the rule's constant"
+
+
+def trend_history(
+    con: duckdb.DuckDBPyConnection, spec: FamilySpec, today: datetime, days: int
+) -> pl.DataFrame | None:
+    """Each entity's latest published score at least ``days`` before ``today`` (from
+    ``publish.<table>_history``), the baseline of its score trend; None before any.
+
+    Args:
+        con: a connection to the warehouse.
+        spec: the model family.
+        today: the data's today.
+        days: how far back.
+
+    Returns:
+        One row per entity: id, as_of, score, scoring_path.
+    """
+    history = f"{spec.scores_table}_history"
+    if not table_exists(con, "publish", history):
+        return None
+    key = quote_ident(spec.family.id_column)
+    return con.sql(
+        f"select {key}, max(as_of) as as_of, arg_max(score, as_of) as score, "
+        f"arg_max(scoring_path, as_of) as scoring_path from publish.{history} "
+        f"where as_of <= ? group by {key}",
+        params=[today - timedelta(days=days)],
+    ).pl()
 
 
 def keep_reference(
@@ -135,6 +163,16 @@ def scores_asset(spec: FamilySpec) -> AssetsDefinition:
                 valid_for=timedelta(days=1),
                 no_signal_rate=rate,
             )
+            table = route(
+                table,
+                trend_history(con, spec, today, settings.trend_days),
+                qualifies=family.qualifies,
+                score_is_risk=family.score_is_risk,
+                id_column=family.id_column,
+                today=today,
+                thresholds=(settings.mql_points, settings.qualified_points),
+                trend=(settings.trend_days, settings.trend_points),
+            )
             version = version or (BASE_RATE_VERSION if rate is not None else RULES_VERSION)
             replace_table(con, "ml", spec.scores_table, table)
             replace_table(con, "features", scoring_features_table(spec), features.frame)
@@ -152,6 +190,9 @@ def scores_asset(spec: FamilySpec) -> AssetsDefinition:
                 "mean_score": float(table["score"].mean()) if table.height else 0.0,
                 "grades": MetadataValue.json(
                     dict(zip(grades["grade"], grades["len"], strict=True))
+                ),
+                "confidence": MetadataValue.json(
+                    {str(k): n for k, n in table.group_by("confidence").len().iter_rows()}
                 ),
                 "drift_reference": "set today" if new_reference else "kept",
                 "seconds": round(time.perf_counter() - started, 2),
