@@ -24,7 +24,7 @@ from psycopg import sql
 
 from crmlens import sql as queries
 from crmlens.publish.mapped import MappingError, Plan, constant_fits
-from crmlens.publish.postgres_writes import Destination, copy_rows
+from crmlens.publish.postgres_writes import Destination, copy_rows, update_from
 
 
 def target_types(pg: psycopg.Connection, destination: Destination) -> dict[str, str]:
@@ -131,17 +131,7 @@ def _write(
             params,
         ).rowcount
     if plan.mode != "insert" and values:
-        updated = pg.execute(
-            sql.SQL("update {} as t set {} from {} as s where {}").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c))
-                    for c in values
-                ),
-                staging,
-                on,
-            )
-        ).rowcount
+        updated = pg.execute(update_from(target, staging, values, on)).rowcount
     if plan.mode != "update":
         names = sql.SQL(", ").join(map(sql.Identifier, columns))
         inserted = pg.execute(

@@ -157,20 +157,25 @@ def upsert_rows(
             )
         )
     else:
-        pg.execute(
-            sql.SQL("update {} as t set {} from {} as s where {}").format(
-                target,
-                sql.SQL(", ").join(
-                    sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c))
-                    for c in values
-                ),
-                staging,
-                sql.SQL(" and ").join(
-                    sql.SQL("t.{} = s.{}").format(sql.Identifier(k), sql.Identifier(k))
-                    for k in keys
-                ),
-            )
+        on = sql.SQL(" and ").join(
+            sql.SQL("t.{} = s.{}").format(sql.Identifier(k), sql.Identifier(k)) for k in keys
         )
+        pg.execute(update_from(target, staging, values, on))
+
+
+def update_from(
+    target: sql.Composable, staging: sql.Composable, values: list[str], on: sql.Composable
+) -> sql.Composed:
+    """``update target as t set c = s.c, … from staging as s where on``: the target's rows
+    matched ``on`` take the staged values of ``values``."""
+    return sql.SQL("update {} as t set {} from {} as s where {}").format(
+        target,
+        sql.SQL(", ").join(
+            sql.SQL("{} = s.{}").format(sql.Identifier(c), sql.Identifier(c)) for c in values
+        ),
+        staging,
+        on,
+    )
 
 
 def remove_rows(
