@@ -19,12 +19,14 @@ def friendly_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         from crmlens.publish.mapped import MappingError
         from crmlens.runlock import WarehouseBusy
         from crmlens.sources.spec import SpecError
+        from crmlens.systems import FixtureError
 
         try:
             return fn(*args, **kwargs)
         except (
             SpecError,
             MappingError,
+            FixtureError,
             ReconciliationError,
             WarehouseBusy,
             ConnectionError,

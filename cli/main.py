@@ -88,6 +88,13 @@ def main(ctx: click.Context, verbose: bool) -> None:
     metavar="DSN",
     help="Also load the CRM objects into this PostgreSQL database (schema crm).",
 )
+@click.option(
+    "--system",
+    default=None,
+    metavar="NAME",
+    help="With --postgres: load them in the schema of one of the CRM systems crmlens "
+    "serves (smb_ai, business_os, crm_module, campaign_crm, erp_crm) instead.",
+)
 @click.pass_obj
 @friendly_errors
 def generate(
@@ -99,6 +106,7 @@ def generate(
     end_date: Any,
     events_format: str,
     postgres_dsn: str | None,
+    system: str | None,
 ) -> None:
     """Write a synthetic CRM export: CSVs, daily event files, its source spec, ground truth."""
     from crmlens.sources import write_synthetic_spec
@@ -131,7 +139,21 @@ def generate(
         table.add_row(name, f"{count:,}")
     console.print(table)
     console.print(f"source spec: {spec_path}\nground truth: {result.ground_truth_path}")
-    if postgres_dsn:
+    if system and not postgres_dsn:
+        raise click.UsageError("--system needs --postgres DSN")
+    if postgres_dsn and system:
+        from crmlens.sources.postgres import describe_dsn
+        from crmlens.systems import load_system
+        from crmlens.systems import system as find_system
+
+        fixture = find_system(system)
+        counts = load_system(out, postgres_dsn, system)
+        console.print(
+            f"loaded {sum(counts.values()):,} rows into {describe_dsn(postgres_dsn)} in the "
+            f"schema of {fixture.title} ({len(counts)} tables); read it with --spec "
+            f"{fixture.spec}, publish with CRMLENS_PUBLISH_MAPPING={fixture.mapping}"
+        )
+    elif postgres_dsn:
         from crmlens.sources.postgres import describe_dsn, load_operational_crm
 
         counts = load_operational_crm(out, postgres_dsn)

@@ -33,6 +33,19 @@ scored has its score columns cleared). The full form::
           lead_ref: {sql: "'L-' || lead_id"}   # a DuckDB expression over the contract row
 
 (a plain string value in ``columns`` is today's contract column -> CRM column).
+One score table may land in several places, or several times in one table (a row per
+score type): name each entry freely and say which score table it reads with ``from``::
+
+      lead_combined:
+        from: lead_scores
+        target: public.lead_scores
+        mode: replace
+        key: [lead_id, score_type]
+        constants: {score_type: combined, company_id: 1}
+      lead_engagement:
+        from: lead_scores
+        ...
+
 ``replace`` is ``upsert`` plus deleting the rows the mapping owns — those carrying
 all of its ``constants`` — that crmlens no longer outputs; rows without them are
 never deleted. The transforms are :mod:`crmlens.publish.transforms`.
@@ -73,8 +86,9 @@ class ColumnSpec(BaseModel):
 class MappedTable(BaseModel):
     """Where one score table lands in the CRM and how."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
+    from_: str | None = Field(default=None, alias="from")
     target: str
     mode: Literal["update", "insert", "upsert", "replace"] = "update"
     match: dict[str, str] | None = None
@@ -122,9 +136,14 @@ def load_mapping(path: str | Path) -> list[tuple[ScoreTable, Destination]]:
     out = []
     for name, mapped in mapping.tables.items():
         where = f"publish mapping {path}, {name}"
-        if name not in SCORE_TABLES:
-            raise MappingError(f"{where}: not a score table (known: {', '.join(SCORE_TABLES)})")
-        table = SCORE_TABLES[name]
+        source = mapped.from_ or name
+        if source not in SCORE_TABLES:
+            field = "from" if mapped.from_ else "tables"
+            raise MappingError(
+                f"{where}, {field}: {source!r} is not a score table "
+                f"(known: {', '.join(SCORE_TABLES)})"
+            )
+        table = SCORE_TABLES[source]
         schema, _, crm_table = mapped.target.rpartition(".")
         destination = Destination(
             name=f"{name}__{mapping.name}",

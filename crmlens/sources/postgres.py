@@ -212,6 +212,65 @@ def _stored_watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -
 # --- writing the synthetic CRM into PostgreSQL --------------------------------------
 
 
+def canonical_tables(duck: duckdb.DuckDBPyConnection, data_dir: Path) -> dict[str, dict[str, str]]:
+    """The synthetic CRM's objects as typed DuckDB tables named after the canonical tables.
+
+    Each table is typed as its contract says (custom attributes as the spec declares);
+    rows whose values do not fit the type are left out, and one row per key is kept, as
+    an operational database's primary key demands. ``events`` is a view over the event
+    files when there are any.
+
+    Args:
+        duck: the DuckDB connection the tables are created on.
+        data_dir: the synthetic CRM's folder (with ``source_spec.yml``).
+
+    Returns:
+        Per table created, its columns and their DuckDB types.
+    """
+    spec = load_spec(Path(data_dir) / "source_spec.yml")
+    typed: dict[str, dict[str, str]] = {}
+    for table in TABLES:
+        if not spec.provides(table):
+            continue
+        if table == "events":
+            files = sorted((Path(data_dir) / "events").glob("*.parquet"))
+            if files:
+                listed = ", ".join(sql_literal(str(f)) for f in files)
+                duck.execute(
+                    f"create or replace view events as select * from read_parquet([{listed}])"
+                )
+            continue
+        batch = read_table(duck, spec, table)
+        columns = [c for c in batch.relation.columns if not c.startswith("_")]
+        declared = {k: v.upper() for k, v in spec.custom_attributes.get(table, {}).items()}
+        contract = CONTRACTS[table]
+        types = {
+            c: duck_type(contract.columns[c])
+            if c in contract.columns
+            else declared.get(c, "VARCHAR")
+            for c in columns
+        }
+        casts = ", ".join(
+            f"try_cast({quote_ident(c)} as {t}) as {quote_ident(c)}" for c, t in types.items()
+        )
+        fits = " and ".join(
+            f"({quote_ident(c)} is null or try_cast({quote_ident(c)} as {t}) is not null)"
+            for c, t in types.items()
+        )
+        keys = ", ".join(quote_ident(k) for k in contract.key)
+        batch.relation.query(
+            "src",
+            f"select {casts} from src where {fits} "
+            f"qualify row_number() over (partition by {keys} order by _source_row) = 1",
+        ).create(f"_typed_{table}")
+        for view in batch.views:  # the reader's temporary views would shadow the table
+            duck.execute(f"drop view if exists {quote_ident(view)}")
+            duck.execute(f"drop view if exists {quote_ident(view + '__arrow')}")
+        duck.execute(f"alter table {quote_ident('_typed_' + table)} rename to {quote_ident(table)}")
+        typed[table] = types
+    return typed
+
+
 def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[str, int]:
     """Load the synthetic CRM's objects (not events) into ``schema`` of a PostgreSQL database.
 
@@ -225,40 +284,16 @@ def load_operational_crm(data_dir: Path, dsn: str, schema: str = "crm") -> dict[
     Returns:
         Rows loaded per table.
     """
-    spec = load_spec(Path(data_dir) / "source_spec.yml")
     counts: dict[str, int] = {}
     duck = duckdb.connect()
     duck.execute("set TimeZone = 'UTC'")
+    typed = canonical_tables(duck, Path(data_dir))
     with connect(dsn) as pg, tempfile.TemporaryDirectory(prefix="crmlens-pg-") as tmp:
         pg.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
-        for table in TABLES:
-            if table == "events" or not spec.provides(table):
-                continue
-            batch = read_table(duck, spec, table)
-            columns = [c for c in batch.relation.columns if not c.startswith("_")]
-            declared = {k: v.upper() for k, v in spec.custom_attributes.get(table, {}).items()}
-            contract = CONTRACTS[table]
-            types = {
-                c: duck_type(contract.columns[c])
-                if c in contract.columns
-                else declared.get(c, "VARCHAR")
-                for c in columns
-            }
-            casts = ", ".join(
-                f"try_cast({quote_ident(c)} as {t}) as {quote_ident(c)}" for c, t in types.items()
-            )
-            fits = " and ".join(
-                f"({quote_ident(c)} is null or try_cast({quote_ident(c)} as {t}) is not null)"
-                for c, t in types.items()
-            )
+        for table, types in typed.items():
             path = Path(tmp) / f"{table}.csv"
-            # One row per key, as the database's primary key demands.
-            keys = ", ".join(quote_ident(k) for k in contract.key)
-            batch.relation.query(
-                "src",
-                f"select {casts} from src where {fits} "
-                f"qualify row_number() over (partition by {keys} order by _source_row) = 1",
-            ).write_csv(str(path), header=True)
+            duck.table(table).write_csv(str(path), header=True)
+            contract = CONTRACTS[table]
             ident = sql.Identifier(schema, table)
             pg.execute(sql.SQL("drop table if exists {}").format(ident))
             pg.execute(
