@@ -215,8 +215,7 @@ def test_the_score_job_publishes_tasks_that_respect_consent(home: Path, tiny_crm
         ).pl()["account_id"]
         assert blocked.len() > 0
         con.execute(
-            "update raw.contacts set do_not_contact = true "
-            "where account_id in (select unnest(?))",
+            "update raw.contacts set do_not_contact = true where account_id in (select unnest(?))",
             [blocked.to_list()],
         )
     result = run_job(settings, "score", instance=DagsterInstance.ephemeral(), raise_on_error=False)
