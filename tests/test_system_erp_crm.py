@@ -25,8 +25,13 @@ pytestmark = pytest.mark.postgres
 ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 STAGE_PROBABILITY = {"lead": 10, "qualified": 30, "proposal": 60, "negotiation": 80}
 LEAD_SCORE_COLUMNS = (
-    '"leadScore", "leadGrade", "aiPriority", qualification, "scoreReasons", "scoreTrend", '
-    '"nextAction", "scoredAt"'
+    '"leadScore", "leadGrade", "fitScore", "engagementScore", "intentScore", "aiPriority", '
+    'qualification, "scoreReasons", "scoreTrend", "nextAction", "scoredAt"'
+)
+CRMLENS_TASKS = (
+    'select "externalId", "leadId", row(title, description, category, priority, "dueDate", '
+    '"assigneeId", "leadId", "dealId", "customerId", "expiresAt")::text from tasks '
+    "where source = 'crmlens'"
 )
 
 
@@ -54,14 +59,21 @@ def trip(erp_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
 
 @pytest.fixture(scope="module")
 def second(trip: RoundTrip) -> dict:
-    """One open lead confirms its budget in the ERP; the daily job runs again."""
-    lead_id, before = trip.sql(
-        'select id, "leadScore" from leads where "aiPriority" is not null and status = '
-        '\'active\' and not coalesce("budgetConfirmed", false) and "leadScore" < 90 '
-        "order by id limit 1"
+    """One open lead confirms its budget in the ERP; the daily job runs again.
+
+    The lead is one with a suggested task where there is one: its task's reason quotes the
+    score, so it is rewritten too.
+    """
+    lead_id, before, has_task = trip.sql(
+        'select l.id, l."leadScore", exists (select 1 from tasks t where t.source = '
+        "'crmlens' and t.\"leadId\" = l.id) as has_task from leads l "
+        "where l.\"aiPriority\" is not null and l.status = 'active' "
+        'and not coalesce(l."budgetConfirmed", false) and l."leadScore" < 90 '
+        "order by has_task desc, l.id limit 1"
     )[0]
     scores_before = dict(trip.sql(f"select id, row({LEAD_SCORE_COLUMNS})::text from leads"))
     deals_before = trip.sql('select id, "aiWinProbability", "aiScoredAt" from deals order by id')
+    tasks_before = trip.sql(CRMLENS_TASKS)
     # The change keeps the ERP's newest change time, so crmlens's as-of date stays.
     trip.sql(
         'update leads set "budgetConfirmed" = true, "updatedAt" = (select max("updatedAt") '
@@ -75,9 +87,11 @@ def second(trip: RoundTrip) -> dict:
     print(f"\nerp_crm second run: {seconds:.0f} s; sync: {trip.last_sync()}")
     return {
         "lead_id": lead_id,
+        "has_task": has_task,
         "score_before": before,
         "scores_before": scores_before,
         "deals_before": deals_before,
+        "tasks_before": tasks_before,
         "sync": trip.last_sync(),
         "seconds": seconds,
     }
@@ -236,3 +250,75 @@ def test_second_run_writes_only_the_changed_lead(trip: RoundTrip, second: dict) 
     assert score > second["score_before"]  # a confirmed budget raises it
     deals_after = trip.sql('select id, "aiWinProbability", "aiScoredAt" from deals order by id')
     assert deals_after == second["deals_before"]
+    # Suggested tasks: only the changed lead's may move, and only they are written.
+    before = {k: (lead, row) for k, lead, row in second["tasks_before"]}
+    tasks_after = {k: (lead, row) for k, lead, row in trip.sql(CRMLENS_TASKS)}
+    moved = {k for k in before.keys() | tasks_after.keys() if before.get(k) != tasks_after.get(k)}
+    assert {(before.get(k) or tasks_after.get(k))[0] for k in moved} <= {second["lead_id"]}
+    assert sum(sync.get("tasks (suggested_tasks)", (0, 0, 0))) == len(moved), (sync, moved)
+    assert bool(moved) == second["has_task"], (moved, second["has_task"])
+
+
+def test_deal_risk(trip: RoundTrip) -> None:
+    rows = trip.sql(
+        'select "aiRiskScore", "aiRiskLevel"::text, "aiRiskTrend" from deals '
+        "where status = 'open' and \"aiWinProbability\" is not null"
+    )
+    assert rows
+    for score, level, trend in rows:
+        assert level == ("high" if score >= 60 else "medium" if score >= 35 else "low")
+        assert trend in ("rising", "steady", "falling", "not enough history")
+
+
+def test_lead_components(trip: RoundTrip) -> None:
+    rows = trip.sql(
+        'select "fitScore", "engagementScore", "intentScore" from leads where "leadScore" is not null'
+    )
+    assert rows and all(all(0 <= v <= 100 for v in r) for r in rows)
+    assert len({r[0] for r in rows}) > 1  # the fit differs between leads
+
+
+def test_suggested_tasks_are_erp_tasks(trip: RoundTrip) -> None:
+    rows = trip.sql(
+        'select category, priority::text, status::text, "dueDate", "expiresAt", title, '
+        'description, "leadId", "dealId", "customerId", "assigneeId" from tasks '
+        "where source = 'crmlens'"
+    )
+    assert len(rows) > 10
+    for category, priority, status, due, expires, title, reason, *about, _assignee in rows:
+        assert category in ("call", "email", "meeting", "review")
+        assert priority in ("high", "medium", "low") and status == "pending"
+        assert due is not None and expires.date() > due and title and reason
+        assert sum(x is not None for x in about) == 1  # one lead, deal or customer
+    # Assigned to the owner of what they are about.
+    assert (
+        trip.sql(
+            'select count(*) from tasks t join leads l on l.id = t."leadId" '
+            'where t.source = \'crmlens\' and t."assigneeId" is distinct from l."assignedToId"'
+        )[0][0]
+        == 0
+    )
+    # The reps' own tasks stand beside them.
+    assert (
+        trip.sql("select count(*) from tasks where source = 'manual'")[0][0]
+        == trip.counts["public.tasks"]
+    )
+    # An agent's list: open tasks due in the week, highest priority first (plain SQL).
+    week = trip.sql(
+        "with today as (select min(\"dueDate\") as d from tasks where source = 'crmlens') "
+        'select "assigneeId", title, priority::text, "dueDate" from tasks, today '
+        "where status = 'pending' and \"dueDate\" between today.d and today.d + 6 "
+        'and "assigneeId" = (select "assigneeId" from tasks where source = \'crmlens\' '
+        'and "assigneeId" is not null group by 1 order by count(*) desc limit 1) '
+        "order by array_position(array['urgent', 'high', 'medium', 'low'], priority::text), "
+        '"dueDate"'
+    )
+    assert week and len({r[0] for r in week}) == 1
+    # Nobody marked do-not-contact, or who declined marketing, is to be called or written to.
+    barred = trip.sql(
+        'select count(*) from tasks t join leads l on l.id = t."leadId" '
+        'join customer_contacts c on c.id = l."contactId" '
+        "where t.source = 'crmlens' and t.category in ('call', 'email', 'meeting') "
+        'and (c."doNotContact" or c."marketingOptIn" = false)'
+    )[0][0]
+    assert barred == 0

@@ -231,6 +231,9 @@ create table public.deals (
     "aiInsight" text,
     "aiNextAction" text,
     "aiRiskFlags" jsonb,
+    "aiRiskScore" integer check ("aiRiskScore" between 0 and 100),
+    "aiRiskLevel" public.deals_airisklevel_enum,
+    "aiRiskTrend" varchar(20),
     "aiConfidence" varchar(10) check ("aiConfidence" in ('high', 'medium', 'low')),
     "aiScoredAt" timestamp
 );
@@ -275,6 +278,9 @@ create table public.leads (
     "updatedAt" timestamp not null default now(),
     "leadScore" integer check ("leadScore" between 0 and 100),
     "leadGrade" char(1) check ("leadGrade" in ('A', 'B', 'C', 'D')),
+    "fitScore" integer check ("fitScore" between 0 and 100),
+    "engagementScore" integer check ("engagementScore" between 0 and 100),
+    "intentScore" integer check ("intentScore" between 0 and 100),
     "aiPriority" public.leads_priority_enum,
     qualification public.leads_qualification_enum,
     "scoreReasons" text,
