@@ -59,7 +59,7 @@ def trip(erp_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
 
 @pytest.fixture(scope="module")
 def second(trip: RoundTrip) -> dict:
-    """One open lead confirms its budget in the ERP; the daily job runs again.
+    """One open lead confirms its budget and decision maker in the ERP; the job runs again.
 
     The lead is one with a suggested task where there is one: its task's reason quotes the
     score, so it is rewritten too.
@@ -68,7 +68,8 @@ def second(trip: RoundTrip) -> dict:
         'select l.id, l."leadScore", exists (select 1 from tasks t where t.source = '
         "'crmlens' and t.\"leadId\" = l.id) as has_task from leads l "
         "where l.\"aiPriority\" is not null and l.status = 'active' "
-        'and not coalesce(l."budgetConfirmed", false) and l."leadScore" < 90 '
+        'and not (coalesce(l."budgetConfirmed", false) and coalesce(l."decisionMaker", false)) '
+        'and l."leadScore" < 90 '
         "order by has_task desc, l.id limit 1"
     )[0]
     scores_before = dict(trip.sql(f"select id, row({LEAD_SCORE_COLUMNS})::text from leads"))
@@ -76,7 +77,8 @@ def second(trip: RoundTrip) -> dict:
     tasks_before = trip.sql(CRMLENS_TASKS)
     # The change keeps the ERP's newest change time, so crmlens's as-of date stays.
     trip.sql(
-        'update leads set "budgetConfirmed" = true, "updatedAt" = (select max("updatedAt") '
+        'update leads set "budgetConfirmed" = true, "decisionMaker" = true, '
+        '"updatedAt" = (select max("updatedAt") '
         'from leads where "updatedAt" <= now()) where id = %s',
         [lead_id],
     )
@@ -247,7 +249,7 @@ def test_second_run_writes_only_the_changed_lead(trip: RoundTrip, second: dict) 
     changed = [i for i in after if after[i] != second["scores_before"].get(i)]
     assert changed == [second["lead_id"]]
     score = trip.sql('select "leadScore" from leads where id = %s', [second["lead_id"]])[0][0]
-    assert score > second["score_before"]  # a confirmed budget raises it
+    assert score > second["score_before"]  # a confirmed budget or decision maker raises it
     deals_after = trip.sql('select id, "aiWinProbability", "aiScoredAt" from deals order by id')
     assert deals_after == second["deals_before"]
     # Suggested tasks: only the changed lead's may move, and only they are written.
