@@ -168,6 +168,13 @@ def test_a_deals_ai_insight_is_one_jsonb_row_with_its_reasons(trip: RoundTrip):
     ]
     assert data["risk_flags"] == json.loads(flags)
     assert {"probability", "confidence", "next_action", "trend", "scoring_path"} <= set(data)
+    assert (data["risk_score"], data["risk_level"]) == tuple(
+        warehouse(
+            trip,
+            "select risk_score, risk_level from publish.opportunity_scores "
+            f"where opportunity_id = '{deal_id}'",
+        )[0]
+    )
     assert content.startswith(json.loads(reasons)[0]["text"].rstrip("."))
     assert owner == deal_owner
 
@@ -177,8 +184,7 @@ def test_alerts_name_the_deals_at_risk_and_the_customers_likely_to_churn(trip: R
         d
         for (d,) in warehouse(
             trip,
-            "select opportunity_id from publish.opportunity_scores "
-            "where probability < 0.2 and json_array_length(risk_flags::json) > 0",
+            "select opportunity_id from publish.opportunity_scores where risk_level = 'high'",
         )
     }
     alerts = {
@@ -204,6 +210,44 @@ def test_alerts_name_the_deals_at_risk_and_the_customers_likely_to_churn(trip: R
     assert trip.sql("select count(*) from crm_alerts where title is null or user_id is null") == [
         (0,)
     ]
+
+
+def test_the_next_best_actions_are_recommendations_for_their_owners(trip: RoundTrip):
+    tasks = warehouse(
+        trip,
+        "select entity_type, entity_id, task_id, subject, priority, due_date, owner_id "
+        "from publish.suggested_tasks",
+    )
+    assert tasks
+    kinds = {"lead": "lead", "opportunity": "deal", "account": "customer"}
+    expected = {
+        (kinds[kind], entity): (task, subject, priority, str(due), owner)
+        for kind, entity, task, subject, priority, due, owner in tasks
+    }
+    rows = trip.sql(
+        "select entity_type, entity_id::text, data ->> 'task_id', title, priority, "
+        "data ->> 'due_date', user_id::text from crm_ai_insights "
+        "where insight_type = 'recommendation' and source = 'crmlens'"
+    )
+    assert {(k, e): tuple(rest) for k, e, *rest in rows} == expected
+    # What should I do this week? — a rep's recommendations due in the next 7 days.
+    ((owner,),) = trip.sql(
+        "select user_id from crm_ai_insights where insight_type = 'recommendation' "
+        "group by 1 order by count(*) desc limit 1"
+    )
+    due = trip.sql(
+        "select title, priority from crm_ai_insights where insight_type = 'recommendation' "
+        "and user_id = %s and (data ->> 'due_date')::date < "
+        "(select max((data ->> 'as_of')::timestamp)::date + 7 from crm_ai_insights) "
+        "order by priority",
+        [owner],
+    )
+    assert due
+
+
+def actions(rows: list[tuple]) -> dict[tuple[str, str], tuple[str, str]]:
+    """(entity type, id) -> (data, title) of recommendation rows."""
+    return {(k, e): (json.dumps(d, sort_keys=True), t) for k, e, d, t in rows}
 
 
 def test_a_vocabulary_select_that_fails_or_returns_bad_rows_is_one_line(
@@ -245,6 +289,9 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
     # An open lead with no company fit moves to the largest customer: its fit, hence its
     # rule score, rises; its change timestamp is the newest one already read, so the
     # data's today (and every other score) stays.
+    recommendations = """select entity_type, entity_id::text, data, title from crm_ai_insights
+        where insight_type = 'recommendation' order by 1, 2"""
+    before_tasks = trip.sql(recommendations)
     ((lead, before),) = trip.sql(
         "select id::text, ai_score from crm_leads l where ai_score is not null "
         "and customer_id is null order by id limit 1"
@@ -263,13 +310,19 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
     synced = trip.last_sync()
     print(f"\nbusiness_os second run: {synced}")
     written = {table: counts for table, counts in synced.items() if counts != (0, 0, 0)}
+    tasks = written.pop("crm_ai_insights (suggested_tasks)", (0, 0, 0))
     assert written == {
         "crm_leads (lead_scores)": (0, 1, 0),
         "crm_ai_insights (lead_scores)": (0, 1, 0),
     }
+    # the lead's next best action may have changed with its score: no other one did
+    assert sum(tasks) <= 2
+    earlier, now = actions(before_tasks), actions(trip.sql(recommendations))
+    changed = {key for key in set(earlier) | set(now) if earlier.get(key) != now.get(key)}
+    assert changed <= {("lead", lead)}
     ((score,),) = trip.sql(
         "select (data ->> 'score')::int from crm_ai_insights "
-        "where entity_type = 'lead' and entity_id = %s::uuid",
+        "where insight_type = 'lead_score' and entity_id = %s::uuid",
         [lead],
     )
     assert score == after

@@ -85,7 +85,10 @@ def test_the_hierarchy_contact_roles_and_stages_reach_the_warehouse(trip: RoundT
     roles = dict(trip.sql("select id::text, contact_role from contacts"))
     raw_roles = dict(warehouse(trip, "select contact_id, contact_role from raw.contacts"))
     quarantined = {
-        c for (c,) in warehouse(trip, "select json_extract_string(record, '$.contact_id') from quarantine.contacts")
+        c
+        for (c,) in warehouse(
+            trip, "select json_extract_string(record, '$.contact_id') from quarantine.contacts"
+        )
     }
     assert raw_roles == {c: r for c, r in roles.items() if c not in quarantined}
     account_types = dict(
@@ -132,7 +135,8 @@ def test_lead_score_and_win_probability_land_in_its_columns(trip: RoundTrip):
     assert set(deals) == set(open_deals) - {
         int(o)
         for (o,) in warehouse(
-            trip, "select json_extract_string(record, '$.opportunity_id') from quarantine.opportunities"
+            trip,
+            "select json_extract_string(record, '$.opportunity_id') from quarantine.opportunities",
         )
     }
     # What are my open deals most likely to close? — plain SQL, by the AI probability
