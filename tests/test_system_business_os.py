@@ -148,6 +148,7 @@ def test_a_deals_ai_insight_is_one_jsonb_row_with_its_reasons(trip: RoundTrip):
         "lead_score": len(warehouse(trip, "select 1 from publish.lead_scores")),
         "deal_probability": len(warehouse(trip, "select 1 from publish.opportunity_scores")),
         "churn_risk": len(warehouse(trip, "select 1 from publish.churn_scores")),
+        "recommendation": len(warehouse(trip, "select 1 from publish.suggested_tasks")),
     }
     # What does the AI say about this deal, and why? — one row, to its owner.
     deal_id, score, reasons, flags = warehouse(
