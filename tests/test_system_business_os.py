@@ -9,6 +9,7 @@ CRM has them (names, order, probabilities), with no deal quarantined for its sta
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -304,12 +305,14 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         "where id = %s::uuid",
         [lead],
     )
+    started = time.perf_counter()
     ran = trip.crmlens("run", "--job", "daily")
     assert ran.returncode == 0, (ran.stdout[-3000:], ran.stderr[-3000:])
+    seconds = time.perf_counter() - started
     ((after,),) = trip.sql("select ai_score from crm_leads where id = %s::uuid", [lead])
     assert after > before
     synced = trip.last_sync()
-    print(f"\nbusiness_os second run: {synced}")
+    print(f"\nbusiness_os second run: {seconds:.0f} s; {synced}")
     written = {table: counts for table, counts in synced.items() if counts != (0, 0, 0)}
     tasks = written.pop("crm_ai_insights (suggested_tasks)", (0, 0, 0))
     assert written == {

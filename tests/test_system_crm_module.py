@@ -9,6 +9,7 @@ attribute of contacts).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -163,11 +164,13 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_lead(trip: RoundTr
         "where id = %s",
         [lead],
     )
+    started = time.perf_counter()
     ran = trip.crmlens("run", "--job", "daily")
     assert ran.returncode == 0, (ran.stdout[-3000:], ran.stderr[-3000:])
+    seconds = time.perf_counter() - started
     ((after,),) = trip.sql("select lead_score from leads where id = %s", [lead])
     assert after > before
     synced = trip.last_sync()
-    print(f"\ncrm_module second run: {synced}")
+    print(f"\ncrm_module second run: {seconds:.0f} s; {synced}")
     written = {table: counts for table, counts in synced.items() if counts != (0, 0, 0)}
     assert written == {"leads (lead_scores)": (0, 1, 0)}
