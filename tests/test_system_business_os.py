@@ -160,7 +160,7 @@ def test_a_deals_ai_insight_is_one_jsonb_row_with_its_reasons(trip: RoundTrip):
     ((data, content, owner, deal_owner),) = trip.sql(
         "select i.data, i.content, i.user_id, d.user_id from crm_ai_insights i "
         "join crm_deals d on d.id = i.entity_id "
-        "where i.entity_type = 'deal' and i.entity_id = %s::uuid",
+        "where i.insight_type = 'deal_probability' and i.entity_id = %s::uuid",
         [deal_id],
     )
     assert data["score"] == score
