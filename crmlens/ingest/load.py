@@ -98,7 +98,6 @@ def ingest_table(
     # Every load ends in a transaction that also writes its log row: a crash cannot leave
     # a load in raw without its row in ops.ingest_log (nor a row without its load).
     chunks = feed.chunks or [Chunk(replace=[], read=[])]
-
     previous = drift.previous_columns(con, spec.name, table)
 
     def finish() -> None:

@@ -26,16 +26,13 @@ kept. Example::
       lead_scoring: {horizon_days: 60, mode: snapshots}
     context:                      # optional: dated series (crmlens.sources.context)
       economy: {select: "select day as date, rate from rates", available_after_days: 30}
-    vocabularies:                 # optional: the CRM's own labels (crmlens.contracts.VOCABULARIES)
-      opportunity_stages:         # ordered; meaning open|won|lost; probability optional
+    vocabularies:                 # optional: the CRM's own labels (crmlens.sources.vocabularies)
+      opportunity_stages:         # ordered, open|won|lost; a postgres CRM may give {select: ...}
         - {label: Engaging, meaning: open, probability: 0.3}
         - {label: Won, meaning: won}
         - {label: Lost, meaning: lost}
       lead_statuses: {Open: new, Working: working, MQL: mql, Dead: disqualified}
       activity_types: {Phone Call: call}
-
-(a postgres spec may read its stages from its own table: ``opportunity_stages: {select:
-...}``, :mod:`crmlens.sources.vocabularies`).
 
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
@@ -59,7 +56,7 @@ from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
 from crmlens.sources.context import ContextSeries, check_series
 from crmlens.sources.labels import LabelSpec, check_labels
-from crmlens.sources.vocabularies import Vocabularies, check_vocabularies
+from crmlens.sources.vocabularies import Vocabularies, check_stages_select, check_vocabularies
 
 
 class SpecError(ValueError):
@@ -393,15 +390,7 @@ def _check_code(spec: SourceSpec) -> None:
         _refuse(spec, table, checks.check_select(source.select, aliases))
     for table, deletions in spec.deletions.items():
         _check_deletions(spec, table, deletions, aliases)
-    if (select := spec.vocabularies.stages_select) is not None:
-        where = f"{spec.where()}, vocabularies.opportunity_stages"
-        if spec.kind != "postgres":
-            raise SpecError(
-                f"{where}: a select reads the stages from the source database, so only a "
-                f"postgres spec may give one; list the stages instead"
-            )
-        if problem := checks.check_select(select, None):
-            raise SpecError(f"{where}: {problem}")
+    _refuse(spec, None, check_stages_select(spec.vocabularies, spec.kind))
 
 
 def _check_deletions(

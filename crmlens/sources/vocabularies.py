@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from crmlens.contracts import OTHER, VOCABULARIES
+from crmlens.sources.spec_checks import check_select
 
 
 class StageLabel(BaseModel):
@@ -127,6 +128,24 @@ class Vocabularies(BaseModel):
         """The select reading the stages from the source database, if the spec gives one."""
         stages = self.opportunity_stages
         return stages.select if isinstance(stages, SourceSelect) else None
+
+
+def check_stages_select(vocabularies: Vocabularies, kind: str) -> str | None:
+    """What is wrong with a select reading the stages, in words (None: nothing or no select).
+
+    Only a postgres spec may give one (it runs on the source database); it is one select.
+    """
+    select = vocabularies.stages_select
+    if select is None:
+        return None
+    where = "vocabularies.opportunity_stages"
+    if kind != "postgres":
+        return (
+            f"{where}: a select reads the stages from the source database, so only a "
+            "postgres spec may give one; list the stages instead"
+        )
+    problem = check_select(select, None)
+    return f"{where}: {problem}" if problem else None
 
 
 def check_vocabularies(vocabularies: Vocabularies) -> str | None:
