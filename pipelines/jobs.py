@@ -32,7 +32,10 @@ INGEST = AssetSelection.groups("ingest")
 TRANSFORM = AssetSelection.groups("transform")
 ML = AssetSelection.groups("ml")
 SCORES = AssetSelection.assets(
-    ["ml", "lead_scores"], ["ml", "opportunity_scores"], ["ml", "churn_scores"]
+    ["ml", "lead_scores"],
+    ["ml", "opportunity_scores"],
+    ["ml", "churn_scores"],
+    ["ml", "suggested_tasks"],
 )
 TRAINING = ML - SCORES
 PUBLISH = AssetSelection.groups("publish")

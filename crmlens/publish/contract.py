@@ -50,6 +50,9 @@ _SCORE = ("score", "probability", "grade", "band", "reasons", "next_action")
 # What CRMs route on beside the score (models.common.routing), added after the columns
 # above so that every earlier column keeps its place.
 _ROUTING = ("confidence", "confidence_interval", "score_trend")
+# Lead component scores (models.common.components) and deal risk (models.deal_scoring.risk).
+_COMPONENTS = ("fit_score", "engagement_score", "intent_score")
+_RISK = ("risk_score", "risk_level", "risk_trend")
 _FORECAST = ("horizon", "point", "lo80", "hi80", "lo95", "hi95", "method", "fallback_reason")
 _FORECAST_DETAIL = ("backtest_mase", "backtest_coverage80", "backtest_coverage95")
 _SCENARIOS = ("commit", "most_likely", "best_case")  # the quarter rows only
@@ -61,14 +64,14 @@ SCORE_TABLES: dict[str, ScoreTable] = {
             "lead_scores",
             "ml.lead_scores",
             ("lead_id",),
-            (*_SCORE, *_ROUTING, "qualification"),
+            (*_SCORE, *_ROUTING, "qualification", *_COMPONENTS),
             description="Probability that an open lead converts to an opportunity within 90 days.",
         ),
         ScoreTable(
             "opportunity_scores",
             "ml.opportunity_scores",
             ("opportunity_id",),
-            (*_SCORE, "risk_flags", *_ROUTING),
+            (*_SCORE, "risk_flags", *_ROUTING, *_RISK),
             description="Probability that an open deal is won; risk flags.",
         ),
         ScoreTable(
@@ -77,6 +80,26 @@ SCORE_TABLES: dict[str, ScoreTable] = {
             ("account_id",),
             (*_SCORE, *_ROUTING),
             description="Probability that a customer cancels or does not renew within 90 days.",
+        ),
+        ScoreTable(
+            "suggested_tasks",
+            "ml.suggested_tasks",
+            ("task_id",),
+            (
+                "entity_type",
+                "entity_id",
+                "task_type",
+                "subject",
+                "priority",
+                "due_date",
+                "owner_id",
+                "reason",
+                "expires_at",
+            ),
+            ("as_of", "scored_at", "valid_until", "run_id"),
+            description="What a rep or customer success manager should do next, per lead, "
+            "deal and customer: type, priority, due date, owner, reason, expiry (never a "
+            "contact task for someone marked do-not-contact or not opted in).",
         ),
         ScoreTable(
             "revenue_forecast",

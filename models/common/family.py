@@ -174,6 +174,10 @@ class Family:
     extra: dict = field(default_factory=dict)
     # Whether the score table carries a lead qualification (MQL / SQL, models.common.routing).
     qualifies: bool = False
+    # Component scores beside the combined one (models.common.components): component ->
+    # the reason groups it sums, and the rule's maximum points of those groups.
+    components: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    component_points: dict[str, float] = field(default_factory=dict)
     # Whether a higher score is worse (a churn risk): its trend improves as it falls.
     score_is_risk: bool = False
 

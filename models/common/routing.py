@@ -31,6 +31,7 @@ MEDIUM_POINTS = 10.0
 HIGH, MEDIUM, LOW = "high", "medium", "low"
 MQL, SQL, NOT_QUALIFIED = "MQL", "SQL", "none"
 IMPROVING, STEADY, DECLINING = "improving", "steady", "declining"
+RISING, FALLING = "rising", "falling"  # a risk's trend (deal risk)
 NOT_ENOUGH_HISTORY = "not enough history"
 MODEL_PATH = "model"
 
@@ -225,6 +226,26 @@ def route(
         higher_is_better=not score_is_risk,
     )
     routed = scores.with_columns(trend_column)
+    if "risk_score" in scores.columns:  # deals: the risk's own trend, rising or falling
+        routed = routed.with_columns(risk_trend(scores, history, id_column, today, days, points))
     if qualifies:
         routed = routed.with_columns(qualification=qualification(*thresholds))
     return routed
+
+
+def risk_trend(
+    scores: pl.DataFrame,
+    history: pl.DataFrame | None,
+    id_column: str,
+    today: datetime,
+    days: int,
+    points: float,
+) -> pl.Series:
+    """``risk_trend`` of each row: its ``risk_score`` against the latest published one at
+    least ``days`` before — rising, steady, falling or not enough history."""
+    now = scores.select(id_column, "scoring_path", score=pl.col("risk_score"))
+    before = None
+    if history is not None and "risk_score" in history.columns:
+        before = history.select(id_column, "as_of", "scoring_path", score=pl.col("risk_score"))
+    trend = score_trend(now, before, id_column, today=today, days=days, points=points)
+    return trend.replace({IMPROVING: RISING, DECLINING: FALLING}).alias("risk_trend")

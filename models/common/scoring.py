@@ -19,7 +19,8 @@ import numpy as np
 import polars as pl
 
 from features.common import FeatureSet
-from models.common.explain import explain, reasons_from_contributions
+from models.common import components
+from models.common.explain import MIN_IMPACT, feature_groups, reasons_from_contributions
 from models.common.family import Family, lift_grade
 from models.common.floor import NO_SIGNAL_PATH, no_signal_sentence
 from models.common.model import ScoringModel
@@ -62,7 +63,7 @@ def score(
     frame = features.frame
     if frame.is_empty():
         return empty_scores(family)
-    probability, reasons, base_rate, (path, name, version) = _by_path(
+    probability, reasons, base_rate, parts, (path, name, version) = _by_path(
         family, frame, model, model_version, top_reasons, no_signal_rate
     )
     scored = frame.with_columns(
@@ -86,6 +87,7 @@ def score(
     return scored.select(
         pl.col(family.id_column),
         "score",
+        *components.as_columns(family, parts, frame.height),
         "probability",
         "grade",
         "band",
@@ -111,28 +113,41 @@ def _by_path(
     model_version: str | None,
     top_reasons: int,
     no_signal_rate: float | None,
-) -> tuple[np.ndarray, list[str], float, tuple[str, str, str | None]]:
-    """Probabilities, reasons and the grades' base rate of the path that scores: the
-    model, the base rate (no signal) or the rule; and the path, model name and version."""
+) -> tuple[np.ndarray, list[str], float, dict[str, np.ndarray] | None, tuple[str, str, str | None]]:
+    """Probabilities, reasons, the grades' base rate and the component scores (None on the
+    no-signal path) of the path that scores: the model, the base rate (no signal) or the
+    rule; and the path, model name and version."""
     if model is not None:
         # In chunks: per-row contributions are rows x features floats, and a million rows
         # at once would hold gigabytes for no gain.
         probability, reasons = np.empty(frame.height), []
+        groups, assign = feature_groups(family, model.layout.columns)
+        parts = {c: np.empty(frame.height) for c in components.component_columns(family)}
         for start in range(0, frame.height, CHUNK_ROWS):
             part = frame.slice(start, CHUNK_ROWS)
             probability[start : start + part.height] = model.predict_proba(part)
-            reasons += explain(model, family, part, top=top_reasons)
+            contributions = model.contributions(part)[:, :-1]
+            reasons += reasons_from_contributions(
+                family, part, model.layout.columns, contributions, top_reasons, MIN_IMPACT
+            )
+            grouped = components.from_contributions(family, groups, contributions @ assign)
+            for column, values in grouped.items():
+                parts[column][start : start + part.height] = values
         registered = family.registered_model
-        return probability, reasons, model.base_rate, (MODEL_PATH, registered, model_version)
+        named = (MODEL_PATH, registered, model_version)
+        return probability, reasons, model.base_rate, parts, named
     if no_signal_rate is not None:
         probability, reasons = _base_rate(family, frame.height, no_signal_rate)
         named = (NO_SIGNAL_PATH, f"{family.name}_base_rate", "base-rate-v1")
-        return probability, reasons, float(no_signal_rate), named
-    points = family.rule_points(frame)
+        return probability, reasons, float(no_signal_rate), None, named
+    rule_parts = family.rule_parts(frame)
+    points = np.clip(sum(rule_parts.values()), 0, 100)
     probability = np.clip(points / 100.0, 0.0, 1.0)
     reasons = _rule_reasons(family, frame, top_reasons)
     base_rate = float(probability.mean()) if len(probability) else 0.0
-    return probability, reasons, base_rate, (RULE_PATH, f"{family.name}_rule_based", "rules-v1")
+    parts = components.from_rule_parts(family, rule_parts, frame.height)
+    named = (RULE_PATH, f"{family.name}_rule_based", "rules-v1")
+    return probability, reasons, base_rate, parts, named
 
 
 def _base_rate(family: Family, rows: int, rate: float) -> tuple[np.ndarray, list[str]]:
@@ -158,12 +173,13 @@ def empty_scores(family: Family) -> pl.DataFrame:
     schema = {
         family.id_column: pl.String,
         "score": pl.Int64,
+        **dict.fromkeys(components.component_columns(family), pl.Int64),
         "probability": pl.Float64,
         "grade": pl.String,
         "band": pl.String,
         "reasons": pl.String,
         "next_action": pl.String,
-        **dict.fromkeys(extra, pl.String),
+        **{c: family.extra.get("output_types", {}).get(c, pl.String) for c in extra},
         "confidence": pl.String,
         "confidence_interval": pl.Float64,
         "model_name": pl.String,

@@ -307,7 +307,11 @@ def next_action() -> pl.Expr:
 
 
 def extra_outputs() -> dict[str, pl.Expr]:
-    return {"risk_flags": risk.risk_flags()}
+    return {
+        "risk_flags": risk.risk_flags(),
+        "risk_score": risk.risk_score(),
+        "risk_level": risk.risk_level(),
+    }
 
 
 FAMILY = Family(
@@ -323,7 +327,7 @@ FAMILY = Family(
     reasons=REASONS,
     next_action=next_action,
     extra_outputs=extra_outputs,
-    extra={"risk_flags": tuple(risk.FLAGS)},
+    extra={"risk_flags": tuple(risk.FLAGS), "output_types": {"risk_score": pl.Int64}},
 )
 
 # The score CRMs ship, by name (the family's rule on its own parts).

@@ -1,9 +1,17 @@
-"""Deal risk flags: the warning signs a sales manager looks for in a pipeline review.
+"""Deal risk: the warning signs a sales manager looks for in a pipeline review, and a
+0–100 risk score with its level.
 
 Each flag is a polars expression over the opportunity feature frame, so the flags
 of a million deals are computed at once. ``risk_flags()`` gathers the ones that
 apply into a JSON list per row (``["no_activity_14d", "single_contact"]``, or
 ``[]``), the ``risk_flags`` column of the score table.
+
+``risk_score()`` puts the chance of losing and the warning signs on one 0–100 scale:
+70 points from the chance of losing (``70 · (1 − win probability)``) and 7.5 points per
+flag (four flags: 30), so a deal the model gives 90 % with no warning sign scores 7, and
+one at 20 % with every sign scores 86. ``risk_level()`` reads it as high (at least
+:data:`HIGH_RISK`), medium (at least :data:`MEDIUM_RISK`) or low; its trend against the
+deal's earlier published risk is added with the other trends (:mod:`models.common.routing`).
 """
 
 from __future__ import annotations
@@ -50,6 +58,30 @@ FLAGS: dict[str, pl.Expr] = {
     "close_date_pushed_twice": close_date_pushed_twice(),
     "single_contact": single_contact(),
 }
+
+
+LOSS_POINTS = 70.0
+FLAG_POINTS = 7.5
+HIGH_RISK, MEDIUM_RISK = 60, 35
+
+
+def risk_score() -> pl.Expr:
+    """0–100: 70 × the chance of losing, plus 7.5 per warning sign."""
+    flags = pl.sum_horizontal([flag.cast(pl.Int32) for flag in FLAGS.values()])
+    loss = LOSS_POINTS * (1.0 - pl.col("probability").fill_null(0.5))
+    return (loss + FLAG_POINTS * flags).clip(0, 100).round(0).cast(pl.Int64)
+
+
+def risk_level() -> pl.Expr:
+    """high / medium / low from the risk score."""
+    value = risk_score()
+    return (
+        pl.when(value >= HIGH_RISK)
+        .then(pl.lit("high"))
+        .when(value >= MEDIUM_RISK)
+        .then(pl.lit("medium"))
+        .otherwise(pl.lit("low"))
+    )
 
 
 def risk_flags() -> pl.Expr:

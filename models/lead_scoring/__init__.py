@@ -327,6 +327,27 @@ CUSTOM_REASONS = (
 )
 
 
+# Fit: who they are; engagement: how they interact; intent: their buying signals
+# (models.common.components). Reason groups outside them (source, lead age) count only
+# in the combined score.
+COMPONENTS = {
+    "fit": ("company", "seniority", "decision_maker"),
+    "engagement": (
+        "email_open",
+        "email_click",
+        "email_reply",
+        "web_visits",
+        "webinar",
+        "rep_activity",
+        "response_time",
+    ),
+    "intent": ("demo_request", "pricing_view", "form_submit", "budget_confirmed", "timeline"),
+}
+# The rule's maximum points of each component (its weights above): fit 15 + decision
+# maker 5; engagement 25; intent 25 + budget 8 + timeline 7.
+COMPONENT_POINTS = {"fit": 20.0, "engagement": 25.0, "intent": 40.0}
+
+
 def next_action() -> pl.Expr:
     """Rules on score and recency a rep can act on today."""
     score = pl.col("score")
@@ -361,6 +382,8 @@ FAMILY = Family(
     silent_features=("snapshot_age_days", "created_month", "created_weekday"),
     next_action=next_action,
     qualifies=True,
+    components=COMPONENTS,
+    component_points=COMPONENT_POINTS,
 )
 
 # The score CRMs ship, by name (the family's rule on its own parts).

@@ -1,5 +1,6 @@
 """ML assets, per family (group ``ml``): weekly training (:mod:`pipelines.ml.training`) and
-daily scores (:mod:`pipelines.ml.scoring`); the replay of the schedule (group ``backtest``,
+daily scores (:mod:`pipelines.ml.scoring`) and the tasks they suggest
+(:mod:`pipelines.ml.tasks`); the replay of the schedule (group ``backtest``,
 :mod:`pipelines.ml.backtest`)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from dagster import AssetChecksDefinition, AssetsDefinition
 from models.families import families
 from pipelines.ml.backtest import backtest_asset
 from pipelines.ml.scoring import scores_asset
+from pipelines.ml.tasks import suggested_tasks
 from pipelines.ml.training import (
     challenger_asset,
     champion_asset,
@@ -29,4 +31,5 @@ def build_ml_definitions() -> tuple[list[AssetsDefinition], list[AssetChecksDefi
             backtest_asset(spec),
         ]
         checks.append(promotion_check(spec))
+    assets.append(suggested_tasks)  # after the three families' scores
     return assets, checks

@@ -18,7 +18,14 @@ import polars as pl
 from dagster import AssetExecutionContext, AssetsDefinition, MaterializeResult, MetadataValue, asset
 
 from crmlens.clock import data_today
-from crmlens.warehouse import fetch_one, quote_ident, replace_table, session, table_exists
+from crmlens.warehouse import (
+    fetch_one,
+    quote_ident,
+    replace_table,
+    session,
+    table_columns,
+    table_exists,
+)
 from models.common import floor, registry
 from models.common.routing import route
 from models.common.scoring import score
@@ -79,9 +86,14 @@ def trend_history(
     if not table_exists(con, "publish", history):
         return None
     key = quote_ident(spec.family.id_column)
+    risk = (
+        ", arg_max(risk_score, as_of) as risk_score"
+        if "risk_score" in table_columns(con, "publish", history)
+        else ""
+    )
     return con.sql(
         f"select {key}, max(as_of) as as_of, arg_max(score, as_of) as score, "
-        f"arg_max(scoring_path, as_of) as scoring_path from publish.{history} "
+        f"arg_max(scoring_path, as_of) as scoring_path{risk} from publish.{history} "
         f"where as_of <= ? group by {key}",
         params=[today - timedelta(days=days)],
     ).pl()
