@@ -90,7 +90,8 @@ def test_ingest_reads_one_tenant_with_its_own_stages_and_activity_types(trip: Ro
     tenant_1 = trip.sql("select count(*) from leads where company_id = 1")[0][0]
     read = warehouse(
         trip,
-        "select (select count(*) from raw.leads) + (select count(*) from quarantine.leads), "
+        "select (select count(*) from raw.leads) "
+        "+ (select count(distinct record_key) from quarantine.leads), "
         "(select max(cast(lead_id as bigint)) from raw.leads)",
     )[0]
     assert read[0] == tenant_1 and read[1] < TENANT_2
@@ -101,8 +102,11 @@ def test_ingest_reads_one_tenant_with_its_own_stages_and_activity_types(trip: Ro
         "select reason_code from quarantine.events) where reason_code = 'unknown_value'",
     )
     assert unknown == [(0,)]
-    statuses = dict(warehouse(trip, "select status, count(*) from raw.leads group by 1"))
-    assert {"new", "mql", "sql", "converted", "disqualified"} <= set(statuses)
+    # raw keeps the CRM's stages; staging reads them as canonical statuses
+    raw = {s for (s,) in warehouse(trip, "select distinct status from raw.leads")}
+    assert raw == {"LEAD", "MQL", "SQL", "OPPORTUNITY", "CUSTOMER", "LOST"}
+    statuses = {s for (s,) in warehouse(trip, "select distinct status from staging.stg_crm__leads")}
+    assert statuses == {"new", "mql", "sql", "converted", "disqualified"}
 
 
 def test_each_open_lead_has_its_combined_score_and_components(trip: RoundTrip):
@@ -132,7 +136,8 @@ def test_each_open_lead_has_its_combined_score_and_components(trip: RoundTrip):
         "and scored_by = 'crmlens' order by score desc, lead_id limit 1"
     )
     assert reasoning.endswith(".") and factors["reasons"]
-    assert {"grade", "confidence", "qualification", "intent_score"} <= set(factors)
+    assert {"confidence", "qualification", "intent_score", "next_action"} <= set(factors)
+    assert all(set(r) == {"text", "direction", "group"} for r in factors["reasons"])
     assert trip.sql(
         "select count(*) from lead_scores where score_type = 'BEHAVIORAL' "
         "and scored_by = 'crmlens' and score_factors ->> 'component' <> 'intent'"
