@@ -175,13 +175,16 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         "insert into ai_suggested_tasks (entity_type, entity_id, task_type, title, source) "
         "select 'lead', min(id), 'call', 'Call back about the renewal', 'ai' from leads"
     )
-    # An open lead confirms budget, timeline and that they decide: the qualification
-    # answers raise its score. Its change timestamp is the newest one already read, so
-    # the data's today (and every other score) stays.
+    # An open lead just short of a rep's attention (under 50 points, so no task yet; its
+    # contact may be called) confirms budget, timeline and that they decide: the
+    # qualification answers raise its score past 50, and it gets a task. Its change
+    # timestamp is the newest one already read, so the data's today (and every other
+    # score) stays.
     ((lead, before),) = trip.sql(
-        "select id, ai_score from leads where ai_score is not null "
-        "and not coalesce(budget_confirmed, false) and not coalesce(decision_maker, false) "
-        "order by id limit 1"
+        "select l.id, l.ai_score from leads l join contacts c on c.id = l.contact_id "
+        "where l.ai_score between 35 and 49 and not coalesce(l.budget_confirmed, false) "
+        "and not coalesce(l.decision_maker, false) and not c.do_not_contact and c.email_opt_in "
+        "order by l.ai_score desc, l.id limit 1"
     )
     leads_before = dict(trip.sql(f"select id, row({AI_FIELDS})::text from leads"))
     tasks_before = tasks(trip)
@@ -196,7 +199,7 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
     assert ran.returncode == 0, (ran.stdout[-3000:], ran.stderr[-3000:])
 
     ((after,),) = trip.sql("select ai_score from leads where id = %s", [lead])
-    assert after > before
+    assert after >= 50 > before
     leads_after = dict(trip.sql(f"select id, row({AI_FIELDS})::text from leads"))
     assert {k for k in leads_after if leads_after[k] != leads_before[k]} == {lead}
     tasks_after = tasks(trip)
@@ -205,8 +208,13 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         for k in tasks_before.keys() | tasks_after.keys()
         if tasks_before.get(k) != tasks_after.get(k)
     }
-    # the suggestions that changed, appeared or went are all the lead's own
-    assert {(tasks_before.get(k) or tasks_after[k])[:2] for k in changed} <= {("lead", lead)}
+    # the suggestions that changed, appeared or went are all the lead's own: it has one now
+    assert {(tasks_before.get(k) or tasks_after[k])[:2] for k in changed} == {("lead", lead)}
+    assert trip.sql(
+        "select count(*) from ai_suggested_tasks where entity_type = 'lead' and entity_id = %s "
+        "and source = 'crmlens' and assigned_to is not null and suggested_due_date is not null",
+        [lead],
+    ) == [(1,)]
     synced = trip.last_sync()
     assert synced["leads (lead_scores)"] == (0, 1, 0)
     assert sum(synced.get("ai_suggested_tasks (suggested_tasks)", (0, 0, 0))) == len(changed)
