@@ -10,6 +10,7 @@ MANUAL), are never touched.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -209,7 +210,9 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         "where id = %s",
         [lead],
     )
+    started = time.perf_counter()
     ran = trip.crmlens("run", "--spec", str(trip.system.spec), "--job", "daily")
+    seconds = time.perf_counter() - started
     assert ran.returncode == 0, (ran.stdout[-3000:], ran.stderr[-3000:])
 
     ((after,),) = trip.sql("select score from leads where id = %s", [lead])
@@ -228,4 +231,4 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         sum(counts) for table, counts in synced.items() if table.startswith("lead_scores")
     ) == len(changed)
     assert synced["leads (lead_scores)"] == (0, 1, 0)
-    print(f"\ncampaign_crm: second run {synced}")
+    print(f"\ncampaign_crm: second run {seconds:.0f} s; {synced}")

@@ -9,6 +9,7 @@ table is read as the canonical events.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -195,7 +196,9 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
         "where id = %s",
         [lead],
     )
+    started = time.perf_counter()
     ran = trip.crmlens("run", "--spec", str(trip.system.spec), "--job", "daily")
+    seconds = time.perf_counter() - started
     assert ran.returncode == 0, (ran.stdout[-3000:], ran.stderr[-3000:])
 
     ((after,),) = trip.sql("select ai_score from leads where id = %s", [lead])
@@ -221,4 +224,4 @@ def test_a_second_run_after_one_lead_changed_writes_only_that_leads_rows(trip: R
     # the rep's accepted suggestion and the CRM's own one are still there
     assert trip.sql("select count(*) from ai_suggested_tasks where status = 'accepted'") == [(1,)]
     assert trip.sql("select count(*) from ai_suggested_tasks where source = 'ai'") == [(1,)]
-    print(f"\nsmb_ai: second run {synced}")
+    print(f"\nsmb_ai: second run {seconds:.0f} s; {synced}")
