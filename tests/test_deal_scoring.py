@@ -19,7 +19,7 @@ from features import opportunity
 from models.common.explain import sentences
 from models.common.scoring import MODEL_PATH, RULE_PATH, score
 from models.common.training import train
-from models.deal_scoring import FAMILY, rule_points
+from models.deal_scoring import FAMILY, risk, rule_points
 
 SCORED_AT = datetime(2026, 11, 1)
 
@@ -177,7 +177,7 @@ def test_more_recent_activity_raises_the_win_probability_and_the_reasons_say_so(
 
     # A deal that went quiet loses its "no activity in 14 days" flag once it is worked again.
     flags = {
-        name: [json.loads(f) for f in frame.select(**FAMILY.extra_outputs())["risk_flags"]]
+        name: [json.loads(f) for f in frame.select(risk_flags=risk.risk_flags())["risk_flags"]]
         for name, frame in (("quiet", quiet), ("revived", revived))
     }
     assert all("no_activity_14d" in f for f in flags["quiet"])
@@ -360,7 +360,14 @@ def test_sentences_flags_and_actions_read_as_a_salesperson_would_say_them():
     assert text[1]["activity"] == "3 activities in the last 14 days, last contact 2 days ago"
     assert text[1]["stakeholders"] == "Only 1 person from the buyer engaged"
 
-    out = frame.select(action=FAMILY.next_action(), **FAMILY.extra_outputs())
+    out = frame.with_columns(probability=pl.col("score") / 100).select(
+        action=FAMILY.next_action(), **FAMILY.extra_outputs()
+    )
+    # risk: 70 × the chance of losing + 7.5 per flag
+    loss = [70 * (1 - s / 100) for s in frame["score"].to_list()[:2]]
+    assert out["risk_score"].to_list()[:2] == pytest.approx(
+        [loss[0] + 22.5, loss[1] + 7.5], abs=0.5
+    )
     assert json.loads(out["risk_flags"][0]) == [
         "no_activity_14d",
         "stage_over_p75",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -232,3 +233,46 @@ def test_the_score_job_publishes_tasks_that_respect_consent(home: Path, tiny_crm
     assert after.height < before.height
     assert after["due_date"].min() >= after["as_of"].min().date()
     print("tiny CRM tasks:", dict(after.group_by("entity_type").len().iter_rows()))
+
+
+def test_on_the_rule_path_one_leads_change_moves_only_its_own_row(tiny_staged: Path):
+    """Grades and reasons are judged against the rule's reference population, not
+    today's average, so a CRM that receives only changed rows receives one."""
+    from crmlens.clock import data_today
+    from crmlens.warehouse import connect
+    from features import lead
+    from features.common import FeatureSet
+    from models.common.scoring import score
+
+    con = connect(tiny_staged)
+    today = data_today(con)
+    population = lead.build(con, lead.scoring_population(con, today))
+    con.close()
+    frame = population.frame
+    assert frame.height > 100
+    changed = frame.with_columns(
+        demo_request_90d=pl.when(pl.int_range(pl.len()) == 7)
+        .then(pl.lit(3))
+        .otherwise(pl.col("demo_request_90d"))
+    )
+    kwargs = {"model_version": None, "run_id": "r", "scored_at": today, "rule_reference": frame}
+    before = score(LEADS, population, None, **kwargs)
+    after = score(LEADS, dataclasses.replace(population, frame=changed), None, **kwargs)
+    assert isinstance(population, FeatureSet)
+    content = ["score", "grade", "band", "reasons", "fit_score", "engagement_score", "intent_score"]
+    differs = (
+        before.select(content)
+        .with_row_index()
+        .join(after.select(content).with_row_index(), on="index", suffix="_after")
+        .filter(pl.any_horizontal(pl.col(c) != pl.col(f"{c}_after") for c in content))
+    )
+    assert differs["index"].to_list() == [7]
+    # Without the reference (today's average), the same change moves other rows' reasons.
+    loose = score(
+        LEADS,
+        dataclasses.replace(population, frame=changed),
+        None,
+        **{**kwargs, "rule_reference": None},
+    )
+    moved = (loose["reasons"] != before["reasons"]).sum()
+    print("rows whose reasons move without a reference:", moved)

@@ -362,3 +362,25 @@ def test_a_label_mapped_onto_no_canonical_value_is_a_one_line_spec_error(tmp_pat
     assert result.returncode != 0
     assert "Traceback" not in result.stdout + result.stderr
     assert "vocabularies.lead_statuses: 'Open' maps onto 'fresh'" in result.stdout + result.stderr
+
+
+def test_stages_read_by_a_select_need_a_postgres_spec_and_one_select(tmp_path: Path):
+    from crmlens.sources import SpecError, load_spec
+
+    def spec(kind: str, select: str) -> Path:
+        path = tmp_path / f"{kind}.yml"
+        source = "files: {deals: {path: deals.csv}}\n" if kind == "files" else "dsn: x\n"
+        path.write_text(
+            f"name: own_stages\nkind: {kind}\n{source}"
+            f"vocabularies:\n  opportunity_stages: {{select: '{select}'}}\n"
+            "tables:\n  opportunities: {select: select * from deals}\n"
+        )
+        return path
+
+    with pytest.raises(SpecError, match="only a postgres spec may give one"):
+        load_spec(spec("files", "select name as label from stages"))
+    with pytest.raises(SpecError, match="a spec may only select"):
+        load_spec(spec("postgres", "delete from stages"))
+    loaded = load_spec(spec("postgres", "select name as label from stages"))
+    assert loaded.vocabularies.stages == []
+    assert loaded.vocabularies.stages_select == "select name as label from stages"

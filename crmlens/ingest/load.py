@@ -31,6 +31,7 @@ from crmlens.ingest.tables import (
 )
 from crmlens.ingest.versions import already_loaded
 from crmlens.sources.feed import DEFAULT_CHUNK_ROWS, Chunk, TableFeed, open_feed
+from crmlens.sources.postgres import read_vocabularies
 from crmlens.sources.spec import SourceSpec
 
 __all__ = ["IngestResult", "ReconciliationError", "ingest_table"]
@@ -75,6 +76,7 @@ def ingest_table(
         SpecError: the spec cannot be read as it says.
     """
     started = time.perf_counter()
+    spec = read_vocabularies(spec)  # stages a postgres CRM keeps in a table of its own
     contract = CONTRACTS[table]
     result = IngestResult(table=table, source=spec.name)
     ensure_tables(con, table)

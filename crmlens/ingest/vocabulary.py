@@ -195,7 +195,7 @@ def record(con: duckdb.DuckDBPyConnection, spec: SourceSpec, table: str) -> list
     warnings = []
     for vocabulary in vocabularies_of(table):
         if vocabulary.name == "opportunity_stages":
-            rows, warning = stages.resolve(con, spec.vocabularies.opportunity_stages)
+            rows, warning = stages.resolve(con, spec.vocabularies.stages)
             # Said once: by the deals' load (or the history's, for a spec without deals).
             if warning and (table == "opportunities" or not spec.provides("opportunities")):
                 logger.warning("%s: %s", table, warning)

@@ -52,6 +52,7 @@ class Plan:
     columns: dict[str, MappedColumn]  # target column -> how it is computed
     constants: dict[str, Any]  # target column -> literal
     where: str  # "publish mapping <file>, <table>", for messages
+    condition: str | None = None  # DuckDB condition over the contract row: the rows sent
 
     @property
     def target_columns(self) -> list[str]:
@@ -128,8 +129,9 @@ def _contract_rows(con: duckdb.DuckDBPyConnection, table: ScoreTable, plan: Plan
     for target, column in plan.columns.items():
         if column.sql:
             select += f", ({column.sql}) as {quote_ident('__sql__' + target)}"
+    where = f" where ({plan.condition})" if plan.condition else ""
     try:
-        return con.sql(f"select {select} from publish.{table.name}").pl()
+        return con.sql(f"select {select} from publish.{table.name}{where}").pl()
     except duckdb.Error as exc:
         raise MappingError(f"{plan.where}: an sql expression failed: {_first_line(exc)}") from None
 

@@ -46,6 +46,10 @@ score type): name each entry freely and say which score table it reads with ``fr
         from: lead_scores
         ...
 
+An entry may publish only some rows: ``where`` is a DuckDB condition over the contract
+row (``where: "band = 'hot'"``: an alert per hot account); with ``replace``, a row that
+no longer meets it is deleted like one crmlens no longer outputs.
+
 ``replace`` is ``upsert`` plus deleting the rows the mapping owns — those carrying
 all of its ``constants`` — that crmlens no longer outputs; rows without them are
 never deleted. The transforms are :mod:`crmlens.publish.transforms`.
@@ -95,6 +99,7 @@ class MappedTable(BaseModel):
     key: list[str] | dict[str, str | ColumnSpec] | None = None
     columns: dict[str, str | ColumnSpec] = Field(default_factory=dict)
     constants: dict[str, Scalar] = Field(default_factory=dict)
+    where: str | None = None
 
 
 class PublishMapping(BaseModel):
@@ -165,6 +170,7 @@ def _is_legacy(mapped: MappedTable) -> bool:
     """Today's form: update by ``match``, contract column -> CRM column, nothing else."""
     return (
         mapped.match is not None
+        and mapped.where is None
         and mapped.key is None
         and not mapped.constants
         and mapped.mode == "update"
@@ -216,6 +222,7 @@ def _plan(table: ScoreTable, mapped: MappedTable, where: str) -> Plan:
         columns=columns,
         constants=dict(mapped.constants),
         where=where,
+        condition=mapped.where,
     )
 
 

@@ -9,6 +9,9 @@ missed). The new watermark is written in the load's own transaction, so a failed
 load reads the same rows again next time. DuckDB's postgres extension cannot be
 installed offline, so rows travel through psycopg's ``COPY ... TO STDOUT``.
 
+A postgres spec may also read its stages from the CRM's own table at load time
+(:func:`read_vocabularies`).
+
 Writing (:func:`load_operational_crm`): ``crmlens generate --postgres DSN`` puts
 the synthetic CRM's objects into schema ``crm`` of a PostgreSQL database, typed as
 an operational database would type them. Rows that such a database could not
@@ -30,6 +33,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
+from pydantic import ValidationError
 
 from crmlens import sql as queries
 from crmlens.contracts import CONTRACTS, TABLES, latest_allowed_timestamp
@@ -37,6 +41,7 @@ from crmlens.settings import get_settings
 from crmlens.sources.files import ReadBatch, check_columns, read_table
 from crmlens.sources.pg_session import SessionLimits, error_text, open_session
 from crmlens.sources.spec import SourceSpec, SpecError, load_spec
+from crmlens.sources.vocabularies import StageLabel, check_vocabularies
 from crmlens.warehouse import duck_type, fetch_one, quote_ident, sql_literal
 
 # DuckDB type -> PostgreSQL type, for the tables crmlens writes into PostgreSQL.
@@ -207,6 +212,74 @@ def _stored_watermark(con: duckdb.DuckDBPyConnection, source: str, table: str) -
         con, queries.load("crmlens.sources", "watermark"), {"source": source, "table_name": table}
     )
     return row[0] if row else None
+
+
+def read_vocabularies(spec: SourceSpec) -> SourceSpec:
+    """The spec with the vocabularies it reads from the source database filled in.
+
+    A spec's ``vocabularies.opportunity_stages: {select: ...}`` runs on the source
+    database (at each load, so a stage the CRM's users added is there the next day) and
+    must return ``label``, ``meaning`` (open, won or lost) and optionally ``probability``
+    (0–1), one row per stage, in the order deals move through them.
+
+    Args:
+        spec: a source spec (returned as it is when it reads no vocabulary).
+
+    Returns:
+        A copy of the spec whose stages are the rows the select returned.
+
+    Raises:
+        SpecError: in one line naming the spec — the select fails, returns no rows, lacks
+            a column, or a row is not a stage (no label, an unknown meaning, a
+            probability outside 0–1, a label twice).
+        ConnectionError: the database cannot be reached.
+    """
+    select = spec.vocabularies.stages_select
+    if select is None:
+        return spec
+    where = f"{spec.where()}, vocabularies.opportunity_stages"
+    if not spec.dsn:
+        raise SpecError(f"{where}: a select needs the spec's `dsn`")
+    with connect(spec.dsn) as pg:
+        try:
+            cur = pg.execute(sql.SQL(select))
+            columns = [c.name for c in cur.description or []]
+            rows = cur.fetchall()
+        except psycopg.OperationalError as exc:
+            raise ConnectionError(
+                f"{where}: reading {describe_dsn(spec.dsn)} failed: {error_text(exc)}"
+            ) from None
+        except psycopg.Error as exc:
+            raise SpecError(
+                f"{where}: the select failed on {describe_dsn(spec.dsn)}: {error_text(exc)}"
+            ) from None
+    missing = [c for c in ("label", "meaning") if c not in columns]
+    if missing:
+        raise SpecError(
+            f"{where}: the select returns no {missing[0]!r} column (it returns "
+            f"{', '.join(columns) or 'nothing'}; give label, meaning and probability)"
+        )
+    if not rows:
+        raise SpecError(f"{where}: the select returned no stages")
+    stages = []
+    for number, row in enumerate(rows, start=1):
+        values = dict(zip(columns, row, strict=True))
+        fields = {k: values.get(k) for k in ("label", "meaning", "probability")}
+        if fields["probability"] is not None:
+            fields["probability"] = float(fields["probability"])
+        try:
+            stages.append(StageLabel.model_validate(fields))
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            field = ".".join(str(p) for p in error["loc"])
+            raise SpecError(
+                f"{where}: row {number} ({fields['label']!r}), {field}: {error['msg']} "
+                f"(got {error.get('input')!r})"
+            ) from None
+    vocabularies = spec.vocabularies.model_copy(update={"opportunity_stages": stages})
+    if problem := check_vocabularies(vocabularies):
+        raise SpecError(f"{spec.where()}: {problem} (in the rows of its select)")
+    return spec.model_copy(update={"vocabularies": vocabularies})
 
 
 # --- writing the synthetic CRM into PostgreSQL --------------------------------------

@@ -34,6 +34,9 @@ kept. Example::
       lead_statuses: {Open: new, Working: working, MQL: mql, Dead: disqualified}
       activity_types: {Phone Call: call}
 
+(a postgres spec may read its stages from its own table: ``opportunity_stages: {select:
+...}``, :mod:`crmlens.sources.vocabularies`).
+
 Reading the files a spec names is :mod:`crmlens.sources.files`. Kind ``postgres``
 specs read an operational database instead (:mod:`crmlens.sources.postgres`).
 
@@ -390,6 +393,15 @@ def _check_code(spec: SourceSpec) -> None:
         _refuse(spec, table, checks.check_select(source.select, aliases))
     for table, deletions in spec.deletions.items():
         _check_deletions(spec, table, deletions, aliases)
+    if (select := spec.vocabularies.stages_select) is not None:
+        where = f"{spec.where()}, vocabularies.opportunity_stages"
+        if spec.kind != "postgres":
+            raise SpecError(
+                f"{where}: a select reads the stages from the source database, so only a "
+                f"postgres spec may give one; list the stages instead"
+            )
+        if problem := checks.check_select(select, None):
+            raise SpecError(f"{where}: {problem}")
 
 
 def _check_deletions(

@@ -10,6 +10,20 @@ Example::
       lead_statuses: {Open: new, Working: working, MQL: mql, SQL: sql, Dead: disqualified}
       activity_types: {Phone Call: call}
 
+A postgres spec may read the stages from the CRM's own table instead: a ``select`` that
+runs on the source database at load time and returns ``label``, ``meaning`` and
+(optionally) ``probability``, one row per stage, in order::
+
+    vocabularies:
+      opportunity_stages:
+        select: >-
+          select name as label,
+                 case when is_won then 'won' when is_lost then 'lost' else 'open' end as meaning,
+                 probability / 100.0 as probability
+          from crm_pipeline_stages order by order_index
+
+:func:`crmlens.sources.postgres.read_vocabularies` runs it and checks its rows.
+
 The fields a spec may declare, and which lists are closed, are
 :data:`crmlens.contracts.VOCABULARIES`; ingest resolves them (:mod:`crmlens.ingest.vocabulary`).
 """
@@ -47,6 +61,17 @@ class StageLabel(BaseModel):
         return str(value) if isinstance(value, int | float) else value
 
 
+class SourceSelect(BaseModel):
+    """A vocabulary the source database holds: the select that reads it, at load time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    select: str = Field(
+        description="PostgreSQL select returning label, meaning and probability (optional), "
+        "one row per stage, in order."
+    )
+
+
 def _labels(value: Any) -> Any:
     # YAML reads keys like `1` as numbers; the CRM's label is text.
     if isinstance(value, dict):
@@ -64,8 +89,10 @@ class Vocabularies(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    opportunity_stages: list[StageLabel] = Field(
-        default_factory=list, description="The CRM's stages, in order, with their meaning."
+    opportunity_stages: list[StageLabel] | SourceSelect = Field(
+        default_factory=list,
+        description="The CRM's stages, in order, with their meaning; or (postgres specs) a "
+        "select reading them from the CRM's own table at load time.",
     )
     lead_statuses: dict[str, str] = Field(default_factory=dict)
     activity_types: dict[str, str] = Field(default_factory=dict)
@@ -87,8 +114,19 @@ class Vocabularies(BaseModel):
     def mapping(self, name: str) -> dict[str, str]:
         """CRM label -> canonical value of vocabulary ``name`` (stages: label -> meaning)."""
         if name == "opportunity_stages":
-            return {s.label: s.meaning for s in self.opportunity_stages}
+            return {s.label: s.meaning for s in self.stages}
         return dict(getattr(self, name))
+
+    @property
+    def stages(self) -> list[StageLabel]:
+        """The declared stages, in order (none while a select has not been read)."""
+        return [] if isinstance(self.opportunity_stages, SourceSelect) else self.opportunity_stages
+
+    @property
+    def stages_select(self) -> str | None:
+        """The select reading the stages from the source database, if the spec gives one."""
+        stages = self.opportunity_stages
+        return stages.select if isinstance(stages, SourceSelect) else None
 
 
 def check_vocabularies(vocabularies: Vocabularies) -> str | None:
@@ -98,7 +136,7 @@ def check_vocabularies(vocabularies: Vocabularies) -> str | None:
     stage is declared once.
     """
     seen: set[str] = set()
-    for stage in vocabularies.opportunity_stages:
+    for stage in vocabularies.stages:
         if stage.label in seen:
             return f"vocabularies.opportunity_stages: {stage.label!r} is declared twice"
         seen.add(stage.label)

@@ -130,8 +130,28 @@ def load_system(data_dir: Path, dsn: str, name: str) -> dict[str, int]:
             counts[table] = pg.execute(sql.SQL("select count(*) from {}").format(ident)).fetchone()[
                 0
             ]
+            _advance_sequences(pg, schema or "public", bare)
     duck.close()
     return counts
+
+
+def _advance_sequences(pg: psycopg.Connection, schema: str, table: str) -> None:
+    """Move each serial or identity sequence of a table past the ids the fixture loaded,
+    so that rows the CRM (or crmlens) inserts next get fresh ids."""
+    serials = pg.execute(
+        "select column_name from information_schema.columns where table_schema = %s "
+        "and table_name = %s and (column_default like 'nextval(%%' or is_identity = 'YES')",
+        [schema, table],
+    ).fetchall()
+    qualified = sql.Identifier(schema, table).as_string(pg)
+    for (column,) in serials:
+        pg.execute(
+            sql.SQL(
+                "select setval(pg_get_serial_sequence(%s, %s), "
+                "coalesce((select max({}) from {}), 0) + 1, false)"
+            ).format(sql.Identifier(column), sql.Identifier(schema, table)),
+            [qualified, column],
+        )
 
 
 __all__ = ["SYSTEMS_DIR", "FixtureError", "System", "load_system", "system", "systems"]

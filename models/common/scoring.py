@@ -42,6 +42,7 @@ def score(
     valid_for: timedelta = timedelta(days=1),
     top_reasons: int = 3,
     no_signal_rate: float | None = None,
+    rule_reference: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One score-contract row per feature row.
 
@@ -56,6 +57,10 @@ def score(
         top_reasons: Reasons per direction (up, down) kept for each row.
         no_signal_rate: Without a model, publish this base rate for every row on the
             ``no_reliable_signal`` path instead of the rule's points.
+        rule_reference: On the rule path, the population the rule's grades and reasons
+            are judged against (its average row): the rule's first scored population,
+            so that one entity's change moves no other entity's grade or reasons. None:
+            today's rows.
 
     Returns:
         The score table: id, score, probability, band, reasons (JSON), path, validity, run.
@@ -64,7 +69,7 @@ def score(
     if frame.is_empty():
         return empty_scores(family)
     probability, reasons, base_rate, parts, (path, name, version) = _by_path(
-        family, frame, model, model_version, top_reasons, no_signal_rate
+        family, frame, model, model_version, top_reasons, no_signal_rate, rule_reference
     )
     scored = frame.with_columns(
         probability=pl.Series(probability, dtype=pl.Float64),
@@ -113,6 +118,7 @@ def _by_path(
     model_version: str | None,
     top_reasons: int,
     no_signal_rate: float | None,
+    rule_reference: pl.DataFrame | None = None,
 ) -> tuple[np.ndarray, list[str], float, dict[str, np.ndarray] | None, tuple[str, str, str | None]]:
     """Probabilities, reasons, the grades' base rate and the component scores (None on the
     no-signal path) of the path that scores: the model, the base rate (no signal) or the
@@ -143,8 +149,12 @@ def _by_path(
     rule_parts = family.rule_parts(frame)
     points = np.clip(sum(rule_parts.values()), 0, 100)
     probability = np.clip(points / 100.0, 0.0, 1.0)
-    reasons = _rule_reasons(family, frame, top_reasons)
-    base_rate = float(probability.mean()) if len(probability) else 0.0
+    reference = rule_parts
+    if rule_reference is not None and rule_reference.height:
+        reference = family.rule_parts(rule_reference)
+    reference_probability = np.clip(sum(reference.values()), 0, 100) / 100.0
+    reasons = _rule_reasons(family, frame, rule_parts, reference, top_reasons)
+    base_rate = float(reference_probability.mean()) if len(reference_probability) else 0.0
     parts = components.from_rule_parts(family, rule_parts, frame.height)
     named = (RULE_PATH, f"{family.name}_rule_based", "rules-v1")
     return probability, reasons, base_rate, parts, named
@@ -158,12 +168,19 @@ def _base_rate(family: Family, rows: int, rate: float) -> tuple[np.ndarray, list
     return np.full(rows, float(rate)), [json.dumps([reason])] * rows
 
 
-def _rule_reasons(family: Family, frame: pl.DataFrame, top: int) -> list[str]:
-    """Reasons of a rule-based score: the parts that added most and least against their mean."""
-    parts = family.rule_parts(frame)
+def _rule_reasons(
+    family: Family,
+    frame: pl.DataFrame,
+    parts: dict[str, np.ndarray],
+    reference: dict[str, np.ndarray],
+    top: int,
+) -> list[str]:
+    """Reasons of a rule-based score: the parts that added most and least against their
+    mean over the reference population."""
     groups = list(parts)
     points = np.column_stack([parts[g] for g in groups]).astype(float)
-    centred = points - points.mean(axis=0, keepdims=True)
+    means = np.array([reference[g].mean() if len(reference[g]) else 0.0 for g in groups])
+    centred = points - means[np.newaxis, :]
     return reasons_from_contributions(family, frame, groups, centred, top, min_impact=0.5)
 
 

@@ -99,6 +99,18 @@ def trend_history(
     ).pl()
 
 
+def rule_reference(con: duckdb.DuckDBPyConnection, spec: FamilySpec) -> pl.DataFrame | None:
+    """The rule's first scored population (its drift reference), which its grades and
+    reasons are judged against; None before the rule has scored or after a model did."""
+    name = reference_table(spec)
+    if not table_exists(con, "features", name):
+        return None
+    kept = fetch_one(con, f"select any_value(model_version) from features.{name}")[0]
+    if kept != RULES_VERSION:
+        return None
+    return con.sql(f"select * from features.{name}").pl()
+
+
 def keep_reference(
     con: duckdb.DuckDBPyConnection,
     spec: FamilySpec,
@@ -174,6 +186,7 @@ def scores_asset(spec: FamilySpec) -> AssetsDefinition:
                 scored_at=today,
                 valid_for=timedelta(days=1),
                 no_signal_rate=rate,
+                rule_reference=rule_reference(con, spec) if model is None else None,
             )
             table = route(
                 table,

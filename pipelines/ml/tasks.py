@@ -46,9 +46,8 @@ def suggested_tasks(context: AssetExecutionContext, crmlens: CrmlensResource) ->
             if table_exists(con, "staging", "stg_crm__contacts")
             else NO_CONTACTS
         )
-        con.execute(
-            queries.fill_fragments(queries.load("pipelines.ml", "task_consent"), contacts=contacts)
-        )
+        con.execute(f"create or replace temp view _task_contact_rows as select * from {contacts}")
+        con.execute(queries.load("pipelines.ml", "task_consent"))
         frames, held_back = [], {}
         for entity_type, (table, query) in SOURCES.items():
             if not table_exists(con, "ml", table):

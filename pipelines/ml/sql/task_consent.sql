@@ -1,4 +1,5 @@
--- Who may be contacted (returns nothing): temp tables _task_people (per contact and
+-- Who may be contacted (returns nothing), from the temp view _task_contact_rows (the
+-- CRM's contacts): temp tables _task_people (per contact and
 -- per e-mail) and _task_accounts (per account: has a contact who may be contacted).
 -- Do-not-contact blocks; not opted in blocks; where the source records consent for
 -- some people, a person without it counts as not opted in.
@@ -10,9 +11,12 @@ select
     not coalesce(do_not_contact, false)
     and coalesce(
         opt_in,
-        not exists (select 1 from /* fragment: contacts */ where opt_in is not null)
+        not exists (
+            select 1 from _task_contact_rows as recorded
+            where recorded.opt_in is not null
+        )
     ) as contactable
-from /* fragment: contacts */;
+from _task_contact_rows;
 
 create or replace temp table _task_people as
 select
