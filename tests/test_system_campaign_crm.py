@@ -137,8 +137,8 @@ def test_each_open_lead_has_its_combined_score_and_components(trip: RoundTrip):
         "and scored_by = 'crmlens' order by score desc, lead_id limit 1"
     )
     assert reasoning.endswith(".") and factors["reasons"]
-    assert {"confidence", "qualification", "intent_score", "next_action"} <= set(factors)
-    assert all(set(r) == {"text", "direction", "group"} for r in factors["reasons"])
+    assert {"grade", "confidence", "qualification", "intent_score", "next_action"} <= set(factors)
+    assert all({"text", "direction", "impact"} <= set(r) for r in factors["reasons"])
     assert trip.sql(
         "select count(*) from lead_scores where score_type = 'BEHAVIORAL' "
         "and scored_by = 'crmlens' and score_factors ->> 'component' <> 'intent'"

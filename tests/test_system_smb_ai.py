@@ -116,7 +116,7 @@ def test_open_leads_carry_the_ai_fields_a_salesperson_reads(trip: RoundTrip):
         assert (score, confidence) == scores[lead][:2]
         assert explanation.startswith(scores[lead][2][0]["text"].rstrip("."))
         assert explanation.endswith(".")
-        assert {"fit_score", "engagement_score", "intent_score"} <= set(data)
+        assert {"fit_score", "engagement_score", "intent_score", "grade", "band"} <= set(data)
         assert isinstance(data["engagement"], list) and isinstance(data["intent"], list)
         assert analysed is not None
     # Which leads should I call first, and why? — plain SQL on the Lead table
