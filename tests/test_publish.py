@@ -347,3 +347,25 @@ def test_the_forecast_is_published_by_its_composite_key(warehouse, pg_database):
         ("total", "2026-12-01", 120.0, "abc"),
         ("total", "2027-01-01", 130.0, "abc"),
     ]
+
+
+def test_a_contract_table_made_by_an_older_crmlens_gains_the_new_columns(warehouse, pg_database):
+    with psycopg.connect(pg_database) as pg:
+        pg.execute("create schema crmlens")
+        pg.execute(
+            "create table crmlens.lead_scores (lead_id text primary key, score bigint, "
+            "probability double precision, grade text, band text, reasons text, "
+            "next_action text, model_name text, model_version text, scoring_path text, "
+            "as_of timestamp, scored_at timestamp, valid_until timestamp, run_id text)"
+        )
+    first = _publish(warehouse, _scores(50), pg_database, "r1")
+    assert first.inserted == 50
+    with psycopg.connect(pg_database) as pg:
+        columns = [
+            r[0]
+            for r in pg.execute(
+                "select column_name from information_schema.columns where table_schema = "
+                "'crmlens' and table_name = 'lead_scores' order by ordinal_position"
+            ).fetchall()
+        ]
+    assert set(LEADS.columns) <= set(columns)

@@ -41,7 +41,8 @@ class Destination:
 def ensure_target(
     pg: psycopg.Connection, destination: Destination, pg_types: dict[str, str]
 ) -> None:
-    """Create the schema, the contract table (or the CRM table's score columns), the sync log.
+    """Create the schema, the contract table (or the CRM table's score columns), the sync log;
+    add the columns a newer contract has to a contract table made by an older one.
 
     Args:
         pg: the connection of the publish's transaction.
@@ -63,13 +64,13 @@ def ensure_target(
                 sql.SQL(", ").join(sql.Identifier(k) for k in destination.key),
             )
         )
-    else:
-        for column, crm_column in destination.columns.items():
-            pg.execute(
-                sql.SQL("alter table {} add column if not exists {} {}").format(
-                    target, sql.Identifier(crm_column), sql.SQL(pg_types[column])
-                )
+    # A CRM table's score columns; the contract table's columns added since it was made.
+    for column, crm_column in destination.columns.items():
+        pg.execute(
+            sql.SQL("alter table {} add column if not exists {} {}").format(
+                target, sql.Identifier(crm_column), sql.SQL(pg_types[column])
             )
+        )
     ensure_sync_log(pg, destination)
 
 
