@@ -283,3 +283,37 @@ def test_forecasts_are_scored_once_their_period_is_complete():
     assert row["within95"] and not row["within80"]
     summary = accuracy.summary(scored)
     assert summary.select("method", "horizon", "coverage80").row(0) == ("ets_additive", 1, 0.0)
+
+
+# ------------------------------------------------------------------ grains and bad series
+
+
+def test_a_daily_series_is_forecast_with_its_weekly_season():
+    rng = np.random.default_rng(3)
+    days = 7 * 40
+    week = np.tile([120.0, 135.0, 140.0, 138.0, 150.0, 60.0, 40.0], days // 7)
+    y = week * (1 + 0.002 * np.arange(days)) + rng.normal(0, 5, days)
+    chosen = select.select(y, "day")
+    assert chosen.seasonal_period == 7 and chosen.fallback_reason is None
+    scored = evaluate.holdout(y, "day", holdout=28, h=7)
+    chosen_mase, naive_mase = scored["chosen"]["mase"], scored["seasonal_naive"]["mase"]
+    print(f"daily: {scored['method']} MASE {chosen_mase:.3f}, seasonal naive {naive_mase:.3f}")
+    assert chosen_mase <= naive_mase * 1.05
+
+
+def test_a_quarterly_series_has_a_yearly_season():
+    y = np.tile([100.0, 120.0, 90.0, 160.0], 6) + np.arange(24)
+    chosen = select.select(y, "quarter")
+    assert chosen.seasonal_period == 4 and chosen.fallback_reason is None
+
+
+def test_a_series_with_gaps_says_so_in_one_line():
+    y = np.arange(40, dtype=float)
+    y[[5, 9, 30]] = np.nan
+    with pytest.raises(methods.ForecastError) as caught:
+        select.select(y, "month")
+    message = str(caught.value)
+    assert "3 missing values (NaN), the first at month 6 of 40" in message
+    assert "\n" not in message
+    with pytest.raises(methods.ForecastError, match="unknown grain 'fortnight'"):
+        select.select(np.arange(40.0), "fortnight")

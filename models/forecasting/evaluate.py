@@ -37,7 +37,7 @@ def holdout(
 
     Args:
         y: The series.
-        grain: ``month`` or ``week``.
+        grain: ``day``, ``week``, ``month`` or ``quarter``.
         holdout: Origins kept out of the choice (the last ones, one period apart).
         h: Steps forecast at each held-out origin (default: the grain's horizon).
         seed: Seeds simulated intervals.

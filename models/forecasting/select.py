@@ -9,7 +9,11 @@ Seasonal period (decided per grain and length, reported with every forecast):
   a CRM typically holds plus room to backtest, makes ETS carry 52 seasonal states and the
   airline SARIMAX slow, and the quarter is the cycle weekly bookings actually show.
 
-Backtest plan per grain: monthly forecasts 9 months (the current and the next two
+- daily: 7, the week (a yearly season needs several seasonalities at once).
+- quarterly: 4, the year.
+
+Backtest plan per grain: daily forecasts 28 days from the last 12 origins, a week apart;
+quarterly forecasts 4 quarters from the last 8 origins; monthly forecasts 9 months (the current and the next two
 quarters from any month) from the last 12 origins, one month apart; weekly forecasts 13
 weeks from the last 12 origins, 4 weeks apart. The chosen method has the lowest mean
 MASE over the horizons (mean MAE if MASE is undefined, e.g. a constant history); ties
@@ -51,7 +55,12 @@ class Policy:
     min_origins: int = 4
 
 
-POLICIES = {"month": Policy(9, 12, 1), "week": Policy(13, 12, 4)}
+POLICIES = {
+    "day": Policy(28, 12, 7),
+    "week": Policy(13, 12, 4),
+    "month": Policy(9, 12, 1),
+    "quarter": Policy(4, 8, 1),
+}
 
 
 def seasonal_period(grain: str, n: int) -> int:
@@ -60,7 +69,31 @@ def seasonal_period(grain: str, n: int) -> int:
         return 12 if n >= 36 else 3
     if grain == "week":
         return 13
+    if grain == "day":
+        return 7
+    if grain == "quarter":
+        return 4
     return 1
+
+
+def series_problem(y: np.ndarray, grain: str) -> str | None:
+    """What makes a series unfit to forecast, in one line (None: nothing).
+
+    Missing values (NaN) are not zeros: the series must say what a gap means before it
+    is forecast. Infinite values are refused too, and so is an unknown grain.
+    """
+    if grain not in POLICIES:
+        return f"unknown grain {grain!r} (known: {', '.join(POLICIES)})"
+    y = np.asarray(y, dtype=float)
+    for what, bad in (("missing values (NaN)", np.isnan(y)), ("infinite values", np.isinf(y))):
+        if bad.any():
+            first = int(np.flatnonzero(bad)[0])
+            return (
+                f"the series holds {int(bad.sum())} {what}, the first at {grain} {first + 1} "
+                f"of {len(y)}: fill the gaps, or say that a missing {grain} is zero, "
+                "before forecasting"
+            )
+    return None
 
 
 def min_train(m: int) -> int:
@@ -119,12 +152,18 @@ def select(
 
     Args:
         y: The series (complete periods only), oldest first.
-        grain: ``month`` or ``week`` (decides the seasonal period and the plan).
+        grain: ``day``, ``week``, ``month`` or ``quarter`` (decides the seasonal period
+            and the plan).
+
+    Raises:
+        ForecastError: the series holds NaN or infinite values (:func:`series_problem`).
         candidates: Methods to try.
         policy: Override the grain's backtest plan.
         seed: Seeds simulated intervals.
     """
     y = np.asarray(y, dtype=float)
+    if problem := series_problem(y, grain):
+        raise ForecastError(problem)
     policy = policy or POLICIES[grain]
     n = len(y)
     m = seasonal_period(grain, n)
