@@ -425,3 +425,57 @@ def test_a_new_scoring_time_alone_is_not_a_change(warehouse, pg_database, tmp_pa
     assert _sql(
         pg_database, "select score, scored_on from crm.ai_scores where external_id = 'L00001'"
     ) == [(99, date(2026, 11, 2))]  # a row that changed carries its new date
+
+
+TASKS = """
+create schema crm;
+create table crm.tasks (
+    id serial primary key,
+    external_id text not null,
+    source text not null,
+    status text not null,
+    score integer
+);
+"""
+TASK_MAPPING = """
+name: tasks_crm
+tables:
+  lead_tasks:
+    from: lead_scores
+    target: crm.tasks
+    mode: replace
+    key: [external_id, source]
+    constants: {source: crmlens}
+    on_insert: {status: open}
+    columns:
+      external_id: {from: lead_id}
+      score: {from: score}
+"""
+
+
+def test_on_insert_values_become_the_crms_and_protect_the_row(warehouse, pg_database, tmp_path):
+    _sql(pg_database, TASKS)
+    mapping = _mapping(tmp_path, TASK_MAPPING)
+    first = _publish(warehouse, _scores(10), pg_database, mapping, "r1")
+    assert _counts(first) == (10, 0, 0)
+    assert _sql(pg_database, "select distinct status from crm.tasks") == [("open",)]
+    # The rep finishes two tasks; crmlens then rescores one of them and stops
+    # suggesting the other, and a third (still open) too.
+    _sql(
+        pg_database,
+        "update crm.tasks set status = 'done' where external_id in ('L00003', 'L00004')",
+    )
+    later = _scores(10, bump={"L00003": 5}, drop={"L00004", "L00005"})
+    second = _publish(warehouse, later, pg_database, mapping, "r2")
+    assert _counts(second) == (0, 1, 1)  # L00003 updated; L00005 deleted; L00004 kept
+    rows = dict(_sql(pg_database, "select external_id, status from crm.tasks"))
+    assert rows["L00003"] == "done" and rows["L00004"] == "done" and "L00005" not in rows
+    assert _sql(pg_database, "select score from crm.tasks where external_id = 'L00003'") == [
+        (later.filter(pl.col("lead_id") == "L00003")["score"][0],)
+    ]
+
+
+def test_an_on_insert_column_that_is_also_mapped_is_one_line(tmp_path):
+    text = TASK_MAPPING.replace("on_insert: {status: open}", "on_insert: {score: 1}")
+    with pytest.raises(MappingError, match=r"lead_tasks, on_insert\.score: also a mapped column"):
+        load_mapping(_mapping(tmp_path, text))

@@ -53,11 +53,12 @@ class Plan:
     constants: dict[str, Any]  # target column -> literal
     where: str  # "publish mapping <file>, <table>", for messages
     condition: str | None = None  # DuckDB condition over the contract row: the rows sent
+    on_insert: dict[str, Any] = field(default_factory=dict)  # set on insert, never updated
 
     @property
     def target_columns(self) -> list[str]:
         """Every column written: key first, then the others."""
-        rest = [c for c in [*self.columns, *self.constants] if c not in self.key]
+        rest = [c for c in [*self.columns, *self.constants, *self.on_insert] if c not in self.key]
         return [*self.key, *rest]
 
 
@@ -86,7 +87,7 @@ def materialise(
         if column.transform:
             value = apply(column.transform, value, column.options)
         exprs.append(value.alias(target))
-    exprs += [pl.lit(v).alias(c) for c, v in plan.constants.items()]
+    exprs += [pl.lit(v).alias(c) for c, v in {**plan.constants, **plan.on_insert}.items()]
     try:
         out = frame.select(exprs).select(plan.target_columns)
     except pl.exceptions.PolarsError as exc:

@@ -8,7 +8,11 @@ column types: enums, ``jsonb``, dates); then, by the mapping's mode:
 - ``insert``: rows whose key is not in the table yet are inserted; nothing else;
 - ``upsert``: matching rows are updated, the others inserted;
 - ``replace``: ``upsert``, then the rows the mapping owns (carrying all of its
-  constants) whose key crmlens no longer outputs are deleted.
+  constants and its ``on_insert`` values) whose key crmlens no longer outputs are deleted.
+
+``on_insert`` columns are written when a row is inserted and never updated: the CRM's
+users own them afterwards (a task's status), and a row whose value they changed is no
+longer crmlens's to delete.
 
 No unique index is needed on the key: matching is a join on the key columns.
 Counts are PostgreSQL's own (rows it inserted, updated, deleted).
@@ -46,26 +50,29 @@ def target_types(pg: psycopg.Connection, destination: Destination) -> dict[str, 
         ("key", plan.key),
         ("columns", list(plan.columns)),
         ("constants", list(plan.constants)),
+        ("on_insert", list(plan.on_insert)),
     ):
         for name in names:
             if name not in types:
                 raise MappingError(f"{where}, {field}: {name!r} is not a column of the table")
-    for name, value in plan.constants.items():
-        if not constant_fits(value, types[name]):
-            raise MappingError(
-                f"{where}, constants.{name}: {value!r} does not fit its type {types[name]}"
-            )
+    for field, values in (("constants", plan.constants), ("on_insert", plan.on_insert)):
+        for name, value in values.items():
+            if not constant_fits(value, types[name]):
+                raise MappingError(
+                    f"{where}, {field}.{name}: {value!r} does not fit its type {types[name]}"
+                )
     return types
 
 
 def owned(plan: Plan) -> tuple[sql.Composable, list]:
     """The condition (on alias ``t``) of the rows the mapping owns, and its parameters."""
-    if not plan.constants:
+    marks = {**plan.constants, **plan.on_insert}
+    if not marks:
         return sql.SQL("true"), []
     condition = sql.SQL(" and ").join(
-        sql.SQL("t.{} is not distinct from %s").format(sql.Identifier(c)) for c in plan.constants
+        sql.SQL("t.{} is not distinct from %s").format(sql.Identifier(c)) for c in marks
     )
-    return condition, list(plan.constants.values())
+    return condition, list(marks.values())
 
 
 def write_mapped(
@@ -118,7 +125,7 @@ def _write(
     copy_rows(pg, staging, columns, rows_file)
     pg.execute(sql.SQL("analyze {}").format(staging))  # a hash join, not a loop per row
     on = _on(plan.key, "s")
-    values = [c for c in columns if c not in plan.key]
+    values = [c for c in columns if c not in plan.key and c not in plan.on_insert]
     inserted = updated = deleted = 0
     if plan.mode == "replace" and full:
         # The state was lost or moved: every owned row not output now goes (first, while

@@ -52,7 +52,10 @@ no longer meets it is deleted like one crmlens no longer outputs.
 
 ``replace`` is ``upsert`` plus deleting the rows the mapping owns — those carrying
 all of its ``constants`` — that crmlens no longer outputs; rows without them are
-never deleted. The transforms are :mod:`crmlens.publish.transforms`.
+never deleted. ``on_insert: {status: pending}`` sets values on the rows it inserts and
+never updates them: the CRM's users own them from then on, and a row whose value they
+changed (a task started) is no longer the mapping's to delete. The transforms are
+:mod:`crmlens.publish.transforms`.
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ class MappedTable(BaseModel):
     key: list[str] | dict[str, str | ColumnSpec] | None = None
     columns: dict[str, str | ColumnSpec] = Field(default_factory=dict)
     constants: dict[str, Scalar] = Field(default_factory=dict)
+    on_insert: dict[str, Scalar] = Field(default_factory=dict)
     where: str | None = None
 
 
@@ -173,6 +177,7 @@ def _is_legacy(mapped: MappedTable) -> bool:
         and mapped.where is None
         and mapped.key is None
         and not mapped.constants
+        and not mapped.on_insert
         and mapped.mode == "update"
         and all(isinstance(v, str) for v in mapped.columns.values())
     )
@@ -202,6 +207,9 @@ def _plan(table: ScoreTable, mapped: MappedTable, where: str) -> Plan:
     both = sorted(set(columns) & set(mapped.constants))
     if both:
         raise MappingError(f"{where}, constants.{both[0]}: also a mapped column")
+    both = sorted((set(columns) | set(mapped.constants)) & set(mapped.on_insert))
+    if both:
+        raise MappingError(f"{where}, on_insert.{both[0]}: also a mapped column or constant")
     if isinstance(mapped.key, list):
         key = tuple(mapped.key)
     else:
@@ -221,6 +229,7 @@ def _plan(table: ScoreTable, mapped: MappedTable, where: str) -> Plan:
         key=key,
         columns=columns,
         constants=dict(mapped.constants),
+        on_insert=dict(mapped.on_insert),
         where=where,
         condition=mapped.where,
     )
