@@ -628,3 +628,15 @@ def test_money_format() -> None:
     assert processing.money(950) == "950"
     assert processing.money(-12_500) == "-12.5k"
     assert processing.money(None) == "–"
+
+
+def test_the_forecast_speaks_a_managers_words() -> None:
+    from dashboards.processing.forecast import accuracy_words, plain_method
+
+    assert plain_method("ets_additive") == "Trend and seasonal pattern"
+    assert plain_method("croston_sba") == "Croston sba"  # an unknown method stays readable
+    better, detail = accuracy_words(0.68, 1.0)
+    assert better == "32% better than repeating last season"
+    assert "0.68 against 1.00" in detail
+    assert accuracy_words(1.2, 1.0)[0] == "20% worse than repeating last season"
+    assert accuracy_words(None, 1.0)[0] == "not tested yet"

@@ -73,3 +73,51 @@ def chosen_method(backtest: pl.DataFrame) -> pl.DataFrame:
         The published method's rows, by horizon.
     """
     return backtest.filter(pl.col("chosen")).sort("horizon")
+
+
+# The methods in a manager's words (the technical name stays in the help text).
+PLAIN_METHODS = {
+    "naive": "Last value carried forward",
+    "seasonal_naive": "Same as last season",
+    "ets_damped": "Recent level and trend",
+    "ets_additive": "Trend and seasonal pattern",
+    "ets_multiplicative": "Trend and proportional seasonal pattern",
+    "sarimax": "Seasonal pattern model",
+    "theta": "Trend line with seasonal pattern",
+}
+
+
+def plain_method(method: str | None) -> str:
+    """A forecasting method in a manager's words ("Trend and seasonal pattern")."""
+    if not method:
+        return "–"
+    return PLAIN_METHODS.get(method, method.replace("_", " ").capitalize())
+
+
+def accuracy_words(mase: float | None, naive: float | None) -> tuple[str, str]:
+    """How much better than simply repeating last season the forecast was in its backtests.
+
+    Args:
+        mase: the chosen method's backtest MASE one period ahead.
+        naive: seasonal naive's on the same backtests.
+
+    Returns:
+        The headline ("32 % better than last season's figure", or "not tested yet") and
+        a sentence with the figures behind it.
+    """
+    if mase is None or naive is None or not naive > 0:
+        return "not tested yet", "The series is too short to backtest the forecast."
+    gain = 1.0 - mase / naive
+    if abs(gain) < 0.005:
+        headline = "as good as repeating last season"
+    elif gain > 0:
+        headline = f"{gain:.0%} better than repeating last season"
+    else:
+        headline = f"{-gain:.0%} worse than repeating last season"
+    detail = (
+        "Replayed on past periods one step ahead, its misses averaged "
+        f"{mase:.2f} against {naive:.2f} for simply repeating last season's figure "
+        "(mean absolute scaled error: the typical miss divided by the typical change "
+        "from one season to the next; lower is better)."
+    )
+    return headline, detail

@@ -122,19 +122,13 @@ def _headline(ahead: pl.DataFrame, grain: str) -> None:
         border=True,
     )
     mase, naive = current["backtest_mase"], current["backtest_mase_seasonal_naive"]
-    c.metric(
-        "Backtest error (MASE)",
-        "–" if mase is None else f"{mase:.2f}",
-        delta=None if mase is None or naive is None else f"{mase - naive:+.2f} vs naive",
-        delta_color="inverse",
-        help="Mean absolute scaled error one period ahead; the naive method repeats last "
-        "season's value. Lower is better.",
-        border=True,
-    )
+    headline, detail = processing.accuracy_words(mase, naive)
+    c.metric("How good is it?", headline, help=detail, border=True)
     d.metric(
-        "Method",
-        str(current["method"]).replace("_", " "),
-        help="Chosen per series by its backtest.",
+        "How it forecasts",
+        processing.plain_method(current["method"]),
+        help=f"Chosen for this series because it missed least in the replays of past "
+        f"periods (method: {str(current['method']).replace('_', ' ')}).",
         border=True,
     )
 
