@@ -169,3 +169,22 @@ def test_segments_get_one_forecast_each(tmp_path: Path):
     # weeks of seven days: north sells about twice what south does
     north, south = (r.values.mean() for r in made.results)
     assert 1.8 < north / south < 2.2
+
+
+def test_the_forecast_job_has_an_asset_per_series_set(tmp_path: Path):
+    from dagster import materialize
+
+    from pipelines.forecast.series_assets import build_series_assets
+    from pipelines.resources import CrmlensResource
+
+    write_sales(tmp_path)
+    spec = write_spec(tmp_path, DAILY + DAILY.replace("daily_sales", "again"))
+    resource = CrmlensResource(home=str(tmp_path / "home"), source_spec=str(spec))
+    assets = build_series_assets(resource.settings())
+    keys = [k.to_user_string() for a in assets for k in a.keys]
+    assert keys == ["forecast/series_daily_sales", "forecast/series_again"]
+    (tmp_path / "home").mkdir()
+    done = materialize(assets[:1], resources={"crmlens": resource})
+    assert done.success
+    with duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from ml.series_forecast").fetchall() == [(28,)]
