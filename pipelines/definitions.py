@@ -30,16 +30,15 @@ def build_definitions(crmlens: CrmlensResource | None = None) -> Definitions:
     start = partitions_start(settings)  # the source's first event day
     jobs = build_jobs()
     ml_assets, ml_checks = build_ml_definitions()
+    series = series_names(settings)  # the source spec's `series:` sets, one asset each
     return Definitions(
         assets=[
             *build_ingest_assets(start),
             *build_dbt_assets(manifest, start),
             *ml_assets,
             *build_forecast_assets(),
-            *build_series_assets(settings),
-            *build_publish_assets(
-                {"series_forecast": [series_key(n) for n in series_names(settings)]}
-            ),
+            *build_series_assets(series),
+            *build_publish_assets({"series_forecast": [series_key(n) for n in series]}),
             ops_alerts,
         ],
         asset_checks=[*ml_checks, *build_ingest_checks(), *build_model_checks()],

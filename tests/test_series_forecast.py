@@ -174,13 +174,13 @@ def test_segments_get_one_forecast_each(tmp_path: Path):
 def test_the_forecast_job_has_an_asset_per_series_set(tmp_path: Path):
     from dagster import materialize
 
-    from pipelines.forecast.series_assets import build_series_assets
+    from pipelines.forecast.series_assets import build_series_assets, series_names
     from pipelines.resources import CrmlensResource
 
     write_sales(tmp_path)
     spec = write_spec(tmp_path, DAILY + DAILY.replace("daily_sales", "again"))
     resource = CrmlensResource(home=str(tmp_path / "home"), source_spec=str(spec))
-    assets = build_series_assets(resource.settings())
+    assets = build_series_assets(series_names(resource.settings()))
     keys = [k.to_user_string() for a in assets for k in a.keys]
     assert keys == ["forecast/series_daily_sales", "forecast/series_again"]
     (tmp_path / "home").mkdir()

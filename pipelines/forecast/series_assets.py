@@ -82,6 +82,6 @@ def _build(name: str):
     return _asset
 
 
-def build_series_assets(settings: Settings) -> list:
-    """One asset per series set of the spec."""
-    return [_build(name) for name in series_names(settings)]
+def build_series_assets(names: list[str]) -> list:
+    """One asset per series set (:func:`series_names`)."""
+    return [_build(name) for name in names]
