@@ -25,6 +25,7 @@ from cli import summary
 from cli.backtest import backtest
 from cli.console import console, err, progress
 from cli.errors import friendly_errors
+from cli.forecast import forecast
 from cli.init import init
 from cli.jobs import JOB_NAMES, run_and_report
 from cli.model_card import model_card
@@ -423,6 +424,7 @@ def _parse_days(days: str | None) -> list[date] | None:
 
 
 main.add_command(backtest)
+main.add_command(forecast)
 main.add_command(init)
 main.add_command(model_card)
 main.add_command(publish)

@@ -6,6 +6,7 @@ from dagster import Definitions, colored_console_logger, in_process_executor
 from dagster_dbt import DbtCliResource
 
 from pipelines.forecast.assets import build_forecast_assets
+from pipelines.forecast.series_assets import build_series_assets, series_key, series_names
 from pipelines.ingest import build_ingest_assets
 from pipelines.ingest.checks import build_ingest_checks
 from pipelines.ingest.sensors import landing_files_sensor
@@ -29,13 +30,15 @@ def build_definitions(crmlens: CrmlensResource | None = None) -> Definitions:
     start = partitions_start(settings)  # the source's first event day
     jobs = build_jobs()
     ml_assets, ml_checks = build_ml_definitions()
+    series = series_names(settings)  # the source spec's `series:` sets, one asset each
     return Definitions(
         assets=[
             *build_ingest_assets(start),
             *build_dbt_assets(manifest, start),
             *ml_assets,
             *build_forecast_assets(),
-            *build_publish_assets(),
+            *build_series_assets(series),
+            *build_publish_assets({"series_forecast": [series_key(n) for n in series]}),
             ops_alerts,
         ],
         asset_checks=[*ml_checks, *build_ingest_checks(), *build_model_checks()],

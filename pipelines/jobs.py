@@ -44,7 +44,9 @@ FORECAST = AssetSelection.groups("forecast")
 BACKTEST = AssetSelection.groups("backtest").upstream(depth=1)
 MONITORING = AssetSelection.groups("monitoring")
 SNAPSHOT = AssetSelection.assets(["serving", "snapshot"])
-PUBLISH_FORECAST = AssetSelection.assets(["publish", "revenue_forecast"])
+PUBLISH_FORECAST = AssetSelection.assets(
+    ["publish", "revenue_forecast"], ["publish", "series_forecast"]
+)
 PUBLISH_SCORES = PUBLISH - PUBLISH_FORECAST  # the daily score tables (the forecast is monthly)
 
 

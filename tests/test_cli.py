@@ -12,7 +12,7 @@ from cli import main
 
 def test_help_lists_the_commands():
     out = CliRunner().invoke(main, ["--help"]).output
-    for command in ("generate", "ingest", "status", "run", "demo"):
+    for command in ("generate", "ingest", "status", "run", "demo", "forecast"):
         assert command in out
 
 

@@ -110,6 +110,16 @@ SCORE_TABLES: dict[str, ScoreTable] = {
             description="Bookings, MRR and new pipeline forecast by period and segment: "
             "point, 80/95 % intervals, method; quarter rows carry the scenarios.",
         ),
+        ScoreTable(
+            "series_forecast",
+            "ml.series_forecast",
+            ("series", "segment", "period"),
+            ("grain", *_FORECAST, "backtest_mase", "seasonal_naive_mase"),
+            ("forecast_origin", "scored_at", "run_id"),
+            description="Forecasts of the series a source spec defines (`series:`: daily "
+            "sales, page views, tickets...) by series, segment and period: point, 80/95 % "
+            "intervals, method, backtest MASE beside seasonal naive's.",
+        ),
     )
 }
 

@@ -26,6 +26,8 @@ kept. Example::
       lead_scoring: {horizon_days: 60, mode: snapshots}
     context:                      # optional: dated series (crmlens.sources.context)
       economy: {select: "select day as date, rate from rates", available_after_days: 30}
+    series:                       # optional: series to forecast (crmlens.sources.series)
+      sales: {select: "select day as date, amount as value from sales", grain: day}
     vocabularies:                 # optional: the CRM's own labels (crmlens.sources.vocabularies)
       opportunity_stages:         # ordered, open|won|lost; a postgres CRM may give {select: ...}
         - {label: Engaging, meaning: open, probability: 0.3}
@@ -56,6 +58,7 @@ from crmlens.contracts import CONTRACTS, TABLES
 from crmlens.sources import spec_checks as checks
 from crmlens.sources.context import ContextSeries, check_series
 from crmlens.sources.labels import LabelSpec, check_labels
+from crmlens.sources.series import SpecSeries, check_spec_series
 from crmlens.sources.vocabularies import Vocabularies, check_stages_select, check_vocabularies
 
 
@@ -78,8 +81,7 @@ class FileSource(BaseModel):
         default=None, description="Inferred from the extension when absent."
     )
     options: dict[str, Any] = Field(
-        default_factory=dict,
-        description="Extra reader options, e.g. {delim: ';'} for a semicolon CSV.",
+        default_factory=dict, description="Extra reader options, e.g. {delim: ';'} (CSV)."
     )
     columns: dict[str, str] | None = Field(
         default=None, description="JSONL only: column -> DuckDB type (JSON readers need it)."
@@ -195,7 +197,7 @@ class SourceSpec(BaseModel):
     description: str = ""
     kind: Literal["files", "postgres"] = "files"
     files: dict[str, FileSource] = Field(default_factory=dict)
-    tables: dict[str, TableSource]
+    tables: dict[str, TableSource] = Field(default_factory=dict)
     custom_attributes: dict[str, dict[str, str]] = Field(default_factory=dict)
     live_fields: dict[str, list[str]] = Field(
         default_factory=dict,
@@ -229,6 +231,7 @@ class SourceSpec(BaseModel):
     context: dict[str, ContextSeries] = Field(
         default_factory=dict, description="Dated series, joined as of each snapshot's date."
     )
+    series: dict[str, SpecSeries] = Field(default_factory=dict, description="To forecast.")
     dsn: str | None = Field(default=None, description="postgres specs: DSN; ${ENV} expands.")
     allow_outside_root: bool = Field(
         default=False,
@@ -251,11 +254,7 @@ class SourceSpec(BaseModel):
 
     def where(self, table: str | None = None) -> str:
         """'source spec X (path)', with ', table T' — the prefix of every error message."""
-        place = (
-            f"source spec {self.name!r} ({self.path})"
-            if self.path
-            else f"source spec {self.name!r}"
-        )
+        place = f"source spec {self.name!r}" + (f" ({self.path})" if self.path else "")
         return f"{place}, table {table!r}" if table else place
 
     def provides(self, table: str) -> bool:
@@ -319,6 +318,7 @@ def load_spec(path: str | Path, root: str | Path | None = None) -> SourceSpec:
     _refuse(spec, None, check_vocabularies(spec.vocabularies))
     _check_code(spec)
     _refuse(spec, None, check_series(spec.context, list(spec.files), spec.kind))
+    _refuse(spec, None, check_spec_series(spec.series, list(spec.files), spec.kind))
     if problem := check_labels(spec.labels):
         raise SpecError(f"{spec.where()}: {problem}")
     if spec.kind == "postgres":

@@ -22,11 +22,11 @@ def publish_key(table: ScoreTable) -> AssetKey:
 SNAPSHOT_KEY = AssetKey(["serving", "snapshot"])
 
 
-def _build(table: ScoreTable):
+def _build(table: ScoreTable, upstream: list[AssetKey] | None = None):
     @asset(
         key=publish_key(table),
         group_name="publish",
-        deps=[AssetKey(table.source.split("."))],
+        deps=upstream or [AssetKey(table.source.split("."))],
         kinds={"duckdb", "parquet", "postgres"},
         # No retry policy here: the PostgreSQL sync retries itself (settings
         # `publish_attempts`, `publish_backoff_seconds`; see pipelines/retries.py).
@@ -71,5 +71,8 @@ def serving_snapshot(context: AssetExecutionContext, crmlens: CrmlensResource) -
     )
 
 
-def build_publish_assets() -> list:
-    return [*(_build(t) for t in SCORE_TABLES.values()), serving_snapshot]
+def build_publish_assets(upstream: dict[str, list[AssetKey]] | None = None) -> list:
+    """One asset per score table, then the snapshot; ``upstream``: table -> the assets
+    that compute it, where they are not ``ml.<table>`` (the series forecast's sets)."""
+    upstream = upstream or {}
+    return [*(_build(t, upstream.get(t.name)) for t in SCORE_TABLES.values()), serving_snapshot]
