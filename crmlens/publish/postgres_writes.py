@@ -65,7 +65,19 @@ def ensure_target(
             )
         )
     # A CRM table's score columns; the contract table's columns added since it was made.
+    # Only the missing ones: an ALTER TABLE locks out the CRM's readers even when it
+    # changes nothing.
+    present = {
+        name
+        for (name,) in pg.execute(
+            "select column_name from information_schema.columns "
+            "where table_schema = %s and table_name = %s",
+            [destination.schema, destination.table],
+        ).fetchall()
+    }
     for column, crm_column in destination.columns.items():
+        if crm_column in present:
+            continue
         pg.execute(
             sql.SQL("alter table {} add column if not exists {} {}").format(
                 target, sql.Identifier(crm_column), sql.SQL(pg_types[column])
