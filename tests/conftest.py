@@ -7,6 +7,7 @@ import os
 import shutil
 import textwrap
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -205,8 +206,8 @@ def pg_available() -> bool:
         return False
 
 
-@pytest.fixture
-def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
+@contextmanager
+def fresh_database() -> Iterator[str]:
     """A fresh PostgreSQL database on the local server, dropped afterwards. Yields its DSN."""
     import uuid
 
@@ -226,3 +227,18 @@ def pg_database(request: pytest.FixtureRequest) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as con:
             con.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test. Yields its DSN."""
+    with fresh_database() as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+def pg_module_database() -> Iterator[str]:
+    """A fresh PostgreSQL database shared by a module's tests (one CRM system's round
+    trip). Yields its DSN."""
+    with fresh_database() as dsn:
+        yield dsn

@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import psycopg
+import pytest
 
 from crmlens.systems import System, system
 
@@ -102,3 +104,25 @@ def round_trip(name: str, dsn: str, tmp_path: Path) -> RoundTrip:
         seconds=time.perf_counter() - started,
         output=ran.stdout,
     )
+
+
+def system_trip(name: str):
+    """A module-scoped fixture ``trip``: system ``name``'s round trip in the module's own
+    database (``pg_module_database``), made once for every test of the module."""
+
+    @pytest.fixture(scope="module")
+    def trip(pg_module_database: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
+        done = round_trip(name, pg_module_database, tmp_path_factory.mktemp(name))
+        print(f"\n{name}: fixture + first run {done.seconds:.0f} s; rows {done.counts}")
+        return done
+
+    return trip
+
+
+def warehouse(trip: RoundTrip, query: str) -> list[tuple]:
+    """A question to the warehouse of the round trip's crmlens home (read only)."""
+    con = duckdb.connect(str(trip.home / "warehouse.duckdb"), read_only=True)
+    try:
+        return con.sql(query).fetchall()
+    finally:
+        con.close()

@@ -10,53 +10,20 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
-import psycopg
 import pytest
 
 from crmlens.sources import SpecError, load_spec
 from crmlens.sources.postgres import read_vocabularies
-from tests.conftest import pg_available
-from tests.systems_support import RoundTrip, round_trip
+from tests.systems_support import RoundTrip, system_trip, warehouse
 
 pytestmark = pytest.mark.postgres
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 STAGES = ["Lead", "Qualified", "Discovery", "Proposal", "Negotiation", "Closed Won", "Closed Lost"]
 
 
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    """A fresh database for the module's round trip, dropped afterwards."""
-    if not pg_available():
-        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432")
-    name = f"crmlens_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as con:
-        con.execute(f'create database "{name}"')
-    try:
-        yield f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as con:
-            con.execute(f'drop database if exists "{name}" with (force)')
-
-
-@pytest.fixture(scope="module")
-def trip(database: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
-    done = round_trip("business_os", database, tmp_path_factory.mktemp("business_os"))
-    print(f"\nbusiness_os: fixture + first run {done.seconds:.0f} s; rows {done.counts}")
-    return done
-
-
-def warehouse(trip: RoundTrip, query: str) -> list[tuple]:
-    con = duckdb.connect(str(trip.home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.sql(query).fetchall()
-    finally:
-        con.close()
+trip = system_trip("business_os")
 
 
 def test_the_fixture_keeps_the_crms_own_constraints(trip: RoundTrip):

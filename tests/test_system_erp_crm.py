@@ -10,19 +10,14 @@ health and churn risk. Then one lead changes in the ERP, and a second run writes
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import Iterator
 
 import duckdb
-import psycopg
 import pytest
 
-from tests.conftest import pg_available
-from tests.systems_support import RoundTrip, round_trip
+from tests.systems_support import RoundTrip, system_trip
 
 pytestmark = pytest.mark.postgres
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 STAGE_PROBABILITY = {"lead": 10, "qualified": 30, "proposal": 60, "negotiation": 80}
 LEAD_SCORE_COLUMNS = (
     '"leadScore", "leadGrade", "fitScore", "engagementScore", "intentScore", "aiPriority", '
@@ -35,26 +30,7 @@ CRMLENS_TASKS = (
 )
 
 
-@pytest.fixture(scope="module")
-def erp_dsn() -> Iterator[str]:
-    """A fresh database for the module (one round trip serves every test)."""
-    if not pg_available():
-        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432")
-    name = f"crmlens_erp_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as con:
-        con.execute(f'create database "{name}"')
-    try:
-        yield f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as con:
-            con.execute(f'drop database if exists "{name}" with (force)')
-
-
-@pytest.fixture(scope="module")
-def trip(erp_dsn: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
-    done = round_trip("erp_crm", erp_dsn, tmp_path_factory.mktemp("erp_crm"))
-    print(f"\nerp_crm fixture + first run: {done.seconds:.0f} s; rows: {done.counts}")
-    return done
+trip = system_trip("erp_crm")
 
 
 @pytest.fixture(scope="module")

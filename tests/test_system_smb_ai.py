@@ -10,50 +10,17 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 
-import duckdb
-import psycopg
 import pytest
 
-from tests.conftest import pg_available
-from tests.systems_support import RoundTrip, round_trip
+from tests.systems_support import RoundTrip, system_trip, warehouse
 
 pytestmark = pytest.mark.postgres
 
-ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 AI_FIELDS = "ai_score, ai_explanation, ai_confidence, behavioral_data, last_ai_analysis"
 
 
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
-    """A fresh database for the module's round trip, dropped afterwards."""
-    if not pg_available():
-        pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432")
-    name = f"crmlens_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(ADMIN, autocommit=True) as con:
-        con.execute(f'create database "{name}"')
-    try:
-        yield f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
-    finally:
-        with psycopg.connect(ADMIN, autocommit=True) as con:
-            con.execute(f'drop database if exists "{name}" with (force)')
-
-
-@pytest.fixture(scope="module")
-def trip(database: str, tmp_path_factory: pytest.TempPathFactory) -> RoundTrip:
-    done = round_trip("smb_ai", database, tmp_path_factory.mktemp("smb_ai"))
-    print(f"\nsmb_ai: fixture + first run {done.seconds:.0f} s; rows {done.counts}")
-    return done
-
-
-def warehouse(trip: RoundTrip, query: str) -> list[tuple]:
-    con = duckdb.connect(str(trip.home / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.sql(query).fetchall()
-    finally:
-        con.close()
+trip = system_trip("smb_ai")
 
 
 def tasks(trip: RoundTrip) -> dict[str, tuple]:
