@@ -187,6 +187,16 @@ def tiny_home(tiny_crm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
+def tiny_home_copy(tiny_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A private copy of the tiny home (warehouse, MLflow, serving) a test may change, with
+    a Dagster home of its own."""
+    dest = tmp_path / "home"
+    shutil.copytree(tiny_home, dest, ignore=shutil.ignore_patterns("dagster", "logs"))
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
+    return dest
+
+
+@pytest.fixture
 def tiny_copy(tiny_crm: Path, tmp_path: Path) -> Iterator[Path]:
     """A private copy of the tiny CRM that a test may modify."""
     dest = tmp_path / "tiny"

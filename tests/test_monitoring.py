@@ -88,12 +88,8 @@ def test_a_day_with_far_fewer_events_than_usual_is_flagged():
 
 
 @pytest.fixture
-def home(tiny_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the tiny home (warehouse, MLflow, serving) a test may change."""
-    dest = tmp_path / "home"
-    shutil.copytree(tiny_home, dest, ignore=shutil.ignore_patterns("dagster", "logs"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return dest
+def home(tiny_home_copy: Path) -> Path:
+    return tiny_home_copy
 
 
 def _settings(home: Path, tiny_crm: Path, **kw):

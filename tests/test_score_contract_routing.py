@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -192,12 +191,8 @@ def test_the_contract_publishes_the_new_columns_after_the_old_ones():
 
 
 @pytest.fixture
-def home(tiny_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A private copy of the tiny home, its published history moved 8 days back."""
-    dest = tmp_path / "home"
-    shutil.copytree(tiny_home, dest, ignore=shutil.ignore_patterns("dagster", "logs"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return dest
+def home(tiny_home_copy: Path) -> Path:
+    return tiny_home_copy
 
 
 def test_the_score_job_publishes_confidence_qualification_and_trend(home: Path, tiny_crm: Path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -190,11 +189,8 @@ def test_a_trained_model_publishes_components_that_follow_its_contributions(smal
 
 
 @pytest.fixture
-def home(tiny_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    dest = tmp_path / "home"
-    shutil.copytree(tiny_home, dest, ignore=shutil.ignore_patterns("dagster", "logs"))
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))
-    return dest
+def home(tiny_home_copy: Path) -> Path:
+    return tiny_home_copy
 
 
 def test_the_score_job_publishes_tasks_that_respect_consent(home: Path, tiny_crm: Path):
